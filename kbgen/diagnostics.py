@@ -1,0 +1,76 @@
+"""Problems found while building, collected by every stage and printed together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: Severity
+    message: str
+    file: Path | None = None
+    line: int | None = None
+    column: int | None = None
+
+    def format(self, relative_to: Path | None = None) -> str:
+        where = ""
+        if self.file is not None:
+            shown = self.file
+            if relative_to is not None:
+                try:
+                    shown = self.file.resolve().relative_to(relative_to.resolve())
+                except ValueError:
+                    pass
+            where = str(shown)
+            if self.line is not None:
+                where += f":{self.line}"
+                if self.column is not None:
+                    where += f":{self.column}"
+            where += ": "
+        return f"{where}{self.severity}: {self.message}"
+
+
+@dataclass
+class Diagnostics:
+    """The one list every stage appends to; `strict` turns warnings into failure."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def error(
+        self, message: str, file: Path | None = None, line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.items.append(Diagnostic("error", message, file, line, column))
+
+    def warning(
+        self, message: str, file: Path | None = None, line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.items.append(Diagnostic("warning", message, file, line, column))
+
+    def extend(self, other: Diagnostics) -> None:
+        self.items.extend(other.items)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "warning"]
+
+    def failed(self, strict: bool = False) -> bool:
+        return bool(self.errors) or (strict and bool(self.warnings))
+
+
+class BuildFailed(Exception):
+    """Raised by a stage when the problems found so far make going on pointless."""
+
+    def __init__(self, diagnostics: Diagnostics) -> None:
+        super().__init__(f"{len(diagnostics.errors)} error(s)")
+        self.diagnostics = diagnostics

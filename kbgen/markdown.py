@@ -1,0 +1,241 @@
+"""Markdown to HTML with markdown-it-py: the parser, heading ids, and token transforms.
+
+Pages are parsed first and rendered later, because a link to another page can only be
+checked once every page's heading ids are known (see kbgen.site).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.admon import admon_plugin
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from kbgen.config import MarkdownOptions
+
+_NOT_SLUG = re.compile(r"[^\w]+|_+")
+_PLACEHOLDER = re.compile(r"\[[^\[\]\n]+\]")
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+def slugify(text: str) -> str:
+    """Readable, stable ids: "Đây là cơ sở tri thức" gives "day-la-co-so-tri-thuc".
+
+    Accents are dropped after NFKD decomposition, so NFC and NFD input give the same id;
+    đ is mapped by hand because Unicode does not decompose it.
+    """
+    text = text.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    slug = _NOT_SLUG.sub("-", bare.lower()).strip("-")
+    return unicodedata.normalize("NFC", slug) or "section"
+
+
+def _highlight(code: str, lang: str, _attrs: Any) -> str:
+    if not lang:
+        return ""  # markdown-it escapes the code itself
+    try:
+        lexer = get_lexer_by_name(lang)
+    except ClassNotFound:
+        return ""
+    return str(pygments_highlight(code, lexer, _FORMATTER))
+
+
+def create_parser(options: MarkdownOptions) -> MarkdownIt:
+    md = MarkdownIt(
+        "commonmark",
+        {"html": options.allow_html, "highlight": _highlight if options.highlight else None},
+    )
+    md.enable(["table", "strikethrough"])
+    md.use(footnote_plugin)
+    md.use(tasklists_plugin)
+    md.use(admon_plugin)
+    md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slugify, permalink=True,
+           permalinkSymbol="#")
+    return md
+
+
+@dataclass
+class Heading:
+    level: int
+    id: str
+    text: str
+
+
+@dataclass
+class Document:
+    """A parsed Markdown body; `body_line` turns token line maps into file lines."""
+
+    tokens: list[Token]
+    body_line: int
+    env: dict[str, Any] = field(default_factory=dict)
+
+    def headings(self) -> list[Heading]:
+        found = []
+        for index, token in enumerate(self.tokens):
+            if token.type == "heading_open" and token.attrGet("id"):
+                text = inline_text(self.tokens[index + 1])
+                found.append(Heading(int(token.tag[1]), str(token.attrGet("id")), text))
+        return found
+
+    def anchors(self) -> set[str]:
+        """Every id a link may point to: headings, rules, footnotes are left out."""
+        ids = set()
+        for token in self.tokens:
+            value = token.attrGet("id")
+            if value:
+                ids.add(str(value))
+        return ids
+
+
+def parse(md: MarkdownIt, body: str, body_line: int, doc_id: str) -> Document:
+    # docId keeps footnote ids apart when several documents share one page (the FAQ index)
+    env: dict[str, Any] = {"docId": doc_id}
+    return Document(md.parse(body, env), body_line, env)
+
+
+def render(md: MarkdownIt, doc: Document) -> str:
+    return str(md.renderer.render(doc.tokens, md.options, doc.env))
+
+
+def inline_text(inline: Token) -> str:
+    """The text of an inline token, without the heading permalink."""
+    parts: list[str] = []
+    skipping = False
+    for child in inline.children or []:
+        if child.type == "link_open" and child.attrGet("class") == "header-anchor":
+            skipping = True
+        elif child.type == "link_close" and skipping:
+            skipping = False
+        elif not skipping and child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif not skipping and child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts).strip()
+
+
+_BLOCK_ENDS = {"paragraph_close", "heading_close", "list_item_close", "tr_close",
+               "blockquote_close", "admonition_title_close"}
+
+
+def plain_text(doc: Document) -> str:
+    """The words of the page, without markup: what search indexes."""
+    parts: list[str] = []
+    for token in doc.tokens:
+        if token.type == "inline":
+            parts.append(inline_text(token))
+        elif token.type in ("fence", "code_block"):
+            parts.append(token.content)
+        elif token.type in ("th_close", "td_close"):
+            parts.append(" ")
+        if token.type in _BLOCK_ENDS:
+            parts.append("\n")
+    text = "".join(parts)
+    return re.sub(r"[ \t]+", " ", re.sub(r"\n\s*\n+", "\n", text)).strip()
+
+
+@dataclass
+class LinkRef:
+    """A link or image in the body, with the file line it stands on."""
+
+    token: Token
+    attr: str  # "href" or "src"
+    line: int
+
+    @property
+    def target(self) -> str:
+        return str(self.token.attrGet(self.attr) or "")
+
+
+def links(doc: Document) -> Iterator[LinkRef]:
+    for token in doc.tokens:
+        if token.type != "inline" or token.map is None:
+            continue
+        line = token.map[0] + doc.body_line
+        for child in token.children or []:
+            if child.type in ("softbreak", "hardbreak"):
+                line += 1
+            elif child.type == "link_open" and child.attrGet("class") != "header-anchor":
+                yield LinkRef(child, "href", line)
+            elif child.type == "image":
+                yield LinkRef(child, "src", line)
+
+
+def number_rules(doc: Document, label: Callable[[int], str]) -> None:
+    """Give each item of the rules' top-level ordered lists the id of its number ("#3").
+
+    Moderators cite rules by number, so the id is the number itself, with a visible link.
+    """
+    depth = 0
+    number = 0
+    for index, token in enumerate(doc.tokens):
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            depth += 1
+            if token.type == "ordered_list_open" and depth == 1:
+                number = int(token.attrGet("start") or 1) - 1
+                token.attrJoin("class", "rules")
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            depth -= 1
+        elif token.type == "list_item_open" and depth == 1 and _in_ordered(doc.tokens, index):
+            number += 1
+            token.attrSet("id", str(number))
+            token.attrJoin("class", "rule")
+            inline = next(t for t in doc.tokens[index:] if t.type == "inline")
+            anchor = Token("html_inline", "", 0)
+            anchor.content = (f'<a class="rule-anchor" href="#{number}" '
+                              f'aria-label="{html.escape(label(number))}">§{number}</a> ')
+            inline.children = [anchor, *(inline.children or [])]
+
+
+def _in_ordered(tokens: list[Token], index: int) -> bool:
+    level = tokens[index].level
+    for token in reversed(tokens[:index]):
+        if token.level == level - 1 and token.type.endswith("_list_open"):
+            return token.type == "ordered_list_open"
+    return False
+
+
+def mark_placeholders(doc: Document) -> None:
+    """Wrap reply-template [placeholders] in <mark> so representatives see what to fill in."""
+    for token in doc.tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        children: list[Token] = []
+        for child in token.children:
+            if child.type != "text" or "[" not in child.content:
+                children.append(child)
+                continue
+            position = 0
+            for match in _PLACEHOLDER.finditer(child.content):
+                children.append(_text(child.content[position : match.start()]))
+                children.extend(_wrapped(match.group(0)))
+                position = match.end()
+            children.append(_text(child.content[position:]))
+        token.children = [c for c in children if c.type != "text" or c.content]
+
+
+def _text(content: str) -> Token:
+    token = Token("text", "", 0)
+    token.content = content
+    return token
+
+
+def _wrapped(content: str) -> list[Token]:
+    opening = Token("html_inline", "", 0)
+    opening.content = '<mark class="placeholder">'
+    closing = Token("html_inline", "", 0)
+    closing.content = "</mark>"
+    return [opening, _text(content), closing]

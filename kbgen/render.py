@@ -1,0 +1,222 @@
+"""Pages of the site model rendered through the theme's Jinja templates, in memory."""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from pygments.formatters import HtmlFormatter
+
+from kbgen.diagnostics import BuildFailed, Diagnostics
+from kbgen.i18n import UiStrings, format_date, language
+from kbgen.seo import absolute_url, alternates, canonical, is_indexed, json_ld, robots, sitemap
+from kbgen.site import Page, Site
+from kbgen.theme import Theme
+from kbgen.urls import relative_url
+
+FINGERPRINTED = (".css", ".js")  # cached forever by browsers, so their names change with them
+GENERATED_ASSETS = {"css/highlight.css"}
+
+
+@dataclass
+class Assets:
+    """The theme's static files, with the site-relative URL each is published under."""
+
+    files: dict[str, bytes]  # output path -> content
+    urls: dict[str, str]  # name in the theme ("css/main.css") -> output path
+
+    @classmethod
+    def collect(cls, theme: Theme) -> Assets:
+        found: dict[str, Path] = {}
+        for folder in reversed(theme.static_dirs):  # the parent first, overrides last
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    found[path.relative_to(folder).as_posix()] = path
+        contents = {name: path.read_bytes() for name, path in found.items()}
+        contents["css/highlight.css"] = _highlight_css()
+        files, urls = {}, {}
+        for name, data in sorted(contents.items()):
+            out = f"assets/{name}"
+            if name.endswith(FINGERPRINTED) and not name.startswith("vendor/"):
+                stem, ext = posixpath.splitext(out)
+                out = f"{stem}.{hashlib.sha256(data).hexdigest()[:10]}{ext}"
+            files[out] = data
+            urls[name] = out
+        return cls(files, urls)
+
+
+def _highlight_css() -> bytes:
+    light = HtmlFormatter(style="default").get_style_defs("pre code")
+    dark = HtmlFormatter(style="monokai").get_style_defs("pre code")
+    return (f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
+            "@media print {\n" + light + "\n}\n").encode()
+
+
+def make_environment(theme: Theme) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["date"] = lambda value, lang: format_date(value, lang)
+    return env
+
+
+class Renderer:
+    def __init__(self, site: Site, theme: Theme, ui: UiStrings) -> None:
+        self.site, self.theme, self.ui = site, theme, ui
+        self.env = make_environment(theme)
+        self.assets = Assets.collect(theme)
+        self._lang: str | None = None
+
+    def use_language(self, lang: str) -> None:
+        if lang != self._lang:
+            self.env.install_gettext_translations(  # type: ignore[attr-defined]
+                self.ui.translations(lang), newstyle=True)
+            self._lang = lang
+
+    def files(self, on_page: Callable[[], None] | None = None) -> Iterator[tuple[str, bytes]]:
+        """Every output file: assets, pages, redirects, the root page, sitemap, robots."""
+        yield from self.assets.files.items()
+        for page in self.site.standalone_pages:
+            yield page.output_path, self.render_page(page)
+            if on_page is not None:
+                on_page()
+        for redirect in self.site.redirects:
+            self.use_language(redirect.target.lang)
+            yield (redirect.url + "index.html" if redirect.url.endswith("/") else redirect.url,
+                   self.render("redirect.html", redirect.url, redirect.target.lang,
+                               target=redirect.target, page=None))
+        yield "index.html", self.render_root()
+        default_404 = self.site.page(self.site.config.default_language, "not_found")
+        if default_404 is not None:
+            yield "404.html", self.render_page(default_404)
+        yield "sitemap.xml", sitemap(self.site)
+        yield "robots.txt", robots(self.site)
+
+    def render_page(self, page: Page) -> bytes:
+        self.use_language(page.lang)
+        crumbs = breadcrumbs(self.site, page)
+        translations = self.site.translations(page)
+        return self.render(
+            f"{page.kind}.html", page.url, page.lang, page=page, breadcrumbs=crumbs,
+            translations=translations,
+            switcher=language_switcher(self.site, page, translations),
+            alternates=alternates(self.site, page), canonical=canonical(self.site, page),
+            indexed=is_indexed(page), json_ld=json_ld(self.site, page, crumbs),
+            original=(self.site.page(page.fallback_of, page.key) if page.fallback_of else None),
+        )
+
+    def render_root(self) -> bytes:
+        self.use_language(self.site.config.default_language)
+        return self.render("root.html", "index.html", self.site.config.default_language,
+                           page=None)
+
+    def render(self, template_name: str, at_url: str, lang: str, **context: Any) -> bytes:
+        absolute_links = context.get("page") is not None and context["page"].kind == "not_found"
+        base_path = self.site.config.base_path
+
+        def url(target: Page | str) -> str:
+            """A link from this page; 404 pages are served at any path, so theirs are absolute."""
+            to = target if isinstance(target, str) else target.url
+            if absolute_links:
+                return base_path + to
+            return relative_url(at_url, to)
+
+        def asset(name: str) -> str:
+            try:
+                return url(self.assets.urls[name])
+            except KeyError:
+                raise jinja2.TemplateRuntimeError(
+                    f"asset '{name}' is not in the theme's static folder") from None
+
+        config = self.site.config
+        values = {
+            "site": self.site, "config": config, "lang": language(lang),
+            "languages": [language(code) for code in config.languages],
+            "site_title": config.site_title(lang), "url": url, "asset": asset,
+            "absolute_url": lambda target: absolute_url(
+                self.site, target if isinstance(target, str) else target.url),
+            "format_date": lambda value: format_date(value, lang),
+            **context,
+        }
+        try:
+            html = self.env.get_template(template_name).render(values)
+        except jinja2.TemplateSyntaxError as exc:
+            diags = Diagnostics()
+            diags.error(f"template syntax error: {exc.message}",
+                        Path(exc.filename) if exc.filename else None, exc.lineno)
+            raise BuildFailed(diags) from None
+        except jinja2.TemplateNotFound as exc:
+            diags = Diagnostics()
+            diags.error(f"the theme has no template '{exc.name}'; add it to the theme's "
+                        "templates folder", self.theme.folders[0])
+            raise BuildFailed(diags) from None
+        except (jinja2.TemplateError, TypeError, ValueError, AttributeError) as exc:
+            file, line = _template_frame(exc, self.theme)
+            diags = Diagnostics()
+            diags.error(f"template error while rendering /{at_url}: {exc}; fix the template",
+                        file, line)
+            raise BuildFailed(diags) from None
+        return html.encode("utf-8")
+
+
+def _template_frame(exc: BaseException, theme: Theme) -> tuple[Path | None, int | None]:
+    """The template file and line an error was raised from (Jinja rewrites tracebacks so
+    that template frames carry the template's own file and line)."""
+    folders = [str(d) for d in theme.template_dirs]
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if any(frame.filename.startswith(f) for f in folders):
+            return Path(frame.filename), frame.lineno
+    return None, None
+
+
+def breadcrumbs(site: Site, page: Page) -> list[tuple[str, Page]]:
+    home = site.page(page.lang, "home")
+    if home is None or page.kind in ("home", "not_found"):
+        return []
+    crumbs = [(home.title, home)]
+    if page.kind == "article":
+        section = site.section_of(page)
+        if section is not None:
+            crumbs.append((section.title, section))
+    if page.kind == "faq":
+        index = site.page(page.lang, "faq_index")
+        if index is not None:
+            crumbs.append((index.title, index))
+    crumbs.append((page.title, page))
+    return crumbs
+
+
+@dataclass(frozen=True)
+class SwitcherEntry:
+    code: str
+    name: str
+    url: str  # site-relative
+    current: bool
+    translated: bool
+
+
+def language_switcher(site: Site, page: Page, translations: dict[str, Page]
+                      ) -> list[SwitcherEntry]:
+    """Every language, leading to this page in it, or to its home when it has no such page."""
+    entries = []
+    for code in site.config.languages:
+        other = translations.get(code)
+        target = other if other is not None else site.page(code, "home")
+        entries.append(SwitcherEntry(
+            code, language(code).name, target.url if target else f"{code}/",
+            current=code == page.lang,
+            translated=other is not None and not other.is_fallback,
+        ))
+    return entries

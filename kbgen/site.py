@@ -1,0 +1,448 @@
+"""The site model: every page of every language, its URL, its translations, its body.
+
+Built from the sources in three passes: make the pages and their URLs (translations and
+fallbacks included), parse every body (so every page's anchors are known), then resolve the
+links between Markdown files and render the bodies. Rendering templates reads this model and
+nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from markdown_it import MarkdownIt
+
+from kbgen.config import Config
+from kbgen.diagnostics import Diagnostics
+from kbgen.i18n import UiStrings
+from kbgen.markdown import (
+    Document,
+    Heading,
+    LinkRef,
+    create_parser,
+    links,
+    mark_placeholders,
+    number_rules,
+    parse,
+    plain_text,
+    render,
+    slugify,
+)
+from kbgen.sources import Source, SourceSet
+from kbgen.urls import normalize_alias, output_path, relative_url
+
+# Kinds of page written as files of their own; replies live on the replies page.
+STANDALONE_KINDS = ("home", "section", "article", "faq_index", "faq", "rules", "replies",
+                    "not_found")
+
+
+@dataclass
+class Page:
+    kind: str  # home, section, article, faq_index, faq, rules, replies, reply, not_found
+    lang: str
+    key: str  # shared by all translations of one page
+    url: str  # site-relative: "fr/articles/billing/refunds/"; a reply: "fr/replies/#refund"
+    title: str
+    description: str = ""
+    source: Source | None = None  # for a fallback, the original's file
+    group: str | None = None  # articles: the section folder; faq: the group folder
+    weight: int = 0
+    date: dt.date | None = None
+    updated: dt.date | None = None
+    tags: tuple[str, ...] = ()
+    comments: bool | None = None  # None: the site's default for this kind
+    discussion: str | None = None
+    fallback_of: str | None = None  # the original's language, when shown untranslated
+    html: str = ""  # the body, with links relative to this page's own URL
+    listed_html: str = ""  # the body as shown on the page that lists it (FAQ index, replies)
+    toc: list[Heading] = field(default_factory=list)
+    text: str = ""  # plain text of the body, for search
+    anchors: set[str] = field(default_factory=set)
+    doc: Document | None = field(default=None, repr=False)
+
+    @property
+    def output_path(self) -> str:
+        return output_path(self.url)
+
+    @property
+    def anchor(self) -> str:
+        """The id this page has on the page that lists it."""
+        return self.url.rpartition("#")[2] if "#" in self.url else self.url.strip("/").rpartition(
+            "/")[2]
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.fallback_of is not None
+
+    @property
+    def sort_key(self) -> tuple[int, str]:
+        return (self.weight, self.title.casefold())
+
+
+@dataclass(frozen=True)
+class Redirect:
+    url: str  # the old, site-relative URL
+    target: Page
+    source: Path
+
+
+@dataclass(frozen=True)
+class FaqGroup:
+    key: str | None
+    title: str
+    description: str
+    entries: list[Page]
+
+
+@dataclass
+class Site:
+    config: Config
+    pages: list[Page] = field(default_factory=list)
+    redirects: list[Redirect] = field(default_factory=list)
+    assets: dict[str, Path] = field(default_factory=dict)  # output path -> file
+    faq_groups: dict[str, list[FaqGroup]] = field(default_factory=dict)
+    _by_key: dict[tuple[str, str], Page] = field(default_factory=dict, repr=False)
+
+    def add(self, page: Page) -> None:
+        self.pages.append(page)
+        self._by_key[(page.lang, page.key)] = page
+
+    def page(self, lang: str, key: str) -> Page | None:
+        return self._by_key.get((lang, key))
+
+    def translations(self, page: Page) -> dict[str, Page]:
+        """The same page in every language that has it, fallbacks included, in config order."""
+        found = {}
+        for lang in self.config.languages:
+            other = self._by_key.get((lang, page.key))
+            if other is not None:
+                found[lang] = other
+        return found
+
+    def in_language(self, lang: str, kind: str | None = None) -> list[Page]:
+        return [p for p in self.pages if p.lang == lang and (kind is None or p.kind == kind)]
+
+    def sections(self, lang: str) -> list[Page]:
+        return sorted(self.in_language(lang, "section"), key=lambda p: p.sort_key)
+
+    def articles(self, lang: str, group: str | None = None) -> list[Page]:
+        found = [p for p in self.in_language(lang, "article") if group in (None, p.group)]
+        return sorted(found, key=lambda p: p.sort_key)
+
+    def replies(self, lang: str) -> list[Page]:
+        return sorted(self.in_language(lang, "reply"), key=lambda p: p.sort_key)
+
+    def section_of(self, page: Page) -> Page | None:
+        return self.page(page.lang, f"section:{page.group}") if page.group else None
+
+    @property
+    def standalone_pages(self) -> list[Page]:
+        return [p for p in self.pages if p.kind in STANDALONE_KINDS]
+
+
+def translation_key(source: Source) -> str:
+    if source.kind == "home":
+        return "home"
+    if source.kind == "rules":
+        return "rules"
+    if source.kind in ("section", "faq_group"):
+        return f"{source.kind}:{source.group}"
+    if source.meta.translation_key:
+        return f"{source.kind}:key:{source.meta.translation_key}"
+    return f"{source.kind}:{source.rel.removesuffix('.md')}"
+
+
+def _stem(source: Source) -> str:
+    return source.meta.slug or posixpath.basename(source.rel).removesuffix(".md")
+
+
+class _SiteBuilder:
+    def __init__(self, config: Config, sources: SourceSet, ui: UiStrings,
+                 diags: Diagnostics) -> None:
+        self.config, self.ui, self.diags = config, ui, diags
+        self.sources = sources
+        self.site = Site(config)
+        self.md: MarkdownIt = create_parser(config.markdown)
+        self.by_rel: dict[tuple[str, str], Page] = {}  # (lang, source rel) -> page
+        self.urls: dict[str, Page] = {}
+        self.faq_group_sources: dict[tuple[str, str], Source] = {}
+
+    def _(self, lang: str, message: str) -> str:
+        return self.ui.gettext(lang, message)
+
+    # Pass 1: pages and URLs -------------------------------------------------------------
+
+    def make_pages(self) -> None:
+        by_lang: dict[str, dict[str, Source]] = defaultdict(dict)
+        for source in self.sources.pages:
+            key = translation_key(source)
+            if key in by_lang[source.lang]:
+                other = by_lang[source.lang][key]
+                self.diags.error(
+                    f"two files in '{source.lang}' are the same page ({key}); the other is "
+                    f"{other.path}: give them different translation_key values",
+                    source.path, source.meta.lines.get("translation_key"))
+                continue
+            by_lang[source.lang][key] = source
+        default = self.config.default_language
+        for lang in self.config.languages:
+            own = by_lang.get(lang, {})
+            originals = by_lang.get(default, {})
+            # sections first: an article's URL holds its section's slug
+            for key, source in sorted(own.items(), key=_sections_first):
+                self.add_source_page(lang, key, source, None)
+            if self.config.fallback == "default" and lang != default:
+                for key, source in sorted(originals.items(), key=_sections_first):
+                    if key not in own and source.kind != "home":
+                        self.add_source_page(lang, key, source, default)
+            self.add_generated_pages(lang)
+
+    def section_slug(self, lang: str, folder: str) -> str:
+        section = self.site.page(lang, f"section:{folder}")
+        if section is not None and section.source is not None and section.source.meta.slug:
+            return section.source.meta.slug
+        return folder
+
+    def url_for(self, lang: str, source: Source) -> str:
+        match source.kind:
+            case "home":
+                return f"{lang}/"
+            case "rules":
+                return f"{lang}/rules/"
+            case "section":
+                return f"{lang}/articles/{_stem(source) if source.meta.slug else source.group}/"
+            case "article":
+                return f"{lang}/articles/{self.section_slug(lang, str(source.group))}/" \
+                       f"{_stem(source)}/"
+            case "faq":
+                return f"{lang}/faq/{_stem(source)}/"
+            case "reply":
+                return f"{lang}/replies/#{slugify(_stem(source))}"
+        raise AssertionError(source.kind)
+
+    def add_source_page(self, lang: str, key: str, source: Source, fallback_of: str | None
+                        ) -> None:
+        if source.kind == "faq_group":
+            self.faq_group_sources[(lang, str(source.group))] = source
+            return
+        meta = source.meta
+        page = Page(
+            kind=source.kind, lang=lang, key=key, url=self.url_for(lang, source),
+            title=meta.title, description=meta.description, source=source, group=source.group,
+            weight=meta.weight, date=meta.date, updated=meta.updated, tags=meta.tags,
+            comments=meta.comments, discussion=meta.discussion, fallback_of=fallback_of,
+        )
+        self.register(page)
+        self.by_rel[(lang, source.rel)] = page
+
+    def register(self, page: Page) -> None:
+        if page.kind in STANDALONE_KINDS:
+            other = self.urls.get(page.url)
+            if other is not None:
+                self.diags.error(
+                    f"two pages claim the URL /{page.url}: this file and {_where(other)}; "
+                    "give one of them another slug", _file(page),
+                    _line(page, "slug"))
+                return
+            self.urls[page.url] = page
+        self.site.add(page)
+
+    def add_generated_pages(self, lang: str) -> None:
+        _ = self._
+        if self.site.page(lang, "home") is None:
+            self.register(Page("home", lang, "home", f"{lang}/", self.config.site_title(lang)))
+        folders = {p.group for p in self.site.in_language(lang, "article")}
+        for folder in sorted(f for f in folders if f):
+            if self.site.page(lang, f"section:{folder}") is None:
+                self.diags.warning(
+                    f"section '{folder}' has no _section.md; add one to give it a title",
+                    self.config.content_dir / lang / "articles" / folder)
+                self.register(Page("section", lang, f"section:{folder}",
+                                   f"{lang}/articles/{folder}/",
+                                   folder.replace("-", " ").capitalize(), group=folder))
+        if self.site.in_language(lang, "faq"):
+            self.register(Page("faq_index", lang, "faq_index", f"{lang}/faq/",
+                               _(lang, "Frequently asked questions")))
+        if any(s.kind == "reply" for s in self.sources.pages):
+            self.register(Page("replies", lang, "replies", f"{lang}/replies/",
+                               _(lang, "Reply templates")))
+        self.register(Page("not_found", lang, "not_found", f"{lang}/404.html",
+                           _(lang, "Page not found")))
+
+    # Pass 2: parse ----------------------------------------------------------------------
+
+    def parse_pages(self) -> None:
+        for page in self.site.pages:
+            source = page.source
+            if source is None:
+                continue
+            doc = parse(self.md, source.body, source.body_line,
+                        doc_id=slugify(f"{page.kind}-{page.anchor}"))
+            if page.kind == "rules":
+                number_rules(doc, lambda n, lang=page.lang: self._(lang, "Rule %(number)s")
+                             % {"number": n})
+            elif page.kind == "reply":
+                mark_placeholders(doc)
+            page.doc = doc
+            page.anchors = doc.anchors()
+            page.toc = [h for h in doc.headings()
+                        if 2 <= h.level <= self.config.markdown.toc_depth]
+            page.text = plain_text(doc)
+
+    # Pass 3: links and bodies ------------------------------------------------------------
+
+    def resolve_links(self, page: Page) -> None:
+        assert page.doc is not None and page.source is not None
+        for ref in links(page.doc):
+            target = self.resolve(page, ref)
+            if target is not None:
+                ref.token.meta["site_url"] = target
+
+    def resolve(self, page: Page, ref: LinkRef) -> str | None:
+        """The site-relative URL a link in `page` points to, or None to leave it as written."""
+        assert page.source is not None
+        href = ref.target
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc or href.startswith("/"):
+            return None
+        if not parts.path:
+            if parts.fragment and unquote(parts.fragment) not in page.anchors:
+                self.link_error(page, ref, f"no heading or anchor '#{parts.fragment}' on this "
+                                           "page")
+            return None
+        folder = posixpath.dirname(page.source.rel)
+        rel = posixpath.normpath(posixpath.join(folder, unquote(parts.path)))
+        if rel.startswith("../") or rel == "..":
+            self.link_error(page, ref, f"'{href}' leads out of the language folder; link to "
+                                       "a file of the same language")
+            return None
+        fragment = f"#{parts.fragment}" if parts.fragment else ""
+        if rel.endswith(".md"):
+            target = self.by_rel.get((page.lang, rel))
+            if target is None:
+                self.missing_page(page, ref, rel)
+                return None
+            if parts.fragment and unquote(parts.fragment) not in target.anchors:
+                self.link_error(page, ref, f"'{href}': no heading or anchor "
+                                           f"'#{parts.fragment}' in {rel}")
+                return None
+            if target.is_fallback and not page.is_fallback:
+                self.diags.warning(f"'{href}' is not translated into '{page.lang}' yet; the "
+                                   "link leads to the untranslated page", page.source.path,
+                                   ref.line)
+            if target.kind == "reply":
+                return target.url
+            return target.url + fragment
+        for lang in (page.lang, self.config.default_language):
+            if (lang, rel) in self.asset_rels:
+                return f"{lang}/{rel}{fragment}"
+        self.link_error(page, ref, f"'{href}': no such file in content/{page.lang}/")
+        return None
+
+    def missing_page(self, page: Page, ref: LinkRef, rel: str) -> None:
+        assert page.source is not None
+        default = self.config.default_language
+        if (default, rel) in self.by_rel and self.config.fallback == "none":
+            message = (f"'{ref.target}' has no '{page.lang}' translation and fallback is "
+                       "none; translate it or remove the link")
+        else:
+            message = f"'{ref.target}': no such page in content/{page.lang}/ ({rel})"
+        self.link_error(page, ref, message)
+
+    def link_error(self, page: Page, ref: LinkRef, message: str) -> None:
+        assert page.source is not None
+        self.diags.error(f"broken link: {message}", page.source.path, ref.line)
+
+    def render_bodies(self) -> None:
+        for page in self.site.pages:
+            if page.doc is None:
+                continue
+            self.resolve_links(page)
+            if page.kind in STANDALONE_KINDS:
+                page.html = self.render_at(page.doc, page.url)
+            if page.kind == "faq":
+                page.listed_html = self.render_at(page.doc, f"{page.lang}/faq/")
+            elif page.kind == "reply":
+                page.listed_html = page.html = self.render_at(page.doc, f"{page.lang}/replies/")
+            page.doc = None  # the tokens are no longer needed; keep memory flat
+
+    def render_at(self, doc: Document, from_url: str) -> str:
+        for ref in links(doc):
+            site_url = ref.token.meta.get("site_url")
+            if site_url is not None:
+                ref.token.attrSet(ref.attr, relative_url(from_url, site_url))
+        return render(self.md, doc)
+
+    # The rest: FAQ groups, redirects, assets ----------------------------------------------
+
+    def group_faq(self) -> None:
+        default = self.config.default_language
+        for lang in self.config.languages:
+            groups: dict[str | None, list[Page]] = defaultdict(list)
+            for entry in self.site.in_language(lang, "faq"):
+                groups[entry.group].append(entry)
+            made = []
+            for key, entries in groups.items():
+                source = None
+                if key is not None:
+                    source = (self.faq_group_sources.get((lang, key))
+                              or self.faq_group_sources.get((default, key)))
+                title = source.meta.title if source else (
+                    key.replace("-", " ").capitalize() if key else self._(lang, "General"))
+                made.append((source.meta.weight if source else 0, title, FaqGroup(
+                    key, title, source.meta.description if source else "",
+                    sorted(entries, key=lambda p: p.sort_key))))
+            self.site.faq_groups[lang] = [g for _, _, g in sorted(made, key=lambda m: m[:2])]
+
+    def add_redirects(self) -> None:
+        for page in list(self.site.pages):
+            if page.source is None or page.is_fallback:
+                continue
+            for alias in page.source.meta.aliases:
+                url = normalize_alias(alias)
+                other = self.urls.get(url)
+                if other is not None:
+                    self.diags.error(f"alias '{alias}' is the URL of {_where(other)}; remove "
+                                     "the alias or move that page", page.source.path,
+                                     page.source.meta.lines.get("aliases"))
+                    continue
+                self.urls[url] = page
+                self.site.redirects.append(Redirect(url, page, page.source.path))
+
+    def collect_assets(self) -> None:
+        self.asset_rels: set[tuple[str, str]] = set()
+        for asset in self.sources.assets:
+            self.asset_rels.add((asset.lang, asset.rel))
+            self.site.assets[f"{asset.lang}/{asset.rel}"] = asset.path
+
+
+def _sections_first(item: tuple[str, Source]) -> bool:
+    return item[1].kind != "section"
+
+
+def _file(page: Page) -> Path | None:
+    return page.source.path if page.source else None
+
+
+def _line(page: Page, key: str) -> int | None:
+    return page.source.meta.lines.get(key) if page.source else None
+
+
+def _where(page: Page) -> str:
+    return str(page.source.path) if page.source else f"the generated page /{page.url}"
+
+
+def build_site(config: Config, sources: SourceSet, ui: UiStrings, diags: Diagnostics) -> Site:
+    builder = _SiteBuilder(config, sources, ui, diags)
+    builder.collect_assets()
+    builder.make_pages()
+    builder.parse_pages()
+    builder.render_bodies()
+    builder.group_faq()
+    builder.add_redirects()
+    return builder.site

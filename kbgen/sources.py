@@ -1,0 +1,315 @@
+"""Find the content files of every language and read their front matter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kbgen.config import Config
+from kbgen.diagnostics import Diagnostics
+from kbgen.yamlfile import load_mapping
+
+FRONT_MATTER_KEYS = (
+    "title", "description", "slug", "translation_key", "weight", "tags", "date", "updated",
+    "draft", "comments", "aliases", "discussion",
+)
+MAX_SOURCE_BYTES = 10 * 1024 * 1024  # larger files are almost surely not hand-written pages
+LAYOUT_HINT = ("expected _index.md, rules.md, articles/<section>/*.md, faq/*.md, "
+               "faq/<group>/*.md or replies/*.md")
+_BAD_PATH_PIECE = re.compile(r"[\x00-\x1f\x7f\\?#]|^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    title: str
+    description: str = ""
+    slug: str | None = None
+    translation_key: str | None = None
+    weight: int = 0
+    tags: tuple[str, ...] = ()
+    date: dt.date | None = None
+    updated: dt.date | None = None
+    draft: bool = False
+    comments: bool | None = None
+    aliases: tuple[str, ...] = ()
+    discussion: str | None = None
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One Markdown file of one language, split into front matter and body."""
+
+    path: Path
+    lang: str
+    rel: str  # posix path inside the language folder, NFC: "articles/billing/refunds.md"
+    kind: str  # home, rules, section, article, faq_group, faq, reply
+    group: str | None  # the section (articles) or group (faq) folder name
+    meta: FrontMatter
+    body: str
+    body_line: int  # the file line on which the body starts
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file beside the Markdown (an image, a PDF) copied to the same place in the output."""
+
+    path: Path
+    lang: str
+    rel: str
+
+
+@dataclass
+class SourceSet:
+    pages: list[Source] = field(default_factory=list)
+    assets: list[Asset] = field(default_factory=list)
+
+
+def discover_sources(config: Config, diags: Diagnostics, drafts: bool = False) -> SourceSet:
+    found = SourceSet()
+    content = config.content_dir
+    if not content.is_dir():
+        diags.error(f"the content folder {content} does not exist; create it with one folder "
+                    "per language, or set content_dir in config.yaml", config.path)
+        return found
+    present = {p.name for p in content.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    for extra in sorted(present - set(config.languages)):
+        diags.warning(f"folder '{extra}' is not a language listed in config.yaml; it is "
+                      "ignored (add it to languages to publish it)", content / extra)
+    for lang in config.languages:
+        lang_dir = content / lang
+        if not lang_dir.is_dir():
+            diags.warning(f"language '{lang}' is configured but {lang_dir} does not exist; "
+                          f"create it (its pages fall back to {config.default_language})",
+                          config.path, None)
+            continue
+        _walk_language(lang_dir, lang, content.resolve(), found, diags, drafts)
+    return found
+
+
+def _walk_language(
+    lang_dir: Path, lang: str, content_root: Path, found: SourceSet, diags: Diagnostics,
+    drafts: bool,
+) -> None:
+    for dirpath, dirnames, filenames in os.walk(lang_dir, followlinks=False):
+        folder = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for link in [d for d in dirnames if (folder / d).is_symlink()]:
+            diags.warning("symbolic link to a folder skipped; copy the folder into content/ "
+                          "instead", folder / link)
+            dirnames.remove(link)
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = folder / name
+            rel = unicodedata.normalize("NFC", path.relative_to(lang_dir).as_posix())
+            if path.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    diags.warning("broken or looping symbolic link skipped", path)
+                    continue
+                if not target.is_relative_to(content_root):
+                    diags.warning("symbolic link leading out of the content folder skipped",
+                                  path)
+                    continue
+            if not name.endswith(".md"):
+                found.assets.append(Asset(path, lang, rel))
+                continue
+            source = read_source(path, lang, rel, diags)
+            if source is not None and (drafts or not source.meta.draft):
+                found.pages.append(source)
+
+
+def classify(rel: str) -> tuple[str, str | None] | None:
+    """The kind of page a path inside a language folder holds, and its section or group."""
+    parts = rel.split("/")
+    match parts:
+        case ["_index.md"]:
+            return "home", None
+        case ["rules.md"]:
+            return "rules", None
+        case ["articles", section, "_section.md"]:
+            return "section", section
+        case ["articles", section, name] if not name.startswith("_"):
+            return "article", section
+        case ["faq", name] if not name.startswith("_"):
+            return "faq", None
+        case ["faq", group, "_section.md"]:
+            return "faq_group", group
+        case ["faq", group, name] if not name.startswith("_"):
+            return "faq", group
+        case ["replies", name] if not name.startswith("_"):
+            return "reply", None
+    return None
+
+
+def read_source(path: Path, lang: str, rel: str, diags: Diagnostics) -> Source | None:
+    kind_and_group = classify(rel)
+    if kind_and_group is None:
+        diags.warning(f"not part of the knowledge-base layout, ignored ({LAYOUT_HINT})", path)
+        return None
+    text = read_text(path, diags)
+    if text is None:
+        return None
+    if not text.strip():
+        diags.warning("empty file skipped; give it front matter with a title", path)
+        return None
+    kind, group = kind_and_group
+    split = split_front_matter(text, path, diags)
+    if split is None:
+        return None
+    yaml_text, body, body_line = split
+    meta = parse_front_matter(yaml_text, path, diags)
+    if meta is None:
+        return None
+    return Source(path, lang, rel, kind, group, meta, body, body_line)
+
+
+def read_text(path: Path, diags: Diagnostics) -> str | None:
+    """UTF-8 (a BOM is allowed), any line endings, returned NFC with \\n line ends."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            diags.warning(f"file of {size // (1024 * 1024)} MB skipped: pages over "
+                          f"{MAX_SOURCE_BYTES // (1024 * 1024)} MB are not built; split it",
+                          path)
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        diags.error(f"cannot read the file: {exc.strerror}", path)
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        diags.error(f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+                    path, line)
+        return None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text)
+
+
+def split_front_matter(text: str, path: Path, diags: Diagnostics) -> tuple[str, str, int] | None:
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        diags.error("no front matter: start the file with a line '---', then 'title: ...', "
+                    "then '---'", path, 1)
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2
+    diags.error("front matter opened with '---' is never closed; add a line '---' after its "
+                "last key", path, 1, 1)
+    return None
+
+
+def parse_front_matter(yaml_text: str, path: Path, diags: Diagnostics) -> FrontMatter | None:
+    loaded = load_mapping(yaml_text, first_line=2, what="front matter")
+    for problem in loaded.problems:
+        diags.error(problem.message, path, problem.line, problem.column)
+    if loaded.problems and not loaded.values:
+        return None
+    raw, lines = loaded.values, loaded.lines
+    for key in raw:
+        if key not in FRONT_MATTER_KEYS:
+            diags.warning(f"unknown front-matter key '{key}' (a typo? known keys: "
+                          f"{', '.join(FRONT_MATTER_KEYS)})", path, lines.get(key))
+    errors_before = len(diags.errors)
+
+    def fail(key: str, message: str) -> None:
+        diags.error(f"'{key}': {message}", path, lines.get(key, 1))
+
+    title = raw.get("title")
+    if isinstance(title, (int, float)) and not isinstance(title, bool):
+        title = str(title)
+    if title is None:
+        diags.error("'title' is required: add a line 'title: ...' to the front matter", path, 1)
+    elif not isinstance(title, str) or not title.strip():
+        fail("title", "must be a non-empty text")
+    values: dict[str, Any] = {"title": title.strip() if isinstance(title, str) else ""}
+
+    for key in ("description", "translation_key"):
+        if key in raw and raw[key] is not None:
+            if not isinstance(raw[key], str):
+                fail(key, f"must be a text, got {raw[key]!r}")
+            else:
+                values[key] = raw[key].strip()
+    if "slug" in raw:
+        slug = raw["slug"]
+        problem = path_piece_problem(slug, allow_slash=False)
+        if problem:
+            fail("slug", problem)
+        else:
+            values["slug"] = slug
+    if "weight" in raw:
+        if isinstance(raw["weight"], int) and not isinstance(raw["weight"], bool):
+            values["weight"] = raw["weight"]
+        else:
+            fail("weight", f"must be a whole number, got {raw['weight']!r}")
+    for key in ("tags", "aliases"):
+        if key in raw:
+            items = raw[key]
+            if isinstance(items, str):
+                items = [items]
+            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                fail(key, f"must be a list of texts, got {raw[key]!r}")
+                continue
+            values[key] = tuple(items)
+    for alias in values.get("aliases", ()):
+        problem = path_piece_problem(alias, allow_slash=True)
+        if problem:
+            fail("aliases", f"{alias!r}: {problem}")
+    for key in ("date", "updated"):
+        if key in raw:
+            value = raw[key]
+            if isinstance(value, dt.datetime):
+                value = value.date()
+            elif isinstance(value, str):
+                try:
+                    value = dt.date.fromisoformat(value.strip())
+                except ValueError:
+                    fail(key, f"must be a date like 2026-03-12, got {raw[key]!r}")
+                    continue
+            if not isinstance(value, dt.date):
+                fail(key, f"must be a date like 2026-03-12, got {raw[key]!r}")
+                continue
+            values[key] = value
+    for key in ("draft", "comments"):
+        if key in raw:
+            if isinstance(raw[key], bool):
+                values[key] = raw[key]
+            else:
+                fail(key, f"must be true or false, got {raw[key]!r}")
+    if "discussion" in raw:
+        value = raw["discussion"]
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+            values["discussion"] = str(value).strip()
+        else:
+            fail("discussion", "must be a topic id or a thread URL")
+    if len(diags.errors) > errors_before or not values["title"]:
+        return None
+    return FrontMatter(lines=lines, **values)
+
+
+def path_piece_problem(value: Any, allow_slash: bool) -> str | None:
+    """Why `value` cannot be a slug (or an alias, which may hold '/'), or None."""
+    if not isinstance(value, str) or not value.strip():
+        return "must be a non-empty text"
+    if value != value.strip() or any(ch.isspace() for ch in value):
+        return "must not contain spaces; use '-' between words"
+    if _BAD_PATH_PIECE.search(value) or "://" in value:
+        return "must not contain a URL scheme, '\\', '?', '#' or control characters"
+    pieces = value.strip("/").split("/")
+    if not allow_slash and "/" in value:
+        return "must not contain '/'; a slug names one folder"
+    if any(piece in ("", ".", "..") for piece in pieces):
+        return "must not contain '.', '..' or empty path segments"
+    return None
