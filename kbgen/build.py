@@ -15,7 +15,7 @@ from kbgen.output import Staging, build_lock, output_problems
 from kbgen.render import Renderer
 from kbgen.site import Site, build_site
 from kbgen.sources import discover_sources
-from kbgen.theme import Theme, load_theme
+from kbgen.theme import load_theme
 
 
 @dataclass
@@ -38,8 +38,6 @@ class BuildOptions:
 
 
 Progress = Callable[[int, int], None]
-
-
 
 
 def build(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
@@ -88,5 +86,11 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             staging.abort()
             raise
     counts = Counter(p.lang for p in site.standalone_pages)
-    return BuildResult(config, site, output, diags, time.perf_counter() - started,
-                       {lang: counts[lang] for lang in config.languages})
+    return BuildResult(
+        config,
+        site,
+        output,
+        diags,
+        time.perf_counter() - started,
+        {lang: counts[lang] for lang in config.languages},
+    )

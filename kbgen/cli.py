@@ -14,13 +14,18 @@ EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="kbgen", description="Build a multilingual knowledge base into a static site.")
+        prog="kbgen", description="Build a multilingual knowledge base into a static site."
+    )
     parser.add_argument("--version", action="version", version=f"kbgen {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = commands.add_parser("build", help="build the site")
-    build.add_argument("--config", type=Path, default=Path("config.yaml"),
-                       help="the site's config file (default: ./config.yaml)")
+    build.add_argument(
+        "--config",
+        type=Path,
+        default=Path("config.yaml"),
+        help="the site's config file (default: ./config.yaml)",
+    )
     build.add_argument("--output", type=Path, help="output folder (default: output_dir)")
     build.add_argument("--base-url", help="the URL the site is served from")
     build.add_argument("--drafts", action="store_true", help="include pages with draft: true")
@@ -28,9 +33,11 @@ def _parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser("init", help="create a new knowledge base in a folder")
     init.add_argument("folder", type=Path)
-    init.add_argument("--languages", default="en",
-                      help="comma-separated language codes, the first being the default "
-                           "(default: en)")
+    init.add_argument(
+        "--languages",
+        default="en",
+        help="comma-separated language codes, the first being the default (default: en)",
+    )
     init.add_argument("--title", default="Knowledge base", help="the site's title")
     return parser
 
@@ -52,8 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         _report(failed.diagnostics)
         errors = len(failed.diagnostics.errors)
         warnings = len(failed.diagnostics.warnings)
-        print(f"kbgen: build failed: {errors} error(s), {warnings} warning(s); the previous "
-              "site was left as it was", file=sys.stderr)
+        print(
+            f"kbgen: build failed: {errors} error(s), {warnings} warning(s); the previous "
+            "site was left as it was",
+            file=sys.stderr,
+        )
         return EXIT_ERRORS
     except KeyboardInterrupt:
         print("kbgen: interrupted; the previous site was left as it was", file=sys.stderr)
@@ -65,8 +75,9 @@ def _build(args: argparse.Namespace) -> int:
     from kbgen.build import BuildOptions, build
 
     progress = _progress_bar() if sys.stderr.isatty() else None
-    result = build(BuildOptions(args.config, args.output, args.base_url, args.drafts,
-                                args.strict), progress)
+    result = build(
+        BuildOptions(args.config, args.output, args.base_url, args.drafts, args.strict), progress
+    )
     _report(result.diagnostics)
     counts = ", ".join(f"{lang} {n}" for lang, n in result.pages_per_language.items())
     warnings = len(result.diagnostics.warnings)
@@ -74,8 +85,10 @@ def _build(args: argparse.Namespace) -> int:
         shown = result.output.relative_to(Path.cwd())
     except ValueError:
         shown = result.output
-    print(f"kbgen: built {sum(result.pages_per_language.values())} pages ({counts}), "
-          f"{warnings} warning(s), in {result.seconds:.2f} s into {shown}/")
+    print(
+        f"kbgen: built {sum(result.pages_per_language.values())} pages ({counts}), "
+        f"{warnings} warning(s), in {result.seconds:.2f} s into {shown}/"
+    )
     return EXIT_OK
 
 
@@ -86,8 +99,13 @@ def _progress_bar():  # type: ignore[no-untyped-def]
         if done % 50 == 0 or done == total:
             filled = 30 * done // total
             end = "\n" if done == total else ""
-            print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} pages", end=end,
-                  file=sys.stderr, flush=True)
+            print(
+                f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} pages",
+                end=end,
+                file=sys.stderr,
+                flush=True,
+            )
+
     return show
 
 
@@ -96,6 +114,8 @@ def _init(args: argparse.Namespace) -> int:
 
     languages = [code.strip() for code in args.languages.split(",") if code.strip()]
     written = create_site(args.folder, languages, args.title)
-    print(f"kbgen: created a knowledge base in {args.folder} ({len(written)} files); "
-          f"build it with: cd {args.folder} && kbgen build")
+    print(
+        f"kbgen: created a knowledge base in {args.folder} ({len(written)} files); "
+        f"build it with: cd {args.folder} && kbgen build"
+    )
     return EXIT_OK

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,8 +77,15 @@ class _Check:
 
 
 TOP_LEVEL_KEYS = {
-    "title", "base_url", "languages", "default_language", "content_dir", "output_dir",
-    "theme", "fallback", "markdown",
+    "title",
+    "base_url",
+    "languages",
+    "default_language",
+    "content_dir",
+    "output_dir",
+    "theme",
+    "fallback",
+    "markdown",
 }
 MARKDOWN_KEYS = {"allow_html", "highlight", "toc_depth"}
 
@@ -90,8 +96,9 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        diags.error("no such file; run `kbgen init DIR` to start a site, or pass --config PATH",
-                    path)
+        diags.error(
+            "no such file; run `kbgen init DIR` to start a site, or pass --config PATH", path
+        )
         raise BuildFailed(diags) from None
     except (OSError, UnicodeDecodeError) as exc:
         diags.error(f"cannot read the config: {exc}", path)
@@ -114,8 +121,11 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
             check.fail("default_language", f"{chosen!r} is not one of languages {list(languages)}")
 
     title = _title(raw, check, languages)
-    url = _base_url(base_url if base_url is not None else raw.get("base_url", "/"), check,
-                    from_cli=base_url is not None)
+    url = _base_url(
+        base_url if base_url is not None else raw.get("base_url", "/"),
+        check,
+        from_cli=base_url is not None,
+    )
     fallback = raw.get("fallback", "default")
     if fallback not in FALLBACK_MODES:
         check.fail("fallback", f"must be one of {', '.join(FALLBACK_MODES)}, got {fallback!r}")
@@ -161,8 +171,9 @@ def _languages(raw: dict[str, Any], check: _Check) -> tuple[str, ...]:
         check.fail("languages", "is required: a list of language codes such as [fr, vi, en]")
         return ()
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        check.fail("languages", f"must be a list of language codes such as [fr, vi, en], "
-                                f"got {value!r}")
+        check.fail(
+            "languages", f"must be a list of language codes such as [fr, vi, en], got {value!r}"
+        )
         return ()
     seen: list[str] = []
     for code in value:
@@ -207,5 +218,3 @@ def _base_url(value: Any, check: _Check, from_cli: bool) -> str:
     if parts.query or parts.fragment:
         check.fail(key, "must not have a ?query or #fragment")
     return value if value.endswith("/") else value + "/"
-
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -22,10 +23,8 @@ class Diagnostic:
         if self.file is not None:
             shown = self.file
             if relative_to is not None:
-                try:
+                with contextlib.suppress(ValueError):  # outside the folder: shown whole
                     shown = self.file.resolve().relative_to(relative_to.resolve())
-                except ValueError:
-                    pass
             where = str(shown)
             if self.line is not None:
                 where += f":{self.line}"
@@ -42,13 +41,19 @@ class Diagnostics:
     items: list[Diagnostic] = field(default_factory=list)
 
     def error(
-        self, message: str, file: Path | None = None, line: int | None = None,
+        self,
+        message: str,
+        file: Path | None = None,
+        line: int | None = None,
         column: int | None = None,
     ) -> None:
         self.items.append(Diagnostic("error", message, file, line, column))
 
     def warning(
-        self, message: str, file: Path | None = None, line: int | None = None,
+        self,
+        message: str,
+        file: Path | None = None,
+        line: int | None = None,
         column: int | None = None,
     ) -> None:
         self.items.append(Diagnostic("warning", message, file, line, column))

@@ -61,8 +61,9 @@ class UiStrings:
         return self.translations(lang).gettext(message)
 
 
-def load_ui_strings(locale_dirs: list[Path], languages: tuple[str, ...],
-                    diags: Diagnostics) -> UiStrings:
+def load_ui_strings(
+    locale_dirs: list[Path], languages: tuple[str, ...], diags: Diagnostics
+) -> UiStrings:
     """Read `<theme>/locales/<lang>.po` along the theme chain, the most specific winning."""
     catalogs: dict[str, gettext.NullTranslations] = {}
     for lang in languages:
@@ -83,8 +84,11 @@ def load_ui_strings(locale_dirs: list[Path], languages: tuple[str, ...],
                 if message.id and message.string and not message.fuzzy:
                     merged[message.id] = message
         if not found and not lang.startswith("en"):
-            diags.warning(f"the theme has no UI strings for '{lang}' (add locales/{lang}.po to "
-                          "the theme); English is shown", locale_dirs[0] if locale_dirs else None)
+            diags.warning(
+                f"the theme has no UI strings for '{lang}' (add locales/{lang}.po to "
+                "the theme); English is shown",
+                locale_dirs[0] if locale_dirs else None,
+            )
         buffer = io.BytesIO()
         write_mo(buffer, merged)
         buffer.seek(0)

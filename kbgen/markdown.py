@@ -63,8 +63,14 @@ def create_parser(options: MarkdownOptions) -> MarkdownIt:
     md.use(footnote_plugin)
     md.use(tasklists_plugin)
     md.use(admon_plugin)
-    md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slugify, permalink=True,
-           permalinkSymbol="#")
+    md.use(
+        anchors_plugin,
+        min_level=1,
+        max_level=6,
+        slug_func=slugify,
+        permalink=True,
+        permalinkSymbol="#",
+    )
     return md
 
 
@@ -127,8 +133,14 @@ def inline_text(inline: Token) -> str:
     return "".join(parts).strip()
 
 
-_BLOCK_ENDS = {"paragraph_close", "heading_close", "list_item_close", "tr_close",
-               "blockquote_close", "admonition_title_close"}
+_BLOCK_ENDS = {
+    "paragraph_close",
+    "heading_close",
+    "list_item_close",
+    "tr_close",
+    "blockquote_close",
+    "admonition_title_close",
+}
 
 
 def plain_text(doc: Document) -> str:
@@ -195,8 +207,10 @@ def number_rules(doc: Document, label: Callable[[int], str]) -> None:
             token.attrJoin("class", "rule")
             inline = next(t for t in doc.tokens[index:] if t.type == "inline")
             anchor = Token("html_inline", "", 0)
-            anchor.content = (f'<a class="rule-anchor" href="#{number}" '
-                              f'aria-label="{html.escape(label(number))}">§{number}</a> ')
+            anchor.content = (
+                f'<a class="rule-anchor" href="#{number}" '
+                f'aria-label="{html.escape(label(number))}">§{number}</a> '
+            )
             inline.children = [anchor, *(inline.children or [])]
 
 

@@ -31,19 +31,28 @@ def output_problems(output: Path, protected: dict[str, Path], config_dir: Path) 
     for label, folder in protected.items():
         folder = folder.resolve()
         if _inside(out, folder) or _inside(folder, out):
-            problems.append(f"the output folder {out} is, contains or lies inside the {label} "
-                            f"({folder}); choose a separate folder such as site/")
+            problems.append(
+                f"the output folder {out} is, contains or lies inside the {label} "
+                f"({folder}); choose a separate folder such as site/"
+            )
     home = Path.home().resolve()
-    for label, folder in (("the filesystem root", Path("/")), ("your home folder", home),
-                          ("the folder of config.yaml", config_dir.resolve())):
+    for label, folder in (
+        ("the filesystem root", Path("/")),
+        ("your home folder", home),
+        ("the folder of config.yaml", config_dir.resolve()),
+    ):
         if _inside(folder, out):
-            problems.append(f"the output folder {out} is or contains {label}; choose a "
-                            "folder of its own such as site/")
+            problems.append(
+                f"the output folder {out} is or contains {label}; choose a "
+                "folder of its own such as site/"
+            )
     if out.exists() and not out.is_dir():
         problems.append(f"{out} exists and is not a folder; remove it or choose another output")
     elif out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
-        problems.append(f"{out} is not empty and was not made by kbgen; kbgen never deletes "
-                        "files it did not write: choose an empty or new folder")
+        problems.append(
+            f"{out} is not empty and was not made by kbgen; kbgen never deletes "
+            "files it did not write: choose an empty or new folder"
+        )
     return problems
 
 
@@ -87,8 +96,9 @@ class Staging:
             raise ValueError(f"refusing to write outside the output folder: {rel!r}")
         if clean in self.written:
             diags = Diagnostics()
-            diags.error(f"two things want to write /{clean}; give one of them another slug or "
-                        "alias")
+            diags.error(
+                f"two things want to write /{clean}; give one of them another slug or alias"
+            )
             raise BuildFailed(diags)
         self.written.add(clean)
         target = self.folder / clean
@@ -105,9 +115,12 @@ class Staging:
             if foreign:
                 shown = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
                 diags = Diagnostics()
-                diags.error(f"the output folder holds files kbgen did not write ({shown}); "
-                            "move them elsewhere (put files to publish in the theme's static "
-                            "folder or in content/)", self.output)
+                diags.error(
+                    f"the output folder holds files kbgen did not write ({shown}); "
+                    "move them elsewhere (put files to publish in the theme's static "
+                    "folder or in content/)",
+                    self.output,
+                )
                 raise BuildFailed(diags)
             retired = self.output.parent / f".{self.output.name}.kbgen-old-{os.getpid()}"
             os.replace(self.output, retired)

@@ -54,8 +54,10 @@ class Assets:
 def _highlight_css() -> bytes:
     light = HtmlFormatter(style="default").get_style_defs("pre code")
     dark = HtmlFormatter(style="monokai").get_style_defs("pre code")
-    return (f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
-            "@media print {\n" + light + "\n}\n").encode()
+    return (
+        f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
+        "@media print {\n" + light + "\n}\n"
+    ).encode()
 
 
 def make_environment(theme: Theme) -> jinja2.Environment:
@@ -82,7 +84,8 @@ class Renderer:
     def use_language(self, lang: str) -> None:
         if lang != self._lang:
             self.env.install_gettext_translations(  # type: ignore[attr-defined]
-                self.ui.translations(lang), newstyle=True)
+                self.ui.translations(lang), newstyle=True
+            )
             self._lang = lang
 
     def files(self, on_page: Callable[[], None] | None = None) -> Iterator[tuple[str, bytes]]:
@@ -94,9 +97,16 @@ class Renderer:
                 on_page()
         for redirect in self.site.redirects:
             self.use_language(redirect.target.lang)
-            yield (redirect.url + "index.html" if redirect.url.endswith("/") else redirect.url,
-                   self.render("redirect.html", redirect.url, redirect.target.lang,
-                               target=redirect.target, page=None))
+            yield (
+                redirect.url + "index.html" if redirect.url.endswith("/") else redirect.url,
+                self.render(
+                    "redirect.html",
+                    redirect.url,
+                    redirect.target.lang,
+                    target=redirect.target,
+                    page=None,
+                ),
+            )
         yield "index.html", self.render_root()
         default_404 = self.site.page(self.site.config.default_language, "not_found")
         if default_404 is not None:
@@ -109,18 +119,23 @@ class Renderer:
         crumbs = breadcrumbs(self.site, page)
         translations = self.site.translations(page)
         return self.render(
-            f"{page.kind}.html", page.url, page.lang, page=page, breadcrumbs=crumbs,
+            f"{page.kind}.html",
+            page.url,
+            page.lang,
+            page=page,
+            breadcrumbs=crumbs,
             translations=translations,
             switcher=language_switcher(self.site, page, translations),
-            alternates=alternates(self.site, page), canonical=canonical(self.site, page),
-            indexed=is_indexed(page), json_ld=json_ld(self.site, page, crumbs),
+            alternates=alternates(self.site, page),
+            canonical=canonical(self.site, page),
+            indexed=is_indexed(page),
+            json_ld=json_ld(self.site, page, crumbs),
             original=(self.site.page(page.fallback_of, page.key) if page.fallback_of else None),
         )
 
     def render_root(self) -> bytes:
         self.use_language(self.site.config.default_language)
-        return self.render("root.html", "index.html", self.site.config.default_language,
-                           page=None)
+        return self.render("root.html", "index.html", self.site.config.default_language, page=None)
 
     def render(self, template_name: str, at_url: str, lang: str, **context: Any) -> bytes:
         absolute_links = context.get("page") is not None and context["page"].kind == "not_found"
@@ -138,15 +153,21 @@ class Renderer:
                 return url(self.assets.urls[name])
             except KeyError:
                 raise jinja2.TemplateRuntimeError(
-                    f"asset '{name}' is not in the theme's static folder") from None
+                    f"asset '{name}' is not in the theme's static folder"
+                ) from None
 
         config = self.site.config
         values = {
-            "site": self.site, "config": config, "lang": language(lang),
+            "site": self.site,
+            "config": config,
+            "lang": language(lang),
             "languages": [language(code) for code in config.languages],
-            "site_title": config.site_title(lang), "url": url, "asset": asset,
+            "site_title": config.site_title(lang),
+            "url": url,
+            "asset": asset,
             "absolute_url": lambda target: absolute_url(
-                self.site, target if isinstance(target, str) else target.url),
+                self.site, target if isinstance(target, str) else target.url
+            ),
             "format_date": lambda value: format_date(value, lang),
             **context,
         }
@@ -154,19 +175,25 @@ class Renderer:
             html = self.env.get_template(template_name).render(values)
         except jinja2.TemplateSyntaxError as exc:
             diags = Diagnostics()
-            diags.error(f"template syntax error: {exc.message}",
-                        Path(exc.filename) if exc.filename else None, exc.lineno)
+            diags.error(
+                f"template syntax error: {exc.message}",
+                Path(exc.filename) if exc.filename else None,
+                exc.lineno,
+            )
             raise BuildFailed(diags) from None
         except jinja2.TemplateNotFound as exc:
             diags = Diagnostics()
-            diags.error(f"the theme has no template '{exc.name}'; add it to the theme's "
-                        "templates folder", self.theme.folders[0])
+            diags.error(
+                f"the theme has no template '{exc.name}'; add it to the theme's templates folder",
+                self.theme.folders[0],
+            )
             raise BuildFailed(diags) from None
         except (jinja2.TemplateError, TypeError, ValueError, AttributeError) as exc:
             file, line = _template_frame(exc, self.theme)
             diags = Diagnostics()
-            diags.error(f"template error while rendering /{at_url}: {exc}; fix the template",
-                        file, line)
+            diags.error(
+                f"template error while rendering /{at_url}: {exc}; fix the template", file, line
+            )
             raise BuildFailed(diags) from None
         return html.encode("utf-8")
 
@@ -207,16 +234,19 @@ class SwitcherEntry:
     translated: bool
 
 
-def language_switcher(site: Site, page: Page, translations: dict[str, Page]
-                      ) -> list[SwitcherEntry]:
+def language_switcher(site: Site, page: Page, translations: dict[str, Page]) -> list[SwitcherEntry]:
     """Every language, leading to this page in it, or to its home when it has no such page."""
     entries = []
     for code in site.config.languages:
         other = translations.get(code)
         target = other if other is not None else site.page(code, "home")
-        entries.append(SwitcherEntry(
-            code, language(code).name, target.url if target else f"{code}/",
-            current=code == page.lang,
-            translated=other is not None and not other.is_fallback,
-        ))
+        entries.append(
+            SwitcherEntry(
+                code,
+                language(code).name,
+                target.url if target else f"{code}/",
+                current=code == page.lang,
+                translated=other is not None and not other.is_fallback,
+            )
+        )
     return entries

@@ -46,8 +46,12 @@ def json_ld(site: Site, page: Page, breadcrumbs: list[tuple[str, Page]]) -> list
     url = absolute_url(site, page.url)
     if page.kind in ("article", "faq", "rules"):
         article: dict[str, Any] = {
-            "@context": "https://schema.org", "@type": "Article", "headline": page.title,
-            "inLanguage": page.lang, "url": url, "mainEntityOfPage": url,
+            "@context": "https://schema.org",
+            "@type": "Article",
+            "headline": page.title,
+            "inLanguage": page.lang,
+            "url": url,
+            "mainEntityOfPage": url,
         }
         if page.description:
             article["description"] = page.description
@@ -58,28 +62,47 @@ def json_ld(site: Site, page: Page, breadcrumbs: list[tuple[str, Page]]) -> list
         found.append(article)
     if page.kind == "faq_index":
         questions = [
-            {"@type": "Question", "name": entry.title,
-             "acceptedAnswer": {"@type": "Answer", "text": entry.text}}
-            for group in site.faq_groups.get(page.lang, []) for entry in group.entries
+            {
+                "@type": "Question",
+                "name": entry.title,
+                "acceptedAnswer": {"@type": "Answer", "text": entry.text},
+            }
+            for group in site.faq_groups.get(page.lang, [])
+            for entry in group.entries
         ]
-        found.append({"@context": "https://schema.org", "@type": "FAQPage",
-                      "inLanguage": page.lang, "mainEntity": questions})
+        found.append(
+            {
+                "@context": "https://schema.org",
+                "@type": "FAQPage",
+                "inLanguage": page.lang,
+                "mainEntity": questions,
+            }
+        )
     if len(breadcrumbs) > 1:
-        found.append({
-            "@context": "https://schema.org", "@type": "BreadcrumbList",
-            "itemListElement": [
-                {"@type": "ListItem", "position": n, "name": title,
-                 "item": absolute_url(site, crumb.url)}
-                for n, (title, crumb) in enumerate(breadcrumbs, start=1)
-            ],
-        })
+        found.append(
+            {
+                "@context": "https://schema.org",
+                "@type": "BreadcrumbList",
+                "itemListElement": [
+                    {
+                        "@type": "ListItem",
+                        "position": n,
+                        "name": title,
+                        "item": absolute_url(site, crumb.url),
+                    }
+                    for n, (title, crumb) in enumerate(breadcrumbs, start=1)
+                ],
+            }
+        )
     return found
 
 
 def sitemap(site: Site) -> bytes:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-             'xmlns:xhtml="http://www.w3.org/1999/xhtml">']
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:xhtml="http://www.w3.org/1999/xhtml">',
+    ]
     for page in site.standalone_pages:
         if not is_indexed(page):
             continue
@@ -89,8 +112,10 @@ def sitemap(site: Site) -> bytes:
         if modified:
             lines.append(f"    <lastmod>{modified.isoformat()}</lastmod>")
         for hreflang, href in alternates(site, page):
-            lines.append(f'    <xhtml:link rel="alternate" hreflang={quoteattr(hreflang)} '
-                         f"href={quoteattr(href)}/>")
+            lines.append(
+                f'    <xhtml:link rel="alternate" hreflang={quoteattr(hreflang)} '
+                f"href={quoteattr(href)}/>"
+            )
         lines.append("  </url>")
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode()

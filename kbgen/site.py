@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -37,8 +38,16 @@ from kbgen.sources import Source, SourceSet
 from kbgen.urls import normalize_alias, output_path, relative_url
 
 # Kinds of page written as files of their own; replies live on the replies page.
-STANDALONE_KINDS = ("home", "section", "article", "faq_index", "faq", "rules", "replies",
-                    "not_found")
+STANDALONE_KINDS = (
+    "home",
+    "section",
+    "article",
+    "faq_index",
+    "faq",
+    "rules",
+    "replies",
+    "not_found",
+)
 
 
 @dataclass
@@ -72,8 +81,11 @@ class Page:
     @property
     def anchor(self) -> str:
         """The id this page has on the page that lists it."""
-        return self.url.rpartition("#")[2] if "#" in self.url else self.url.strip("/").rpartition(
-            "/")[2]
+        return (
+            self.url.rpartition("#")[2]
+            if "#" in self.url
+            else self.url.strip("/").rpartition("/")[2]
+        )
 
     @property
     def is_fallback(self) -> bool:
@@ -162,8 +174,9 @@ def _stem(source: Source) -> str:
 
 
 class _SiteBuilder:
-    def __init__(self, config: Config, sources: SourceSet, ui: UiStrings,
-                 diags: Diagnostics) -> None:
+    def __init__(
+        self, config: Config, sources: SourceSet, ui: UiStrings, diags: Diagnostics
+    ) -> None:
         self.config, self.ui, self.diags = config, ui, diags
         self.sources = sources
         self.site = Site(config)
@@ -186,7 +199,9 @@ class _SiteBuilder:
                 self.diags.error(
                     f"two files in '{source.lang}' are the same page ({key}); the other is "
                     f"{other.path}: give them different translation_key values",
-                    source.path, source.meta.lines.get("translation_key"))
+                    source.path,
+                    source.meta.lines.get("translation_key"),
+                )
                 continue
             by_lang[source.lang][key] = source
         default = self.config.default_language
@@ -217,25 +232,36 @@ class _SiteBuilder:
             case "section":
                 return f"{lang}/articles/{_stem(source) if source.meta.slug else source.group}/"
             case "article":
-                return f"{lang}/articles/{self.section_slug(lang, str(source.group))}/" \
-                       f"{_stem(source)}/"
+                return (
+                    f"{lang}/articles/{self.section_slug(lang, str(source.group))}/{_stem(source)}/"
+                )
             case "faq":
                 return f"{lang}/faq/{_stem(source)}/"
             case "reply":
                 return f"{lang}/replies/#{slugify(_stem(source))}"
         raise AssertionError(source.kind)
 
-    def add_source_page(self, lang: str, key: str, source: Source, fallback_of: str | None
-                        ) -> None:
+    def add_source_page(self, lang: str, key: str, source: Source, fallback_of: str | None) -> None:
         if source.kind == "faq_group":
             self.faq_group_sources[(lang, str(source.group))] = source
             return
         meta = source.meta
         page = Page(
-            kind=source.kind, lang=lang, key=key, url=self.url_for(lang, source),
-            title=meta.title, description=meta.description, source=source, group=source.group,
-            weight=meta.weight, date=meta.date, updated=meta.updated, tags=meta.tags,
-            comments=meta.comments, discussion=meta.discussion, fallback_of=fallback_of,
+            kind=source.kind,
+            lang=lang,
+            key=key,
+            url=self.url_for(lang, source),
+            title=meta.title,
+            description=meta.description,
+            source=source,
+            group=source.group,
+            weight=meta.weight,
+            date=meta.date,
+            updated=meta.updated,
+            tags=meta.tags,
+            comments=meta.comments,
+            discussion=meta.discussion,
+            fallback_of=fallback_of,
         )
         self.register(page)
         self.by_rel[(lang, source.rel)] = page
@@ -246,8 +272,10 @@ class _SiteBuilder:
             if other is not None:
                 self.diags.error(
                     f"two pages claim the URL /{page.url}: this file and {_where(other)}; "
-                    "give one of them another slug", _file(page),
-                    _line(page, "slug"))
+                    "give one of them another slug",
+                    _file(page),
+                    _line(page, "slug"),
+                )
                 return
             self.urls[page.url] = page
         self.site.add(page)
@@ -261,18 +289,38 @@ class _SiteBuilder:
             if self.site.page(lang, f"section:{folder}") is None:
                 self.diags.warning(
                     f"section '{folder}' has no _section.md; add one to give it a title",
-                    self.config.content_dir / lang / "articles" / folder)
-                self.register(Page("section", lang, f"section:{folder}",
-                                   f"{lang}/articles/{folder}/",
-                                   folder.replace("-", " ").capitalize(), group=folder))
+                    self.config.content_dir / lang / "articles" / folder,
+                )
+                self.register(
+                    Page(
+                        "section",
+                        lang,
+                        f"section:{folder}",
+                        f"{lang}/articles/{folder}/",
+                        folder.replace("-", " ").capitalize(),
+                        group=folder,
+                    )
+                )
         if self.site.in_language(lang, "faq"):
-            self.register(Page("faq_index", lang, "faq_index", f"{lang}/faq/",
-                               _(lang, "Frequently asked questions")))
+            self.register(
+                Page(
+                    "faq_index",
+                    lang,
+                    "faq_index",
+                    f"{lang}/faq/",
+                    _(lang, "Frequently asked questions"),
+                )
+            )
         if any(s.kind == "reply" for s in self.sources.pages):
-            self.register(Page("replies", lang, "replies", f"{lang}/replies/",
-                               _(lang, "Reply templates")))
-        self.register(Page("not_found", lang, "not_found", f"{lang}/404.html",
-                           _(lang, "Page not found")))
+            self.register(
+                Page("replies", lang, "replies", f"{lang}/replies/", _(lang, "Reply templates"))
+            )
+        self.register(
+            Page("not_found", lang, "not_found", f"{lang}/404.html", _(lang, "Page not found"))
+        )
+
+    def rule_label(self, lang: str) -> Callable[[int], str]:
+        return lambda number: self._(lang, "Rule %(number)s") % {"number": number}
 
     # Pass 2: parse ----------------------------------------------------------------------
 
@@ -281,17 +329,16 @@ class _SiteBuilder:
             source = page.source
             if source is None:
                 continue
-            doc = parse(self.md, source.body, source.body_line,
-                        doc_id=slugify(f"{page.kind}-{page.anchor}"))
+            doc = parse(
+                self.md, source.body, source.body_line, doc_id=slugify(f"{page.kind}-{page.anchor}")
+            )
             if page.kind == "rules":
-                number_rules(doc, lambda n, lang=page.lang: self._(lang, "Rule %(number)s")
-                             % {"number": n})
+                number_rules(doc, self.rule_label(page.lang))
             elif page.kind == "reply":
                 mark_placeholders(doc)
             page.doc = doc
             page.anchors = doc.anchors()
-            page.toc = [h for h in doc.headings()
-                        if 2 <= h.level <= self.config.markdown.toc_depth]
+            page.toc = [h for h in doc.headings() if 2 <= h.level <= self.config.markdown.toc_depth]
             page.text = plain_text(doc)
 
     # Pass 3: links and bodies ------------------------------------------------------------
@@ -312,14 +359,16 @@ class _SiteBuilder:
             return None
         if not parts.path:
             if parts.fragment and unquote(parts.fragment) not in page.anchors:
-                self.link_error(page, ref, f"no heading or anchor '#{parts.fragment}' on this "
-                                           "page")
+                self.link_error(page, ref, f"no heading or anchor '#{parts.fragment}' on this page")
             return None
         folder = posixpath.dirname(page.source.rel)
         rel = posixpath.normpath(posixpath.join(folder, unquote(parts.path)))
         if rel.startswith("../") or rel == "..":
-            self.link_error(page, ref, f"'{href}' leads out of the language folder; link to "
-                                       "a file of the same language")
+            self.link_error(
+                page,
+                ref,
+                f"'{href}' leads out of the language folder; link to a file of the same language",
+            )
             return None
         fragment = f"#{parts.fragment}" if parts.fragment else ""
         if rel.endswith(".md"):
@@ -328,13 +377,21 @@ class _SiteBuilder:
                 self.missing_page(page, ref, rel)
                 return None
             if parts.fragment and unquote(parts.fragment) not in target.anchors:
-                self.link_error(page, ref, f"'{href}': no heading or anchor "
-                                           f"'#{parts.fragment}' in {rel}")
+                # A fallback page's anchors are in its original's language: lead there.
+                original = self.by_rel.get((str(page.fallback_of), rel))
+                if page.is_fallback and original and unquote(parts.fragment) in original.anchors:
+                    return original.url + fragment
+                self.link_error(
+                    page, ref, f"'{href}': no heading or anchor '#{parts.fragment}' in {rel}"
+                )
                 return None
             if target.is_fallback and not page.is_fallback:
-                self.diags.warning(f"'{href}' is not translated into '{page.lang}' yet; the "
-                                   "link leads to the untranslated page", page.source.path,
-                                   ref.line)
+                self.diags.warning(
+                    f"'{href}' is not translated into '{page.lang}' yet; the "
+                    "link leads to the untranslated page",
+                    page.source.path,
+                    ref.line,
+                )
             if target.kind == "reply":
                 return target.url
             return target.url + fragment
@@ -348,8 +405,10 @@ class _SiteBuilder:
         assert page.source is not None
         default = self.config.default_language
         if (default, rel) in self.by_rel and self.config.fallback == "none":
-            message = (f"'{ref.target}' has no '{page.lang}' translation and fallback is "
-                       "none; translate it or remove the link")
+            message = (
+                f"'{ref.target}' has no '{page.lang}' translation and fallback is "
+                "none; translate it or remove the link"
+            )
         else:
             message = f"'{ref.target}': no such page in content/{page.lang}/ ({rel})"
         self.link_error(page, ref, message)
@@ -390,13 +449,26 @@ class _SiteBuilder:
             for key, entries in groups.items():
                 source = None
                 if key is not None:
-                    source = (self.faq_group_sources.get((lang, key))
-                              or self.faq_group_sources.get((default, key)))
-                title = source.meta.title if source else (
-                    key.replace("-", " ").capitalize() if key else self._(lang, "General"))
-                made.append((source.meta.weight if source else 0, title, FaqGroup(
-                    key, title, source.meta.description if source else "",
-                    sorted(entries, key=lambda p: p.sort_key))))
+                    source = self.faq_group_sources.get((lang, key)) or self.faq_group_sources.get(
+                        (default, key)
+                    )
+                title = (
+                    source.meta.title
+                    if source
+                    else (key.replace("-", " ").capitalize() if key else self._(lang, "General"))
+                )
+                made.append(
+                    (
+                        source.meta.weight if source else 0,
+                        title,
+                        FaqGroup(
+                            key,
+                            title,
+                            source.meta.description if source else "",
+                            sorted(entries, key=lambda p: p.sort_key),
+                        ),
+                    )
+                )
             self.site.faq_groups[lang] = [g for _, _, g in sorted(made, key=lambda m: m[:2])]
 
     def add_redirects(self) -> None:
@@ -407,9 +479,12 @@ class _SiteBuilder:
                 url = normalize_alias(alias)
                 other = self.urls.get(url)
                 if other is not None:
-                    self.diags.error(f"alias '{alias}' is the URL of {_where(other)}; remove "
-                                     "the alias or move that page", page.source.path,
-                                     page.source.meta.lines.get("aliases"))
+                    self.diags.error(
+                        f"alias '{alias}' is the URL of {_where(other)}; remove "
+                        "the alias or move that page",
+                        page.source.path,
+                        page.source.meta.lines.get("aliases"),
+                    )
                     continue
                 self.urls[url] = page
                 self.site.redirects.append(Redirect(url, page, page.source.path))

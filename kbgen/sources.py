@@ -15,12 +15,24 @@ from kbgen.diagnostics import Diagnostics
 from kbgen.yamlfile import load_mapping
 
 FRONT_MATTER_KEYS = (
-    "title", "description", "slug", "translation_key", "weight", "tags", "date", "updated",
-    "draft", "comments", "aliases", "discussion",
+    "title",
+    "description",
+    "slug",
+    "translation_key",
+    "weight",
+    "tags",
+    "date",
+    "updated",
+    "draft",
+    "comments",
+    "aliases",
+    "discussion",
 )
 MAX_SOURCE_BYTES = 10 * 1024 * 1024  # larger files are almost surely not hand-written pages
-LAYOUT_HINT = ("expected _index.md, rules.md, articles/<section>/*.md, faq/*.md, "
-               "faq/<group>/*.md or replies/*.md")
+LAYOUT_HINT = (
+    "expected _index.md, rules.md, articles/<section>/*.md, faq/*.md, "
+    "faq/<group>/*.md or replies/*.md"
+)
 _BAD_PATH_PIECE = re.compile(r"[\x00-\x1f\x7f\\?#]|^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
@@ -74,34 +86,49 @@ def discover_sources(config: Config, diags: Diagnostics, drafts: bool = False) -
     found = SourceSet()
     content = config.content_dir
     if not content.is_dir():
-        diags.error(f"the content folder {content} does not exist; create it with one folder "
-                    "per language, or set content_dir in config.yaml", config.path)
+        diags.error(
+            f"the content folder {content} does not exist; create it with one folder "
+            "per language, or set content_dir in config.yaml",
+            config.path,
+        )
         return found
     present = {p.name for p in content.iterdir() if p.is_dir() and not p.name.startswith(".")}
     for extra in sorted(present - set(config.languages)):
-        diags.warning(f"folder '{extra}' is not a language listed in config.yaml; it is "
-                      "ignored (add it to languages to publish it)", content / extra)
+        diags.warning(
+            f"folder '{extra}' is not a language listed in config.yaml; it is "
+            "ignored (add it to languages to publish it)",
+            content / extra,
+        )
     for lang in config.languages:
         lang_dir = content / lang
         if not lang_dir.is_dir():
-            diags.warning(f"language '{lang}' is configured but {lang_dir} does not exist; "
-                          f"create it (its pages fall back to {config.default_language})",
-                          config.path, None)
+            diags.warning(
+                f"language '{lang}' is configured but {lang_dir} does not exist; "
+                f"create it (its pages fall back to {config.default_language})",
+                config.path,
+                None,
+            )
             continue
         _walk_language(lang_dir, lang, content.resolve(), found, diags, drafts)
     return found
 
 
 def _walk_language(
-    lang_dir: Path, lang: str, content_root: Path, found: SourceSet, diags: Diagnostics,
+    lang_dir: Path,
+    lang: str,
+    content_root: Path,
+    found: SourceSet,
+    diags: Diagnostics,
     drafts: bool,
 ) -> None:
     for dirpath, dirnames, filenames in os.walk(lang_dir, followlinks=False):
         folder = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for link in [d for d in dirnames if (folder / d).is_symlink()]:
-            diags.warning("symbolic link to a folder skipped; copy the folder into content/ "
-                          "instead", folder / link)
+            diags.warning(
+                "symbolic link to a folder skipped; copy the folder into content/ instead",
+                folder / link,
+            )
             dirnames.remove(link)
         for name in sorted(filenames):
             if name.startswith("."):
@@ -115,8 +142,7 @@ def _walk_language(
                     diags.warning("broken or looping symbolic link skipped", path)
                     continue
                 if not target.is_relative_to(content_root):
-                    diags.warning("symbolic link leading out of the content folder skipped",
-                                  path)
+                    diags.warning("symbolic link leading out of the content folder skipped", path)
                     continue
             if not name.endswith(".md"):
                 found.assets.append(Asset(path, lang, rel))
@@ -167,7 +193,8 @@ def read_source(path: Path, lang: str, rel: str, diags: Diagnostics) -> Source |
     yaml_text, body, body_line = split
     meta = parse_front_matter(yaml_text, path, diags)
     if meta is None:
-        return None
+        # The error is recorded; a stand-in keeps links to this page from piling up errors.
+        meta = FrontMatter(title=Path(rel).stem)
     return Source(path, lang, rel, kind, group, meta, body, body_line)
 
 
@@ -176,9 +203,11 @@ def read_text(path: Path, diags: Diagnostics) -> str | None:
     try:
         size = path.stat().st_size
         if size > MAX_SOURCE_BYTES:
-            diags.warning(f"file of {size // (1024 * 1024)} MB skipped: pages over "
-                          f"{MAX_SOURCE_BYTES // (1024 * 1024)} MB are not built; split it",
-                          path)
+            diags.warning(
+                f"file of {size // (1024 * 1024)} MB skipped: pages over "
+                f"{MAX_SOURCE_BYTES // (1024 * 1024)} MB are not built; split it",
+                path,
+            )
             return None
         data = path.read_bytes()
     except OSError as exc:
@@ -190,8 +219,9 @@ def read_text(path: Path, diags: Diagnostics) -> str | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        diags.error(f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
-                    path, line)
+        diags.error(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8", path, line
+        )
         return None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return unicodedata.normalize("NFC", text)
@@ -200,28 +230,39 @@ def read_text(path: Path, diags: Diagnostics) -> str | None:
 def split_front_matter(text: str, path: Path, diags: Diagnostics) -> tuple[str, str, int] | None:
     lines = text.split("\n")
     if lines[0].rstrip() != "---":
-        diags.error("no front matter: start the file with a line '---', then 'title: ...', "
-                    "then '---'", path, 1)
+        diags.error(
+            "no front matter: start the file with a line '---', then 'title: ...', then '---'",
+            path,
+            1,
+        )
         return None
     for index in range(1, len(lines)):
         if lines[index].rstrip() in ("---", "..."):
             return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2
-    diags.error("front matter opened with '---' is never closed; add a line '---' after its "
-                "last key", path, 1, 1)
+    diags.error(
+        "front matter opened with '---' is never closed; add a line '---' after its last key",
+        path,
+        1,
+        1,
+    )
     return None
 
 
 def parse_front_matter(yaml_text: str, path: Path, diags: Diagnostics) -> FrontMatter | None:
     loaded = load_mapping(yaml_text, first_line=2, what="front matter")
-    for problem in loaded.problems:
-        diags.error(problem.message, path, problem.line, problem.column)
+    for yaml_problem in loaded.problems:
+        diags.error(yaml_problem.message, path, yaml_problem.line, yaml_problem.column)
     if loaded.problems and not loaded.values:
         return None
     raw, lines = loaded.values, loaded.lines
     for key in raw:
         if key not in FRONT_MATTER_KEYS:
-            diags.warning(f"unknown front-matter key '{key}' (a typo? known keys: "
-                          f"{', '.join(FRONT_MATTER_KEYS)})", path, lines.get(key))
+            diags.warning(
+                f"unknown front-matter key '{key}' (a typo? known keys: "
+                f"{', '.join(FRONT_MATTER_KEYS)})",
+                path,
+                lines.get(key),
+            )
     errors_before = len(diags.errors)
 
     def fail(key: str, message: str) -> None:

@@ -52,8 +52,11 @@ def load_theme(config: Config) -> Theme:
         if folder is None:
             known = sorted(p.name for p in builtin_themes_dir().iterdir() if p.is_dir())
             where = config.path if not folders else folders[-1] / "theme.yaml"
-            diags.error(f"'theme': unknown theme '{name}'; use one of {', '.join(known)} or "
-                        f"create themes/{name}/ beside config.yaml", where)
+            diags.error(
+                f"'theme': unknown theme '{name}'; use one of {', '.join(known)} or "
+                f"create themes/{name}/ beside config.yaml",
+                where,
+            )
             raise BuildFailed(diags)
         if folder in folders:
             diags.error(f"themes extend each other in a loop ({name})", folder / "theme.yaml")
@@ -74,11 +77,13 @@ def _parent_of(folder: Path, diags: Diagnostics) -> str | None:
         diags.error(problem.message, settings, problem.line, problem.column)
     for key in loaded.values:
         if key != "extends":
-            diags.error(f"unknown key '{key}' (theme.yaml knows: extends)", settings,
-                        loaded.lines.get(key))
+            diags.error(
+                f"unknown key '{key}' (theme.yaml knows: extends)", settings, loaded.lines.get(key)
+            )
     parent = loaded.values.get("extends")
     if parent is not None and not isinstance(parent, str):
-        diags.error("'extends' must name a theme, such as default", settings,
-                    loaded.lines.get("extends"))
+        diags.error(
+            "'extends' must name a theme, such as default", settings, loaded.lines.get("extends")
+        )
         return None
     return parent

@@ -75,8 +75,11 @@ def load_mapping(text: str, first_line: int = 1, what: str = "this YAML") -> Yam
             except (yaml.YAMLError, ValueError, TypeError) as exc:
                 reason = getattr(exc, "problem", None) or str(exc)
                 result.problems.append(
-                    YamlProblem(f"'{key}': cannot read the value ({reason})",
-                                value_node.start_mark.line + 1 + offset, key=key)
+                    YamlProblem(
+                        f"'{key}': cannot read the value ({reason})",
+                        value_node.start_mark.line + 1 + offset,
+                        key=key,
+                    )
                 )
     finally:
         loader.dispose()

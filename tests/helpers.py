@@ -1,0 +1,136 @@
+"""Shared test tools: run kbgen, serve a built site, read links out of HTML."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import http.server
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_kbgen(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """kbgen as a user runs it: a separate process, its exit code and its output."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-m", "kbgen", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    collector = _Collector()
+    collector.feed(html)
+    return collector.tags
+
+
+def local_targets(page: Path, site_root: Path) -> Iterator[tuple[str, Path, str]]:
+    """(the href as written, the file it leads to, its #fragment) for every relative link,
+    stylesheet, script and image of a built page."""
+    for tag, attrs in tags(page.read_text(encoding="utf-8")):
+        for name in ("href", "src"):
+            value = attrs.get(name)
+            if value is None or tag == "base":
+                continue
+            parts = urlsplit(value)
+            if parts.scheme or parts.netloc or value.startswith("/"):
+                continue
+            if not parts.path:
+                target = page
+            else:
+                target = (page.parent / unquote(parts.path)).resolve()
+                if value.endswith("/") or target.is_dir():
+                    target = target / "index.html"
+            yield value, target, parts.fragment
+
+
+class _SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """A plain static server that also serves /<lang>/404.html for missing pages, as
+    static hosts do with a 404 page; `prefix` serves the site from a subpath."""
+
+    prefix = "/"
+    csp: str | None = None
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def end_headers(self) -> None:
+        if self.csp:
+            self.send_header("Content-Security-Policy", self.csp)
+        super().end_headers()
+
+    def translate_path(self, path: str) -> str:
+        path = urlsplit(path).path
+        if not path.startswith(self.prefix):
+            return "/nonexistent"
+        return super().translate_path("/" + path[len(self.prefix) :])
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        if code != 404:
+            super().send_error(code, message, explain)
+            return
+        path = urlsplit(self.path).path[len(self.prefix) :]
+        lang = path.split("/")[0]
+        root = Path(self.directory)
+        page = root / lang / "404.html"
+        if not (lang and page.is_file()):
+            page = root / "404.html"
+        body = page.read_bytes() if page.is_file() else b"not found"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+@contextlib.contextmanager
+def serve(folder: Path, prefix: str = "/", csp: str | None = None) -> Iterator[str]:
+    """Serve `folder` on 127.0.0.1 at a free port; yields the site's base URL."""
+    handler = type("Handler", (_SiteHandler,), {"prefix": prefix, "csp": csp})
+
+    def make(*args: object, **kwargs: object) -> _SiteHandler:
+        return handler(*args, directory=str(folder), **kwargs)  # type: ignore[arg-type]
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{prefix}"
+    finally:
+        server.shutdown()
+        server.server_close()
