@@ -82,6 +82,8 @@ def load_ui_strings(
                 continue
             for message in catalog:
                 if message.id and message.string and not message.fuzzy:
+                    if message.id in merged:
+                        del merged[message.id]  # babel would keep the old string on update
                     merged[message.id] = message
         if not found and not lang.startswith("en"):
             diags.warning(

@@ -1,0 +1,116 @@
+"""Markdown rendering: the extensions, heading ids, raw HTML, placeholders and rule ids."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from kbgen.config import MarkdownOptions
+from kbgen.markdown import (
+    create_parser,
+    links,
+    mark_placeholders,
+    number_rules,
+    parse,
+    plain_text,
+    render,
+    slugify,
+)
+
+
+def html_of(text: str, **options: bool) -> str:
+    md = create_parser(MarkdownOptions(**options))  # type: ignore[arg-type]
+    return render(md, parse(md, text, 1, "doc"))
+
+
+@pytest.mark.parametrize(
+    ("heading", "expected"),
+    [
+        ("Đây là cơ sở tri thức", "day-la-co-so-tri-thuc"),
+        ("Règles de base", "regles-de-base"),
+        ("Qu’est-ce qu’une FAQ ?", "qu-est-ce-qu-une-faq"),
+        ("Step 2: export_data", "step-2-export-data"),
+    ],
+)
+def test_heading_ids_are_readable_and_the_same_from_nfc_and_nfd(
+    heading: str, expected: str
+) -> None:
+    assert slugify(heading) == expected
+    assert slugify(unicodedata.normalize("NFD", heading)) == expected
+    assert f'<h2 id="{expected}">' in html_of(f"## {heading}\n")
+
+
+def test_duplicate_headings_get_distinct_ids() -> None:
+    html = html_of("## Steps\n\n## Steps\n")
+    assert '<h2 id="steps">' in html and '<h2 id="steps-1">' in html
+
+
+def test_extensions() -> None:
+    html = html_of(
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n~~gone~~\n\n- [x] done\n- [ ] todo\n\n"
+        'Text[^1].\n\n[^1]: A note.\n\n!!! warning "Careful"\n    Mind the gap.\n\n'
+        "```python\nprint('hi')\n```\n"
+    )
+    assert "<table>" in html and "<td>1</td>" in html
+    assert "<s>gone</s>" in html
+    assert 'class="task-list-item-checkbox" checked="checked"' in html
+    assert 'class="footnote-ref"' in html and 'class="footnotes"' in html
+    assert '<div class="admonition warning">' in html and "Careful" in html
+    assert '<code class="language-python"><span class="nb">print</span>' in html
+
+
+def test_raw_html_is_text_unless_allowed() -> None:
+    source = "<script>alert(1)</script>\n\nHi <b onclick=x>there</b>\n"
+    safe = html_of(source)
+    assert "<script>" not in safe and "&lt;script&gt;" in safe
+    assert "<b onclick" not in safe
+    assert "<b onclick=x>" in html_of(source, allow_html=True)
+
+
+def test_dangerous_link_schemes_are_not_links() -> None:
+    html = html_of("[x](javascript:alert(1)) [y](vbscript:msgbox)\n")
+    assert 'href="javascript:' not in html and 'href="vbscript:' not in html
+
+
+def test_links_know_their_line() -> None:
+    md = create_parser(MarkdownOptions())
+    doc = parse(md, "Intro\n\nFirst [a](a.md)\nsecond line [b](b.md#x)\n\n![img](p.png)\n", 7, "d")
+    assert [(ref.target, ref.line) for ref in links(doc)] == [
+        ("a.md", 9),
+        ("b.md#x", 10),
+        ("p.png", 12),
+    ]
+
+
+def test_rules_get_their_number_as_id() -> None:
+    md = create_parser(MarkdownOptions())
+    doc = parse(md, "Intro.\n\n1. **Be kind**: always.\n2. **No spam**.\n   - nested\n", 1, "r")
+    number_rules(doc, lambda n: f"Rule {n}")
+    html = render(md, doc)
+    assert '<li id="1" class="rule"><a class="rule-anchor" href="#1" aria-label="Rule 1">' in html
+    assert '<li id="2" class="rule">' in html
+    assert "<li>nested</li>" in html
+
+
+def test_placeholders_are_highlighted_and_escaped() -> None:
+    md = create_parser(MarkdownOptions())
+    doc = parse(md, "Hello [user’s name]! See [<b>x</b>] and [a](b.md).\n", 1, "p")
+    mark_placeholders(doc)
+    html = render(md, doc)
+    assert '<mark class="placeholder">[user’s name]</mark>' in html
+    assert '<mark class="placeholder">[&lt;b&gt;x&lt;/b&gt;]</mark>' in html
+    assert '<a href="b.md">a</a>' in html
+
+
+def test_plain_text_has_no_markup() -> None:
+    md = create_parser(MarkdownOptions())
+    doc = parse(
+        md,
+        "## Title\n\nSome *bold* `code` and [a link](x.md).\n\n| a | b |\n|--|--|\n| c | d |\n",
+        1,
+        "t",
+    )
+    text = plain_text(doc)
+    assert text.startswith("Title\nSome bold code and a link.")
+    assert "<" not in text and "#" not in text and "*" not in text

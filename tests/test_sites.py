@@ -1,0 +1,150 @@
+"""Whole sites beyond the example: theme overrides, right-to-left, aliases, subpaths."""
+
+from __future__ import annotations
+
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from tests.helpers import assert_clean_failure, local_targets, run_kbgen, serve
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_theme_override_replaces_one_template_and_one_asset(
+    example_copy: Path, tmp_path: Path
+) -> None:
+    theme = example_copy / "themes" / "brand"
+    _write(theme / "theme.yaml", "extends: default\n")
+    _write(
+        theme / "templates" / "partials" / "breadcrumbs.html",
+        '<p class="brand-crumbs">{{ page.title }}</p>\n',
+    )
+    _write(theme / "static" / "css" / "main.css", "body { color: rebeccapurple; }\n")
+    _write(
+        theme / "locales" / "fr.po",
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "On this page"\nmsgstr "Dans cet article"\n',
+    )
+    config = example_copy / "config.yaml"
+    config.write_text(config.read_text().replace("theme: default", "theme: brand"))
+    out = tmp_path / "out"
+    result = run_kbgen("build", "--output", str(out), cwd=example_copy)
+    assert result.returncode == 0, result.stderr
+    article = (
+        out / "fr/articles/community-management/role-des-representants/index.html"
+    ).read_text(encoding="utf-8")
+    assert '<p class="brand-crumbs">' in article  # the override
+    assert 'class="language-switcher"' in article  # the rest of the default theme
+    assert "Dans cet article" in article  # one UI string overridden
+    assert "Aller au contenu" in article  # the others from the default catalog
+    css = [p for p in (out / "assets/css").iterdir() if p.name.startswith("main.")]
+    assert len(css) == 1 and css[0].read_text() == "body { color: rebeccapurple; }\n"
+
+
+def test_unknown_theme_is_an_error(example_copy: Path, tmp_path: Path) -> None:
+    config = example_copy / "config.yaml"
+    config.write_text(config.read_text().replace("theme: default", "theme: nosuch"))
+    result = run_kbgen("build", "--output", str(tmp_path / "out"), cwd=example_copy)
+    assert_clean_failure(result)
+    assert "error: 'theme': unknown theme 'nosuch'" in result.stderr
+
+
+def test_template_error_names_template_and_line(example_copy: Path, tmp_path: Path) -> None:
+    theme = example_copy / "themes" / "broken"
+    _write(theme / "theme.yaml", "extends: default\n")
+    _write(
+        theme / "templates" / "rules.html",
+        '{% extends "base.html" %}\n{% block main %}\n{{ page.no_such_thing }}\n{% endblock %}\n',
+    )
+    config = example_copy / "config.yaml"
+    config.write_text(config.read_text().replace("theme: default", "theme: broken"))
+    result = run_kbgen("build", "--output", str(tmp_path / "out"), cwd=example_copy)
+    assert_clean_failure(result)
+    assert "themes/broken/templates/rules.html:3: error: template error" in result.stderr
+    assert "no_such_thing" in result.stderr
+
+
+def test_right_to_left_language_by_config_alone(example_copy: Path, tmp_path: Path) -> None:
+    config = example_copy / "config.yaml"
+    config.write_text(
+        config.read_text().replace("languages: [fr, vi, en]", "languages: [fr, vi, en, ar]")
+    )
+    _write(
+        example_copy / "content/ar/rules.md",
+        '---\ntitle: "قواعد المجتمع"\n---\n\n1. **الاحترام**: كن لطيفا.\n',
+    )
+    out = tmp_path / "out"
+    result = run_kbgen("build", "--output", str(out), cwd=example_copy)
+    assert result.returncode == 0, result.stderr
+    rules = (out / "ar/rules/index.html").read_text(encoding="utf-8")
+    assert '<html lang="ar" dir="rtl">' in rules
+    # untranslated pages fall back to French, still inside a right-to-left page
+    article = (
+        out / "ar/articles/community-management/role-des-representants/index.html"
+    ).read_text(encoding="utf-8")
+    assert '<html lang="ar" dir="rtl">' in article and 'lang="fr"' in article
+    assert "العربية" in article  # the switcher names Arabic in Arabic
+    assert "the theme has no UI strings for 'ar'" in result.stderr
+
+
+def test_aliases_redirect_to_the_page(example_copy: Path, tmp_path: Path) -> None:
+    article = example_copy / "content/fr/articles/self-service/why-self-service.md"
+    text = article.read_text(encoding="utf-8")
+    article.write_text(
+        text.replace("---\ntitle:", "---\naliases: [/fr/ancien-article/]\ntitle:", 1),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert run_kbgen("build", "--output", str(out), cwd=example_copy).returncode == 0
+    redirect = (out / "fr/ancien-article/index.html").read_text(encoding="utf-8")
+    assert (
+        '<meta http-equiv="refresh" content="0; url=../articles/self-service/'
+        'pourquoi-le-libre-service/">'
+    ) in redirect
+    assert 'rel="canonical" href="https://kb.example.com/fr/articles/self-service/' in redirect
+
+
+def test_alias_equal_to_a_page_url_names_both_files(example_copy: Path, tmp_path: Path) -> None:
+    article = example_copy / "content/fr/articles/self-service/why-self-service.md"
+    text = article.read_text(encoding="utf-8")
+    article.write_text(
+        text.replace("---\ntitle:", "---\naliases: [fr/rules/]\ntitle:", 1), encoding="utf-8"
+    )
+    result = run_kbgen("build", "--output", str(tmp_path / "out"), cwd=example_copy)
+    assert_clean_failure(result)
+    assert "why-self-service.md:2: error: alias 'fr/rules/' is the URL of" in result.stderr
+    assert "content/fr/rules.md" in result.stderr
+
+
+def test_two_pages_with_one_url_name_both_files(example_copy: Path, tmp_path: Path) -> None:
+    section = example_copy / "content/en/articles/self-service"
+    (section / "copy.md").write_text("---\ntitle: Copy\nslug: why-self-service\n---\nText.\n")
+    result = run_kbgen("build", "--output", str(tmp_path / "out"), cwd=example_copy)
+    assert_clean_failure(result)
+    assert "two pages claim the URL /en/articles/self-service/why-self-service/" in result.stderr
+    assert "copy.md" in result.stderr and "why-self-service.md" in result.stderr
+
+
+def test_site_served_from_a_subpath(example_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_kbgen(
+        "build", "--output", str(out), "--base-url", "https://example.com/help/", cwd=example_copy
+    )
+    assert result.returncode == 0, result.stderr
+    with serve(out, prefix="/help/") as base:
+        for rel in ("", "fr/", "vi/faq/", "en/articles/self-service/why-self-service/"):
+            page = out / rel / "index.html"
+            for href, target, _ in local_targets(page, out):
+                url = urllib.parse.urljoin(base + rel, href)
+                with urllib.request.urlopen(url) as response:
+                    assert response.status == 200, url
+                assert target.is_file()
+        # the 404 page's links are absolute, under the subpath
+        not_found = (out / "vi/404.html").read_text(encoding="utf-8")
+        assert 'href="/help/vi/"' in not_found and 'href="/help/assets/css/main.' in not_found
+        page = (out / "fr/index.html").read_text(encoding="utf-8")
+        assert '<link rel="canonical" href="https://example.com/help/fr/">' in page
