@@ -75,13 +75,20 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
 
     with build_lock(output):
         staging = Staging(output)
-        staging.open()
         try:
+            staging.open()
             for rel, data in renderer.files(on_page):
                 staging.write(rel, data)
             for rel, path in site.assets.items():
                 staging.write(rel, path.read_bytes())
             staging.commit()
+        except OSError as exc:
+            staging.abort()
+            diags.error(
+                f"cannot write the site: {exc.strerror or exc} ({exc.filename or output})"
+                "; free some disk space or fix the folder's permissions, then build again"
+            )
+            raise BuildFailed(diags) from None
         except BaseException:
             staging.abort()
             raise

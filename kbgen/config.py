@@ -45,6 +45,14 @@ class Config:
         return self.title.get(lang) or self.title.get(self.default_language) or "Knowledge base"
 
 
+def builtin_themes_dir() -> Path:
+    """Where the bundled themes are: inside the installed package, or the repository's."""
+    packaged = Path(__file__).parent / "themes"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).parent.parent / "themes"
+
+
 class _Check:
     """Validates one raw config value; problems go to `diags` naming the key and its line."""
 
@@ -126,6 +134,14 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         check,
         from_cli=base_url is not None,
     )
+    theme = check.string(raw, "theme", "default")
+    if not ((root / "themes" / theme).is_dir() or (builtin_themes_dir() / theme).is_dir()):
+        known = sorted(p.name for p in builtin_themes_dir().iterdir() if p.is_dir())
+        check.fail(
+            "theme",
+            f"unknown theme '{theme}'; use one of {', '.join(known)} or create "
+            f"themes/{theme}/ beside config.yaml",
+        )
     fallback = raw.get("fallback", "default")
     if fallback not in FALLBACK_MODES:
         check.fail("fallback", f"must be one of {', '.join(FALLBACK_MODES)}, got {fallback!r}")
@@ -156,7 +172,7 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         default_language=default_language,
         content_dir=root / check.string(raw, "content_dir", "content"),
         output_dir=root / check.string(raw, "output_dir", "site"),
-        theme=check.string(raw, "theme", "default"),
+        theme=theme,
         fallback=fallback,
         markdown=markdown,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -24,7 +25,7 @@ class Diagnostic:
             shown = self.file
             if relative_to is not None:
                 with contextlib.suppress(ValueError):  # outside the folder: shown whole
-                    shown = self.file.resolve().relative_to(relative_to.resolve())
+                    shown = Path(os.path.abspath(self.file)).relative_to(relative_to.resolve())
             where = str(shown)
             if self.line is not None:
                 where += f":{self.line}"

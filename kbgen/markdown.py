@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.admon import admon_plugin
@@ -26,6 +27,40 @@ from pygments.util import ClassNotFound
 
 from kbgen.config import MarkdownOptions
 
+_ALLOWED_TAGS = nh3.ALLOWED_TAGS | {
+    "section",
+    "input",
+    "mark",
+    "details",
+    "summary",
+    "figure",
+    "figcaption",
+    "kbd",
+    "s",
+    "sup",
+    "sub",
+    "abbr",
+    "dl",
+    "dt",
+    "dd",
+    "hr",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+}
+_ALLOWED_ATTRIBUTES = {
+    "*": {"id", "class", "title", "lang", "dir", "aria-label", "aria-hidden", "role"},
+    "a": {"href", "hreflang"},
+    "img": {"src", "alt", "width", "height", "loading"},
+    "input": {"type", "checked", "disabled"},
+    "ol": {"start", "type"},
+    "th": {"colspan", "rowspan", "align"},
+    "td": {"colspan", "rowspan", "align"},
+    "abbr": {"title"},
+}
 _NOT_SLUG = re.compile(r"[^\w]+|_+")
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]+\]")
 _FORMATTER = HtmlFormatter(nowrap=True)
@@ -54,11 +89,21 @@ def _highlight(code: str, lang: str, _attrs: Any) -> str:
     return str(pygments_highlight(code, lexer, _FORMATTER))
 
 
+_UNSAFE_SCHEME = re.compile(r"^\s*(javascript|vbscript|data|file):", re.IGNORECASE)
+
+
+def _safe_link(url: str) -> bool:
+    # markdown-it already refuses javascript: and vbscript:; data: images are refused too,
+    # since an SVG data URL can carry script.
+    return not _UNSAFE_SCHEME.match(unicodedata.normalize("NFKC", url).replace("\x00", ""))
+
+
 def create_parser(options: MarkdownOptions) -> MarkdownIt:
     md = MarkdownIt(
         "commonmark",
         {"html": options.allow_html, "highlight": _highlight if options.highlight else None},
     )
+    md.validateLink = _safe_link  # type: ignore[method-assign]
     md.enable(["table", "strikethrough"])
     md.use(footnote_plugin)
     md.use(tasklists_plugin)
@@ -110,11 +155,33 @@ class Document:
 def parse(md: MarkdownIt, body: str, body_line: int, doc_id: str) -> Document:
     # docId keeps footnote ids apart when several documents share one page (the FAQ index)
     env: dict[str, Any] = {"docId": doc_id}
-    return Document(md.parse(body, env), body_line, env)
+    tokens = md.parse(body, env)
+    _align_with_classes(tokens)
+    return Document(tokens, body_line, env)
+
+
+def _align_with_classes(tokens: list[Token]) -> None:
+    """Table alignment as classes: a strict Content-Security-Policy blocks style attributes."""
+    for token in tokens:
+        style = token.attrGet("style") if token.type in ("th_open", "td_open") else None
+        if style:
+            token.attrs.pop("style")
+            token.attrJoin("class", "align-" + str(style).rpartition(":")[2].strip())
 
 
 def render(md: MarkdownIt, doc: Document) -> str:
-    return str(md.renderer.render(doc.tokens, md.options, doc.env))
+    html = str(md.renderer.render(doc.tokens, md.options, doc.env))
+    if md.options.get("html"):
+        # Raw HTML was let through: keep the markup, drop scripts, handlers and unsafe URLs.
+        html = nh3.clean(
+            html,
+            tags=_ALLOWED_TAGS,
+            attributes=_ALLOWED_ATTRIBUTES,
+            url_schemes={"http", "https", "mailto", "tel"},
+            link_rel=None,
+            strip_comments=False,
+        )
+    return html
 
 
 def inline_text(inline: Token) -> str:

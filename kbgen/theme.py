@@ -5,17 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kbgen.config import Config
+from kbgen.config import Config, builtin_themes_dir
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.yamlfile import load_mapping
-
-
-def builtin_themes_dir() -> Path:
-    """Where the bundled themes are: inside the installed package, or the repository's."""
-    packaged = Path(__file__).parent / "themes"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).parent.parent / "themes"
 
 
 @dataclass(frozen=True)

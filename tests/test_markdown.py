@@ -65,12 +65,28 @@ def test_raw_html_is_text_unless_allowed() -> None:
     safe = html_of(source)
     assert "<script>" not in safe and "&lt;script&gt;" in safe
     assert "<b onclick" not in safe
-    assert "<b onclick=x>" in html_of(source, allow_html=True)
+    allowed = html_of(
+        source + '\n<a href="javascript:alert(1)">j</a> <a href="data:text/html,x">d</a>'
+        " <details><summary>More</summary>kept</details>\n",
+        allow_html=True,
+    )
+    assert "<b>there</b>" in allowed and "<details><summary>More</summary>" in allowed
+    assert "onclick" not in allowed and "<script" not in allowed
+    assert "javascript:" not in allowed and "data:" not in allowed
+
+
+def test_table_alignment_uses_classes_not_style_attributes() -> None:
+    html = html_of("| a | b |\n|:-:|--:|\n| 1 | 2 |\n")
+    assert "style=" not in html
+    assert '<th class="align-center">a</th>' in html and '<td class="align-right">2</td>' in html
 
 
 def test_dangerous_link_schemes_are_not_links() -> None:
-    html = html_of("[x](javascript:alert(1)) [y](vbscript:msgbox)\n")
-    assert 'href="javascript:' not in html and 'href="vbscript:' not in html
+    html = html_of(
+        "[x](javascript:alert(1)) [y](vbscript:msgbox) [z](data:text/html,x) "
+        "![i](data:image/svg+xml,x) [w](JaVaScRiPt:x)\n"
+    )
+    assert "href=" not in html and "src=" not in html
 
 
 def test_links_know_their_line() -> None:
