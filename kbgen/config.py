@@ -114,6 +114,8 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
     loaded = load_mapping(text, what="config.yaml")
     for problem in loaded.problems:
         diags.error(problem.message, path, problem.line, problem.column)
+    if loaded.problems and not loaded.values:
+        raise BuildFailed(diags)  # nothing could be read: the schema would only add noise
     raw = loaded.values
     check = _Check(path, loaded.lines, diags)
     check.unknown_keys(raw, TOP_LEVEL_KEYS)
