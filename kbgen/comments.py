@@ -348,8 +348,9 @@ class _Reporter:
             key = key.rpartition(".")[0]
         return None
 
-    def fail(self, key: str, message: str) -> None:
-        self.diags.error(f"'{key}': {message}", self.path, self.line(key))
+    def fail(self, key: str, message: str, at: str | None = None) -> None:
+        """`at`: the key whose line to name, when `key` itself is not in the file."""
+        self.diags.error(f"'{key}': {message}", self.path, self.line(at or key))
 
     def unknown_keys(self, raw: Mapping[str, Any], known: set[str], prefix: str) -> None:
         for key in raw:
@@ -430,6 +431,8 @@ def _settings(
     chosen: bool,
 ) -> dict[str, Any]:
     prefix = f"comments.{schema.name}"
+    # Settings missing altogether: name the line that chose the provider.
+    anchor = "comments.provider" if raw is None else None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -441,7 +444,7 @@ def _settings(
         key = f"{prefix}.{spec.name}"
         if spec.name not in raw:
             if spec.required and chosen:
-                report.fail(key, f"is required for provider {schema.name}")
+                report.fail(key, f"is required for provider {schema.name}", anchor)
             values[spec.name] = spec.default
             continue
         try:
