@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kbgen.comments import attach_discussions, summary_notes
 from kbgen.config import Config, load_config
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.i18n import load_ui_strings
@@ -26,6 +27,7 @@ class BuildResult:
     diagnostics: Diagnostics
     seconds: float
     pages_per_language: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # printed after the summary line
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     ui = load_ui_strings(theme.locale_dirs, config.languages, diags)
     sources = discover_sources(config, diags, drafts=options.drafts)
     site = build_site(config, sources, ui, diags)
+    attach_discussions(site, diags)
     if diags.failed(options.strict):
         raise BuildFailed(diags)
 
@@ -100,4 +103,5 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         diags,
         time.perf_counter() - started,
         {lang: counts[lang] for lang in config.languages},
+        summary_notes(config.comments, config.base_url),
     )

@@ -89,6 +89,8 @@ def _build(args: argparse.Namespace) -> int:
         f"kbgen: built {sum(result.pages_per_language.values())} pages ({counts}), "
         f"{warnings} warning(s), in {result.seconds:.2f} s into {shown}/"
     )
+    for note in result.notes:
+        print(f"kbgen: {note}")
     return EXIT_OK
 
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
 
+from kbgen.comments import CommentsConfig, parse_comments
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.yamlfile import load_mapping
 
@@ -35,6 +36,7 @@ class Config:
     theme: str
     fallback: str
     markdown: MarkdownOptions = field(default_factory=MarkdownOptions)
+    comments: CommentsConfig = field(default_factory=CommentsConfig)
 
     @property
     def base_path(self) -> str:
@@ -94,6 +96,7 @@ TOP_LEVEL_KEYS = {
     "theme",
     "fallback",
     "markdown",
+    "comments",
 }
 MARKDOWN_KEYS = {"allow_html", "highlight", "toc_depth"}
 
@@ -165,6 +168,9 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
             toc_depth=depth,
         )
 
+    # The providers' settings schemas live in comments.py, beside the providers.
+    comments = parse_comments(raw.get("comments"), loaded.lines, path, diags, languages, url)
+
     config = Config(
         path=path.resolve(),
         root=root,
@@ -177,6 +183,7 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         theme=theme,
         fallback=fallback,
         markdown=markdown,
+        comments=comments,
     )
     if diags.errors:
         raise BuildFailed(diags)

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 
+from kbgen.comments import Discussion
 from kbgen.config import Config
 from kbgen.diagnostics import Diagnostics
 from kbgen.i18n import UiStrings
@@ -118,6 +119,7 @@ class Site:
     redirects: list[Redirect] = field(default_factory=list)
     assets: dict[str, Path] = field(default_factory=dict)  # output path -> file
     faq_groups: dict[str, list[FaqGroup]] = field(default_factory=dict)
+    discussions: dict[str, Discussion] = field(default_factory=dict)  # page URL -> its thread
     _by_key: dict[tuple[str, str], Page] = field(default_factory=dict, repr=False)
 
     def add(self, page: Page) -> None:
