@@ -23,6 +23,12 @@ class MarkdownOptions:
 
 
 @dataclass(frozen=True)
+class SearchOptions:
+    enabled: bool = True
+    include_replies: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     root: Path  # the folder holding config.yaml; relative paths are taken from it
@@ -35,6 +41,7 @@ class Config:
     theme: str
     fallback: str
     markdown: MarkdownOptions = field(default_factory=MarkdownOptions)
+    search: SearchOptions = field(default_factory=SearchOptions)
 
     @property
     def base_path(self) -> str:
@@ -86,8 +93,10 @@ TOP_LEVEL_KEYS = {
     "theme",
     "fallback",
     "markdown",
+    "search",
 }
 MARKDOWN_KEYS = {"allow_html", "highlight", "toc_depth"}
+SEARCH_KEYS = {"enabled", "include_replies"}
 
 
 def load_config(path: Path, base_url: str | None = None) -> Config:
@@ -147,6 +156,19 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
             toc_depth=depth,
         )
 
+    search = SearchOptions()
+    search_raw = raw.get("search", {})
+    if not isinstance(search_raw, dict):
+        check.fail("search", "must be a mapping (enabled, include_replies)")
+    else:
+        check.unknown_keys(search_raw, SEARCH_KEYS, "search.")
+        search = SearchOptions(
+            enabled=check.boolean(search_raw, "enabled", True, "search.enabled"),
+            include_replies=check.boolean(
+                search_raw, "include_replies", False, "search.include_replies"
+            ),
+        )
+
     config = Config(
         path=path.resolve(),
         root=root,
@@ -159,6 +181,7 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         theme=check.string(raw, "theme", "default"),
         fallback=fallback,
         markdown=markdown,
+        search=search,
     )
     if diags.errors:
         raise BuildFailed(diags)
