@@ -7,7 +7,8 @@ A query is planned word by word. Each word gives two index terms through the ind
 search pipeline: the exact one and the folded one ("règles" -> "règl", "regl"). The folded
 term is required, in any field (exact fields hold words written without accents, folded
 fields the folded forms of those written with them); the exact term is an optional extra, in
-the exact fields. The last word also matches as a prefix, for results as one types. Results
+the exact fields. The last word also matches as a prefix, for results as one types (the
+whole word weighing more). Results
 are ranked by how many words matched exactly (as typed, accents included), then by lunr's
 score, then by page order.
 """
@@ -27,6 +28,7 @@ from kbgen.search.index import EXACT_FIELDS, FOLDED_FIELDS
 from kbgen.search.normalize import fold, words
 
 ALL_FIELDS = [*EXACT_FIELDS, *FOLDED_FIELDS]
+WHOLE_WORD = 4  # boost of a typed word over the words it is a prefix of
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,11 @@ class Term:
     folded: str
     prefix: bool
 
-    def matches(self, index_term: str) -> bool:
-        if self.prefix:
+    def matches_exactly(self, index_term: str) -> bool:
+        """Whether an index term is this word as typed. A word being typed counts as a
+        prefix only if it carries accents: "bạ" is on its way to "bạn", but "va" must not
+        rank "vai" above "vã"."""
+        if self.prefix and self.exact != self.folded:
             return index_term.startswith(self.exact)
         return index_term == self.exact
 
@@ -85,6 +90,9 @@ def search(index: Index, query: str) -> list[Hit]:
             use_pipeline=False,
             presence=QueryPresence.REQUIRED,
         )
+        if term.prefix:
+            # The whole word weighs more than the longer words it begins.
+            q.clause(term=term.folded, fields=ALL_FIELDS, use_pipeline=False, boost=WHOLE_WORD)
         if term.exact != term.folded:
             q.clause(term=term.exact + star, fields=list(EXACT_FIELDS), use_pipeline=False)
     hits = []
@@ -94,7 +102,7 @@ def search(index: Index, query: str) -> list[Hit]:
             1
             for term in terms
             if any(
-                term.matches(found) and any(f in EXACT_FIELDS for f in fields)
+                term.matches_exactly(found) and any(f in EXACT_FIELDS for f in fields)
                 for found, fields in metadata.items()
             )
         )

@@ -90,6 +90,7 @@
 
   var EXACT_FIELDS = ["t", "h", "b", "s"];
   var ALL_FIELDS = ["t", "h", "b", "s", "tf", "hf", "bf", "sf"];
+  var WHOLE_WORD = 4;
 
   function plan(index, query) {
     var typed = words(query), terms = [];
@@ -103,8 +104,11 @@
     return terms;
   }
 
-  function termMatches(term, indexTerm) {
-    return term.prefix ? indexTerm.indexOf(term.exact) === 0 : indexTerm === term.exact;
+  // Whether an index term is the word as typed; a word being typed counts as a prefix only
+  // if it carries accents ("bạ" is on its way to "bạn", but "va" must not favour "vai").
+  function matchesExactly(term, indexTerm) {
+    if (term.prefix && term.exact !== term.folded) return indexTerm.indexOf(term.exact) === 0;
+    return indexTerm === term.exact;
   }
 
   function rounded(score) { return Math.floor(score * 1e6 + 0.5); }
@@ -119,6 +123,10 @@
         q.term(term.folded + star, {
           fields: ALL_FIELDS, usePipeline: false, presence: lunr.Query.presence.REQUIRED
         });
+        if (term.prefix) {
+          // The whole word weighs more than the longer words it begins.
+          q.term(term.folded, { fields: ALL_FIELDS, usePipeline: false, boost: WHOLE_WORD });
+        }
         if (term.exact !== term.folded) {
           q.term(term.exact + star, { fields: EXACT_FIELDS, usePipeline: false });
         }
@@ -128,7 +136,7 @@
       var metadata = result.matchData.metadata, exact = 0;
       terms.forEach(function (term) {
         var found = Object.keys(metadata).some(function (indexTerm) {
-          return termMatches(term, indexTerm) && Object.keys(metadata[indexTerm]).some(
+          return matchesExactly(term, indexTerm) && Object.keys(metadata[indexTerm]).some(
             function (field) { return EXACT_FIELDS.indexOf(field) >= 0; });
         });
         if (found) exact += 1;
