@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import pytest
 from lunr.stemmer import stemmer as lunr_py_stemmer
 from lunr.token import Token
 
-from kbgen.build import BuildOptions, build
+from kbgen.build import BuildOptions, BuildResult, build
+from kbgen.search.index import build_index, build_index_with_lunr_py, documents
 from kbgen.search.normalize import fold, normalize, words
 from kbgen.search.query import SearchFile, search
 from kbgen.search.stemmers import stem_en, stem_fr
@@ -191,3 +193,20 @@ def test_search_config_problems_name_key_and_line(example_copy: Path, tmp_path: 
     assert_clean_failure(result)
     assert "config.yaml:3: error: 'search.enabled': must be true or false" in result.stderr
     assert "config.yaml:4: error: 'search.colour': unknown key" in result.stderr
+
+
+@pytest.mark.parametrize("lang", ["fr", "vi", "en"])
+def test_fast_builder_writes_what_lunr_py_writes(example_build: BuildResult, lang: str) -> None:
+    """kbgen's builder and lunr.py's Builder (the reference) give byte-identical indexes,
+    on the example site and on the search test corpus."""
+    from tests.search_corpus import write_corpus
+
+    sites = [example_build.site]
+    with tempfile.TemporaryDirectory() as folder:
+        config = write_corpus(Path(folder))
+        sites.append(build(BuildOptions(config, output=Path(folder) / "site")).site)
+    for site in sites:
+        docs = documents(site, lang, include_replies=True)
+        assert len(docs) > 10
+        fast = json.dumps(build_index(lang, docs))
+        assert fast == json.dumps(build_index_with_lunr_py(lang, docs))

@@ -11,14 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from lunr.builder import Builder
 
+from kbgen.search.builder import FastBuilder
 from kbgen.search.normalize import fold, words
-from kbgen.search.pipeline import functions_for
+from kbgen.search.pipeline import functions_for, make_pipeline
 from kbgen.site import Page, Site
 
 # Short field names: each one is repeated in every posting of the serialized index.
@@ -78,23 +79,15 @@ def documents(site: Site, lang: str, include_replies: bool) -> list[SearchDoc]:
     ]
 
 
-def _fields(text: str) -> tuple[str, str]:
+def _fields(text: str) -> tuple[list[str], list[str]]:
     exact = words(text)
     folded = [f for f, w in ((fold(w), w) for w in exact) if f != w]
-    return " ".join(exact), " ".join(folded)
+    return exact, folded
 
 
-def build_index(lang: str, docs: Iterable[SearchDoc]) -> dict[str, object]:
-    """The serialized lunr index (lunr.js 2.3.9 format) of one language's documents."""
-    builder = Builder()
-    builder.pipeline.add(*functions_for(lang))
-    builder.search_pipeline.add(*functions_for(lang))
-    builder.ref("id")
-    for exact, folded in zip(EXACT_FIELDS, FOLDED_FIELDS, strict=True):
-        builder.field(exact, boost=BOOSTS[exact])
-        builder.field(folded, boost=BOOSTS[exact])
-    for number, doc in enumerate(docs):
-        record = {"id": str(number)}
+def _records(docs: Iterable[SearchDoc]) -> Iterator[dict[str, list[str]]]:
+    for doc in docs:
+        record = {}
         for exact, folded, value in zip(
             EXACT_FIELDS,
             FOLDED_FIELDS,
@@ -102,7 +95,35 @@ def build_index(lang: str, docs: Iterable[SearchDoc]) -> dict[str, object]:
             strict=True,
         ):
             record[exact], record[folded] = _fields(value)
-        builder.add(record)
+        yield record
+
+
+def _field_boosts() -> list[tuple[str, int]]:
+    found = []
+    for exact, folded in zip(EXACT_FIELDS, FOLDED_FIELDS, strict=True):
+        found += [(exact, BOOSTS[exact]), (folded, BOOSTS[exact])]
+    return found
+
+
+def build_index(lang: str, docs: Iterable[SearchDoc]) -> dict[str, object]:
+    """The serialized lunr index (lunr.js 2.3.9 format) of one language's documents."""
+    pipeline = make_pipeline(lang)
+    builder = FastBuilder(_field_boosts(), pipeline)
+    for number, record in enumerate(_records(docs)):
+        builder.add(str(number), record)
+    return builder.serialize(pipeline.serialize())
+
+
+def build_index_with_lunr_py(lang: str, docs: Iterable[SearchDoc]) -> dict[str, object]:
+    """The same index built by lunr.py's own Builder: the reference build_index must equal."""
+    builder = Builder()
+    builder.pipeline.add(*functions_for(lang))
+    builder.search_pipeline.add(*functions_for(lang))
+    builder.ref("id")
+    for name, boost in _field_boosts():
+        builder.field(name, boost=boost)
+    for number, record in enumerate(_records(docs)):
+        builder.add({"id": str(number), **{k: " ".join(v) for k, v in record.items()}})
     serialized: dict[str, object] = builder.build().serialize()
     return serialized
 
