@@ -67,7 +67,7 @@ async ([scripts, ours, baseline, queries]) => {
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def make_queries(docs: list, rng: random.Random) -> list[str]:
