@@ -115,6 +115,8 @@ class ProviderSchema:
     read_topic: Callable[[Settings, str], Topic]
     # The link that reaches the thread without JavaScript (for `link`, the whole block).
     link: Callable[[Settings, Thread, Mapping[str, str]], str]
+    # The forum's front page, for readers who found no answer (the search page links to it).
+    home: Callable[[Settings], str | None] = lambda settings: None
     # Values the template needs that depend on the page.
     values: Callable[[Settings, Thread], dict[str, str]] = lambda settings, thread: {}
     # Extra lines for the build summary (such as settings to make on the provider's side).
@@ -230,6 +232,12 @@ def _link_topic(settings: Settings, value: str) -> Topic:
     raise ValueError(f"must be the https:// URL of the thread{hint}, got {value!r}")
 
 
+def _link_home(settings: Settings) -> str | None:
+    # The pattern is a new-topic address; its site's root is the forum, unless the host varies.
+    parts = urlsplit(settings["url"])
+    return None if "{" in parts.netloc else f"{parts.scheme}://{parts.netloc}/"
+
+
 def _link_link(settings: Settings, thread: Thread, values: Mapping[str, str]) -> str:
     if thread.topic is not None:
         return thread.topic.url
@@ -252,6 +260,7 @@ PROVIDERS: dict[str, ProviderSchema] = {
             directives=("script-src", "frame-src"),
             read_topic=_discourse_topic,
             link=_discourse_link,
+            home=lambda settings: settings["url"],
             notes=_discourse_notes,
         ),
         ProviderSchema(
@@ -277,6 +286,7 @@ PROVIDERS: dict[str, ProviderSchema] = {
             directives=("script-src", "style-src", "frame-src"),
             read_topic=_giscus_topic,
             link=_giscus_link,
+            home=lambda settings: f"https://github.com/{settings['repo']}/discussions",
             values=_giscus_values,
         ),
         ProviderSchema(
@@ -289,6 +299,7 @@ PROVIDERS: dict[str, ProviderSchema] = {
             directives=(),
             read_topic=_link_topic,
             link=_link_link,
+            home=_link_home,
         ),
     )
 }
@@ -310,6 +321,11 @@ class CommentsConfig:
     def origin(self) -> str | None:
         schema = self.schema
         return schema.origin(self.settings) if schema else None
+
+    @property
+    def forum_home(self) -> str | None:
+        schema = self.schema
+        return schema.home(self.settings) if schema else None
 
     def csp(self) -> dict[str, list[str]]:
         """The Content-Security-Policy sources each directive needs for the provider."""

@@ -24,6 +24,12 @@ class MarkdownOptions:
 
 
 @dataclass(frozen=True)
+class SearchOptions:
+    enabled: bool = True
+    include_replies: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     root: Path  # the folder holding config.yaml; relative paths are taken from it
@@ -37,6 +43,7 @@ class Config:
     fallback: str
     markdown: MarkdownOptions = field(default_factory=MarkdownOptions)
     comments: CommentsConfig = field(default_factory=CommentsConfig)
+    search: SearchOptions = field(default_factory=SearchOptions)
 
     @property
     def base_path(self) -> str:
@@ -97,8 +104,10 @@ TOP_LEVEL_KEYS = {
     "fallback",
     "markdown",
     "comments",
+    "search",
 }
 MARKDOWN_KEYS = {"allow_html", "highlight", "toc_depth"}
+SEARCH_KEYS = {"enabled", "include_replies"}
 
 
 def load_config(path: Path, base_url: str | None = None) -> Config:
@@ -170,6 +179,18 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
 
     # The providers' settings schemas live in comments.py, beside the providers.
     comments = parse_comments(raw.get("comments"), loaded.lines, path, diags, languages, url)
+    search = SearchOptions()
+    search_raw = raw.get("search", {})
+    if not isinstance(search_raw, dict):
+        check.fail("search", "must be a mapping (enabled, include_replies)")
+    else:
+        check.unknown_keys(search_raw, SEARCH_KEYS, "search.")
+        search = SearchOptions(
+            enabled=check.boolean(search_raw, "enabled", True, "search.enabled"),
+            include_replies=check.boolean(
+                search_raw, "include_replies", False, "search.include_replies"
+            ),
+        )
 
     config = Config(
         path=path.resolve(),
@@ -184,6 +205,7 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         fallback=fallback,
         markdown=markdown,
         comments=comments,
+        search=search,
     )
     if diags.errors:
         raise BuildFailed(diags)

@@ -15,6 +15,7 @@ from pygments.formatters import HtmlFormatter
 
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.i18n import UiStrings, format_date, language
+from kbgen.search.index import build_search_files
 from kbgen.seo import absolute_url, alternates, canonical, is_indexed, json_ld, robots, sitemap
 from kbgen.site import Page, Site
 from kbgen.theme import Theme
@@ -79,6 +80,7 @@ class Renderer:
         self.site, self.theme, self.ui = site, theme, ui
         self.env = make_environment(theme)
         self.assets = Assets.collect(theme)
+        self.search_files: dict[str, str] = {}  # language -> output path of its search file
         self._lang: str | None = None
 
     def use_language(self, lang: str) -> None:
@@ -89,8 +91,15 @@ class Renderer:
             self._lang = lang
 
     def files(self, on_page: Callable[[], None] | None = None) -> Iterator[tuple[str, bytes]]:
-        """Every output file: assets, pages, redirects, the root page, sitemap, robots."""
+        """Every output file: assets, search indexes, pages, redirects, the root page,
+        sitemap, robots."""
         yield from self.assets.files.items()
+        search = self.site.config.search
+        if search.enabled:
+            # Before the pages: their search box names the fingerprinted index file.
+            for lang, (path, data) in build_search_files(self.site, search.include_replies).items():
+                self.search_files[lang] = path
+                yield path, data
         for page in self.site.standalone_pages:
             yield page.output_path, self.render_page(page)
             if on_page is not None:
@@ -169,6 +178,7 @@ class Renderer:
                 self.site, target if isinstance(target, str) else target.url
             ),
             "format_date": lambda value: format_date(value, lang),
+            "search_file": self.search_files.get(lang),
             **context,
         }
         try:

@@ -47,13 +47,14 @@ STANDALONE_KINDS = (
     "faq",
     "rules",
     "replies",
+    "search",
     "not_found",
 )
 
 
 @dataclass
 class Page:
-    kind: str  # home, section, article, faq_index, faq, rules, replies, reply, not_found
+    kind: str  # home, section, article, faq_index, faq, rules, replies, reply, search, not_found
     lang: str
     key: str  # shared by all translations of one page
     url: str  # site-relative: "fr/articles/billing/refunds/"; a reply: "fr/replies/#refund"
@@ -317,6 +318,9 @@ class _SiteBuilder:
             self.register(
                 Page("replies", lang, "replies", f"{lang}/replies/", _(lang, "Reply templates"))
             )
+        if self.config.search.enabled:
+            # The shareable results page (?q=…); filled in the browser, never indexed.
+            self.register(Page("search", lang, "search", f"{lang}/search/", _(lang, "Search")))
         self.register(
             Page("not_found", lang, "not_found", f"{lang}/404.html", _(lang, "Page not found"))
         )

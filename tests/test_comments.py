@@ -15,6 +15,7 @@ from tests.comments_sites import (
     BASE,
     DISCOURSE,
     FAQ_FR,
+    FORUM,
     GISCUS,
     LINK,
     build_site,
@@ -274,3 +275,27 @@ def test_link_topic_url_pattern(tmp_path: Path) -> None:
     set_front_matter(root, ARTICLE_SOURCE["fr"], "discussion: 12")
     html = page_html(build_site(root), ARTICLE["fr"])
     assert '<a href="https://forum.example.com/t/12" rel="nofollow">' in html
+
+
+@pytest.mark.parametrize(
+    ("comments", "home"),
+    [
+        (DISCOURSE, FORUM),
+        (GISCUS, "https://github.com/org/kb/discussions"),
+        (LINK, FORUM),
+        ("comments: {provider: none}\n", None),
+    ],
+)
+def test_the_search_page_sends_readers_without_an_answer_to_the_forum(
+    tmp_path: Path, comments: str, home: str | None
+) -> None:
+    result = build_site(write_sources(tmp_path / "kb", comments))
+    html = page_html(result, "fr/search/")
+    empty = html.split('id="search-empty"', 1)[1].split("</div>", 1)[0]
+    links = [a.get("href") for t, a in tags(empty) if t == "a"]
+    assert links[:2] == ["../faq/", "../rules/"]
+    if home is None:
+        assert len(links) == 2
+    else:
+        assert links[2:] == [home]
+        assert "Poser la question à la communauté sur le forum" in empty

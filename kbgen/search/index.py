@@ -1,0 +1,160 @@
+"""One lunr index per language, built with lunr.py and written as a fingerprinted JSON file.
+
+Each indexed page gives one document with two streams per field: the words as written
+(normalized) and, in the `*f` fields, only the words whose folded form differs ("règles" ->
+"regles"). Folded-only fields keep English indexes small while letting "regles" find "règles";
+the exact fields let query.py rank "bạn" above "bàn" for a reader who typed "bạn".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from lunr.builder import Builder
+
+from kbgen.search.builder import FastBuilder
+from kbgen.search.normalize import fold, words
+from kbgen.search.pipeline import functions_for, make_pipeline
+from kbgen.site import Page, Site
+
+# Short field names: each one is repeated in every posting of the serialized index.
+EXACT_FIELDS = ("t", "h", "b", "s")  # title, headings, body text, section
+FOLDED_FIELDS = ("tf", "hf", "bf", "sf")  # the same, folded words only
+BOOSTS = {"t": 10, "h": 4, "b": 1, "s": 2}
+FORMAT = 1  # bump when the file layout changes; search-core.js checks it
+
+# Under this many documents in all, worker processes cost more than they save.
+PARALLEL_FROM = 400
+
+
+@dataclass(frozen=True)
+class SearchDoc:
+    url: str  # site-relative
+    title: str
+    section: str
+    headings: str
+    text: str
+
+
+def indexed_pages(site: Site, lang: str, include_replies: bool) -> list[Page]:
+    """Articles, FAQ entries, the rules page and, if asked, replies; not untranslated
+    fallbacks, whose text is in another language than the index's pipeline."""
+    kinds = {"article", "faq", "rules"} | ({"reply"} if include_replies else set())
+    return [p for p in site.in_language(lang) if p.kind in kinds and not p.is_fallback]
+
+
+def section_titles(site: Site, lang: str) -> dict[str, str]:
+    """{page URL: the title of the section a result names}: an article's section, an FAQ
+    entry's group (or the FAQ itself), the replies page for a reply."""
+    found = {}
+    for page in site.in_language(lang, "article"):
+        section = site.section_of(page)
+        found[page.url] = section.title if section else ""
+    faq = site.page(lang, "faq_index")
+    for group in site.faq_groups.get(lang, []):
+        for entry in group.entries:
+            found[entry.url] = group.title if group.key is not None or faq is None else faq.title
+    replies = site.page(lang, "replies")
+    for reply in site.in_language(lang, "reply"):
+        found[reply.url] = replies.title if replies else ""
+    return found
+
+
+def documents(site: Site, lang: str, include_replies: bool) -> list[SearchDoc]:
+    sections = section_titles(site, lang)
+    return [
+        SearchDoc(
+            page.url,
+            page.title,
+            sections.get(page.url, ""),
+            " ".join(h.text for h in page.toc),
+            page.text,
+        )
+        for page in indexed_pages(site, lang, include_replies)
+    ]
+
+
+def _fields(text: str) -> tuple[list[str], list[str]]:
+    exact = words(text)
+    folded = [f for f, w in ((fold(w), w) for w in exact) if f != w]
+    return exact, folded
+
+
+def _records(docs: Iterable[SearchDoc]) -> Iterator[dict[str, list[str]]]:
+    for doc in docs:
+        record = {}
+        for exact, folded, value in zip(
+            EXACT_FIELDS,
+            FOLDED_FIELDS,
+            (doc.title, doc.headings, doc.text, doc.section),
+            strict=True,
+        ):
+            record[exact], record[folded] = _fields(value)
+        yield record
+
+
+def _field_boosts() -> list[tuple[str, int]]:
+    found = []
+    for exact, folded in zip(EXACT_FIELDS, FOLDED_FIELDS, strict=True):
+        found += [(exact, BOOSTS[exact]), (folded, BOOSTS[exact])]
+    return found
+
+
+def build_index(lang: str, docs: Iterable[SearchDoc]) -> dict[str, object]:
+    """The serialized lunr index (lunr.js 2.3.9 format) of one language's documents."""
+    pipeline = make_pipeline(lang)
+    builder = FastBuilder(_field_boosts(), pipeline)
+    for number, record in enumerate(_records(docs)):
+        builder.add(str(number), record)
+    return builder.serialize(pipeline.serialize())
+
+
+def build_index_with_lunr_py(lang: str, docs: Iterable[SearchDoc]) -> dict[str, object]:
+    """The same index built by lunr.py's own Builder: the reference build_index must equal."""
+    builder = Builder()
+    builder.pipeline.add(*functions_for(lang))
+    builder.search_pipeline.add(*functions_for(lang))
+    builder.ref("id")
+    for name, boost in _field_boosts():
+        builder.field(name, boost=boost)
+    for number, record in enumerate(_records(docs)):
+        builder.add({"id": str(number), **{k: " ".join(v) for k, v in record.items()}})
+    serialized: dict[str, object] = builder.build().serialize()
+    return serialized
+
+
+def search_file(lang: str, docs: list[SearchDoc]) -> bytes:
+    """The file the browser loads: the index and, per document, what a result shows."""
+    data = {
+        "format": FORMAT,
+        "lang": lang,
+        "index": build_index(lang, docs),
+        "docs": [[d.url, d.title, d.section, d.text] for d in docs],
+    }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _search_file(args: tuple[str, list[SearchDoc]]) -> bytes:
+    return search_file(*args)
+
+
+def build_search_files(site: Site, include_replies: bool) -> dict[str, tuple[str, bytes]]:
+    """{language: (output path, content)}; languages are built in parallel processes when
+    the site is large enough for that to pay."""
+    jobs = [(lang, documents(site, lang, include_replies)) for lang in site.config.languages]
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers > 1 and sum(len(docs) for _, docs in jobs) >= PARALLEL_FROM:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            contents = list(pool.map(_search_file, jobs))
+    else:
+        contents = [_search_file(job) for job in jobs]
+    found = {}
+    for (lang, _), data in zip(jobs, contents, strict=True):
+        digest = hashlib.sha256(data).hexdigest()[:10]
+        found[lang] = (f"assets/search/{lang}.{digest}.json", data)
+    return found

@@ -1,0 +1,212 @@
+"""Search at build time: normalization, stemmers, the index files, the search page, config."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import pytest
+from lunr.stemmer import stemmer as lunr_py_stemmer
+from lunr.token import Token
+
+from kbgen.build import BuildOptions, BuildResult, build
+from kbgen.search.index import build_index, build_index_with_lunr_py, documents
+from kbgen.search.normalize import fold, normalize, words
+from kbgen.search.query import SearchFile, search
+from kbgen.search.stemmers import stem_en, stem_fr
+from tests.helpers import REPO, assert_clean_failure, run_kbgen, tags
+
+VENDOR = REPO / "themes" / "default" / "static" / "vendor" / "lunr-2.3.9"
+# sha256 of lunr.min.js in the npm package lunr@2.3.9
+LUNR_MIN_SHA256 = "0c50d9002b85780a842afffb567bb54ede402dae7c6dc5997a018614d8044fc8"
+
+
+def search_file(site: Path, lang: str) -> SearchFile:
+    (path,) = (site / "assets" / "search").glob(f"{lang}.*.json")
+    return SearchFile.load(path.read_bytes())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("L’été, qu’il pleut", ["l", "été", "qu", "il", "pleut"]),
+        ("thức? (base) «\u00a0forum\u00a0»", ["thức", "base", "forum"]),
+        ("10\u202f% e\u2011mail co-so", ["10", "e", "mail", "co", "so"]),
+        ("aujourd'hui REGLES", ["aujourd'hui", "regles"]),
+        (unicodedata.normalize("NFD", "Cơ sở"), ["cơ", "sở"]),
+        ("*wild*", ["wild"]),
+    ],
+)
+def test_words(text: str, expected: list[str]) -> None:
+    assert words(text) == expected
+    assert normalize(text) == " ".join(expected)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("cơ sở tri thức", "co so tri thuc"),
+        ("diễn đàn", "dien dan"),
+        ("Đà", "Da"),
+        ("règles", "regles"),
+        ("cœur", "coeur"),
+        (unicodedata.normalize("NFD", "thức"), "thuc"),
+    ],
+)
+def test_fold(word: str, expected: str) -> None:
+    assert fold(word) == expected
+
+
+def test_english_stemmer_is_lunr_js_not_lunr_py() -> None:
+    """lunr.py's stemmer turns "display" into "displai", which lunr.js never produces."""
+    assert [stem_en(w) for w in ("display", "key", "day", "array", "cry", "running")] == [
+        "display",
+        "key",
+        "day",
+        "array",
+        "cri",
+        "run",
+    ]
+    assert str(lunr_py_stemmer(Token("display"))) == "displai"
+    assert stem_en("này") == "này"  # only a-z words are stemmed
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("règles", "règl"),
+        ("regles", "regl"),
+        ("données", "donn"),
+        ("donner", "donn"),
+        ("chevaux", "cheval"),
+        ("été", "été"),
+        ("base", "bas"),
+        ("bases", "bas"),
+        ("guides", "guid"),
+    ],
+)
+def test_french_stemmer(word: str, expected: str) -> None:
+    assert stem_fr(word) == expected
+
+
+def test_lunr_js_is_vendored_unmodified() -> None:
+    assert hashlib.sha256((VENDOR / "lunr.min.js").read_bytes()).hexdigest() == LUNR_MIN_SHA256
+    assert "MIT" in (VENDOR / "LICENSE").read_text(encoding="utf-8")
+
+
+def test_one_fingerprinted_index_per_language(example_site: Path) -> None:
+    for lang, pipeline in (
+        ("fr", ["kbgen-stop-fr", "kbgen-stem-fr"]),
+        ("vi", []),
+        ("en", ["stopWordFilter", "kbgen-stem-en"]),
+    ):
+        (path,) = (example_site / "assets" / "search").glob(f"{lang}.*.json")
+        data = json.loads(path.read_bytes())
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+        assert path.name == f"{lang}.{digest}.json"
+        assert data["lang"] == lang
+        assert data["index"]["version"] == "2.3.9"
+        assert data["index"]["pipeline"] == pipeline
+        assert set(data["index"]["fields"]) == {"t", "h", "b", "s", "tf", "hf", "bf", "sf"}
+        urls = [doc[0] for doc in data["docs"]]
+        assert f"{lang}/rules/" in urls
+        assert any(u.startswith(f"{lang}/faq/") for u in urls)
+        assert any(u.startswith(f"{lang}/articles/") for u in urls)
+        assert not any("/replies/" in u for u in urls)  # search.include_replies is false
+        for doc in data["docs"]:
+            assert not re.search(r"<[a-z/]", doc[3]), doc[0]  # plain text, no markup
+        page = (example_site / lang / "index.html").read_text(encoding="utf-8")
+        assert f'data-index="../assets/search/{path.name}"' in page
+
+
+def test_every_page_has_the_search_box(example_site: Path) -> None:
+    for page in example_site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        if 'http-equiv="refresh"' in html or page == example_site / "index.html":
+            continue  # redirects and the language chooser
+        found = [a for t, a in tags(html) if t == "form" and "search-box" in (a["class"] or "")]
+        assert len(found) == 1, page
+        assert "<script>" not in html and " onclick=" not in html
+
+
+def test_search_page_is_not_indexed(example_site: Path) -> None:
+    for lang in ("fr", "vi", "en"):
+        html = (example_site / lang / "search" / "index.html").read_text(encoding="utf-8")
+        assert '<meta name="robots" content="noindex">' in html
+        assert 'id="search-results"' in html
+    sitemap = (example_site / "sitemap.xml").read_text(encoding="utf-8")
+    assert "/search/" not in sitemap
+
+
+def test_exact_accents_rank_first(tmp_path: Path) -> None:
+    """Every page holding "bạn" as typed comes before the pages holding only "bàn", "bán"
+    or "ban"; without accents typed, all four are found."""
+    from tests.search_corpus import write_corpus
+
+    config = write_corpus(tmp_path)
+    site = build(BuildOptions(config, output=tmp_path / "site")).output
+    index = search_file(site, "vi")
+    hits = search(index.index, "bạn")
+    texts = [index.docs[h.ref][1] + " " + index.docs[h.ref][3] for h in hits]
+    with_accents = [i for i, text in enumerate(texts) if "bạn" in text.lower()]
+    assert with_accents == list(range(len(with_accents))) and len(with_accents) == 2
+    assert len(hits) > len(with_accents)
+    found = set(index.search("ban"))
+    assert {
+        "vi/articles/communaute/ban-be/",
+        "vi/articles/compte/ban-lam-viec/",
+        "vi/articles/compte/ban-hang/",
+        "vi/articles/communaute/ban-quan-tri/",
+    } <= found
+
+
+def test_replies_are_indexed_when_asked(example_copy: Path, tmp_path: Path) -> None:
+    config = example_copy / "config.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + "search:\n  include_replies: true\n", "utf-8"
+    )
+    site = build(BuildOptions(config, output=tmp_path / "out")).output
+    urls = [doc[0] for doc in search_file(site, "en").docs]
+    assert any(u.startswith("en/replies/#") for u in urls)
+
+
+def test_search_can_be_turned_off(example_copy: Path, tmp_path: Path) -> None:
+    config = example_copy / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "search:\n  enabled: false\n", "utf-8")
+    site = build(BuildOptions(config, output=tmp_path / "out")).output
+    assert not (site / "assets" / "search").exists()
+    assert not (site / "fr" / "search").exists()
+    html = (site / "fr" / "index.html").read_text(encoding="utf-8")
+    assert "search-box" not in html and "search-ui" not in html
+
+
+def test_search_config_problems_name_key_and_line(example_copy: Path, tmp_path: Path) -> None:
+    (example_copy / "config.yaml").write_text(
+        "languages: [fr, vi, en]\nsearch:\n  enabled: yes please\n  colour: blue\n",
+        encoding="utf-8",
+    )
+    result = run_kbgen("build", "--output", str(tmp_path / "out"), cwd=example_copy)
+    assert_clean_failure(result)
+    assert "config.yaml:3: error: 'search.enabled': must be true or false" in result.stderr
+    assert "config.yaml:4: error: 'search.colour': unknown key" in result.stderr
+
+
+@pytest.mark.parametrize("lang", ["fr", "vi", "en"])
+def test_fast_builder_writes_what_lunr_py_writes(example_build: BuildResult, lang: str) -> None:
+    """kbgen's builder and lunr.py's Builder (the reference) give byte-identical indexes,
+    on the example site and on the search test corpus."""
+    from tests.search_corpus import write_corpus
+
+    sites = [example_build.site]
+    with tempfile.TemporaryDirectory() as folder:
+        config = write_corpus(Path(folder))
+        sites.append(build(BuildOptions(config, output=Path(folder) / "site")).site)
+    for site in sites:
+        docs = documents(site, lang, include_replies=True)
+        assert len(docs) > 10
+        fast = json.dumps(build_index(lang, docs))
+        assert fast == json.dumps(build_index_with_lunr_py(lang, docs))

@@ -1,0 +1,189 @@
+// kbgen search core: the browser twin of kbgen/search/normalize.py, stemmers.py, pipeline.py
+// and query.py. Every function must behave exactly as its Python twin: the index was built
+// in Python, and lunr.js only gives the same results with the same pipeline functions.
+// Loaded by the search worker (importScripts) after lunr.js; defines self.kbgenSearch.
+(function (root) {
+  "use strict";
+
+  var SPACES = /[\t\n\v\f\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]/g;
+  var SEPARATORS = /[-\u2010-\u2015\u2212*]/g;
+  var APOSTROPHES = /[\u2018\u2019\u201b\u02bc\u2032\uff07`\u00b4]/g;
+  var ELISION = /^(l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)'(.+)$/;
+  var EDGES = /^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu;
+  var MARKS = /[\u0300-\u036f]/g;
+  var LETTERS = {
+    "đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE",
+    "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss"
+  };
+  var LETTER_RE = /[đĐœŒæÆøØłŁß]/g;
+
+  function trim(word) { return word.replace(EDGES, ""); }
+
+  function words(text) {
+    text = String(text).normalize("NFC").toLowerCase()
+      .replace(SPACES, " ").replace(SEPARATORS, " ").replace(APOSTROPHES, "'");
+    var found = [];
+    text.split(" ").forEach(function (raw) {
+      var word = trim(raw);
+      if (!word) return;
+      var elided = ELISION.exec(word);
+      if (elided) {
+        var rest = trim(elided[2]);
+        found.push(elided[1]);
+        if (rest) found.push(rest);
+      } else {
+        found.push(word);
+      }
+    });
+    return found;
+  }
+
+  function normalize(text) { return words(text).join(" "); }
+
+  function fold(word) {
+    var stripped = word.normalize("NFD").replace(MARKS, "")
+      .replace(LETTER_RE, function (m) { return LETTERS[m]; });
+    return stripped.normalize("NFC");
+  }
+
+  // Stemmers (see kbgen/search/stemmers.py) ------------------------------------------------
+
+  var ASCII_WORD = /^[a-z]+$/;
+  var FRENCH_WORD = /^[a-zàâäçéèêëîïôöùûüÿœæ]+$/;
+
+  function stemFr(word) {
+    if (word.length < 4 || !FRENCH_WORD.test(word)) return word;
+    if (word.length >= 5 && word.slice(-3) === "aux") return word.slice(0, -3) + "al";
+    if ("sx".indexOf(word.slice(-1)) >= 0) word = word.slice(0, -1);
+    if (word.length >= 5 && word.slice(-2) === "er") return word.slice(0, -2);
+    for (var i = 0; i < 2; i++) {
+      if (word.length >= 4 && "eé".indexOf(word.slice(-1)) >= 0) word = word.slice(0, -1);
+    }
+    return word;
+  }
+
+  var FRENCH_STOP_WORDS = {};
+  ("a à au aux c ce ces d dans de des du elle en est et il ils j l la le les leur leurs m " +
+   "ma mais me mes n ne nous on ou où par pour qu que qui s sa se ses son sur t ta te tes ton " +
+   "tu un une vos votre vous y").split(" ").forEach(function (w) { FRENCH_STOP_WORDS[w] = true; });
+
+  // Pipeline functions, registered under the names kbgen/search/pipeline.py gives them.
+  function register(lunr) {
+    var stopFr = function (token) {
+      return Object.prototype.hasOwnProperty.call(FRENCH_STOP_WORDS, token.toString())
+        ? undefined : token;
+    };
+    var stemFrToken = function (token) {
+      return token.update(function (s) { return stemFr(s); });
+    };
+    // English: lunr.js's own Porter stemmer, on words of a-z letters only.
+    var stemEnToken = function (token) {
+      var s = token.toString();
+      return s.length >= 3 && ASCII_WORD.test(s) ? lunr.stemmer(token) : token;
+    };
+    lunr.Pipeline.registerFunction(stopFr, "kbgen-stop-fr");
+    lunr.Pipeline.registerFunction(stemFrToken, "kbgen-stem-fr");
+    lunr.Pipeline.registerFunction(stemEnToken, "kbgen-stem-en");
+  }
+
+  // Queries (see kbgen/search/query.py) ----------------------------------------------------
+
+  var EXACT_FIELDS = ["t", "h", "b", "s"];
+  var ALL_FIELDS = ["t", "h", "b", "s", "tf", "hf", "bf", "sf"];
+  var WHOLE_WORD = 4;
+
+  function plan(index, query) {
+    var typed = words(query), terms = [];
+    typed.forEach(function (word, number) {
+      var exact = index.pipeline.runString(word)[0];
+      var folded = index.pipeline.runString(fold(word))[0];
+      if (!exact || !folded) return;
+      var prefix = number === typed.length - 1 && folded.length >= 2;
+      terms.push({ exact: exact, folded: folded, prefix: prefix });
+    });
+    return terms;
+  }
+
+  // Whether an index term is the word as typed; a word being typed counts as a prefix only
+  // if it carries accents ("bạ" is on its way to "bạn", but "va" must not favour "vai").
+  function matchesExactly(term, indexTerm) {
+    if (term.prefix && term.exact !== term.folded) return indexTerm.indexOf(term.exact) === 0;
+    return indexTerm === term.exact;
+  }
+
+  function rounded(score) { return Math.floor(score * 1e6 + 0.5); }
+
+  // [{ref, exact, score}], best first, as query.py's search().
+  function search(lunr, index, query) {
+    var terms = plan(index, query);
+    if (!terms.length) return [];
+    var results = index.query(function (q) {
+      terms.forEach(function (term) {
+        var star = term.prefix ? "*" : "";
+        q.term(term.folded + star, {
+          fields: ALL_FIELDS, usePipeline: false, presence: lunr.Query.presence.REQUIRED
+        });
+        if (term.prefix) {
+          // The whole word weighs more than the longer words it begins.
+          q.term(term.folded, { fields: ALL_FIELDS, usePipeline: false, boost: WHOLE_WORD });
+        }
+        if (term.exact !== term.folded) {
+          q.term(term.exact + star, { fields: EXACT_FIELDS, usePipeline: false });
+        }
+      });
+    });
+    var hits = results.map(function (result) {
+      var metadata = result.matchData.metadata, exact = 0;
+      terms.forEach(function (term) {
+        var found = Object.keys(metadata).some(function (indexTerm) {
+          return matchesExactly(term, indexTerm) && Object.keys(metadata[indexTerm]).some(
+            function (field) { return EXACT_FIELDS.indexOf(field) >= 0; });
+        });
+        if (found) exact += 1;
+      });
+      return { ref: Number(result.ref), exact: exact, score: result.score };
+    });
+    hits.sort(function (a, b) {
+      return (b.exact - a.exact) || (rounded(b.score) - rounded(a.score)) || (a.ref - b.ref);
+    });
+    return hits;
+  }
+
+  // A snippet of `text` around the first word the query found, as [text, isMatch] pieces;
+  // the caller builds text nodes and <mark>s from them, never HTML.
+  function snippet(index, terms, text, size) {
+    size = size || 30;
+    var pieces = String(text).split(/(\s+)/);
+    function isMatch(piece) {
+      return words(piece).some(function (word) {
+        var folded = index.pipeline.runString(fold(word))[0];
+        if (!folded) return false;
+        return terms.some(function (term) {
+          return term.prefix ? folded.indexOf(term.folded) === 0 : folded === term.folded;
+        });
+      });
+    }
+    var first = -1;
+    for (var i = 0; i < pieces.length && first < 0; i += 2) {
+      if (isMatch(pieces[i])) first = i;
+    }
+    var start = first < 0 ? 0 : Math.max(0, first - size / 3 * 2);
+    start -= start % 2;  // word pieces are at even positions
+    var end = Math.min(pieces.length, start + size * 2);
+    var out = [];
+    if (start > 0) out.push(["… ", false]);
+    for (var j = start; j < end; j++) {
+      var piece = pieces[j];
+      if (!piece) continue;
+      out.push([piece, j % 2 === 0 && isMatch(piece)]);
+    }
+    if (end < pieces.length) out.push([" …", false]);
+    return out;
+  }
+
+  root.kbgenSearch = {
+    trim: trim, words: words, normalize: normalize, fold: fold, stemFr: stemFr,
+    register: register, plan: plan, search: search, snippet: snippet,
+    EXACT_FIELDS: EXACT_FIELDS, ALL_FIELDS: ALL_FIELDS
+  };
+})(typeof self !== "undefined" ? self : this);

@@ -1,0 +1,215 @@
+// kbgen search UI: the header search box (results as you type) and the search page.
+// The index loads on first use, in a Web Worker. Results are built from text nodes only:
+// titles, snippets and queries are never parsed as HTML.
+(function () {
+  "use strict";
+
+  var MIN_LENGTH = 2;
+  var SUGGESTIONS = 8;
+  var worker = null;
+  var callbacks = {};
+  var nextId = 1;
+
+  function absolute(url) { return new URL(url, document.baseURI).href; }
+
+  function startWorker(form) {
+    if (worker) return worker;
+    worker = new Worker(absolute(form.getAttribute("data-worker")));
+    worker.addEventListener("message", function (event) {
+      var message = event.data;
+      if (message.type === "results" && callbacks[message.id]) {
+        callbacks[message.id](message);
+        delete callbacks[message.id];
+      } else if (message.type === "error" && window.console) {
+        window.console.error("kbgen search:", message.message);
+      }
+    });
+    worker.postMessage({
+      type: "init",
+      lunr: absolute(form.getAttribute("data-lunr")),
+      core: absolute(form.getAttribute("data-core")),
+      index: absolute(form.getAttribute("data-index"))
+    });
+    return worker;
+  }
+
+  function search(form, query, limit, callback) {
+    var id = nextId++;
+    callbacks[id] = callback;
+    startWorker(form).postMessage({ type: "search", id: id, q: query, limit: limit });
+    return id;
+  }
+
+  function element(name, className, text) {
+    var node = document.createElement(name);
+    if (className) node.className = className;
+    if (text) node.appendChild(document.createTextNode(text));
+    return node;
+  }
+
+  function fill(template, name, value) { return template.split("{" + name + "}").join(value); }
+
+  // title, section and snippet of one result, inside `link`
+  function describe(link, result) {
+    link.appendChild(element("span", "search-result-title", result.title));
+    if (result.section) link.appendChild(element("span", "search-result-section", result.section));
+    var snippet = element("span", "search-result-snippet");
+    result.snippet.forEach(function (piece) {
+      if (piece[1]) snippet.appendChild(element("mark", null, piece[0]));
+      else snippet.appendChild(document.createTextNode(piece[0]));
+    });
+    link.appendChild(snippet);
+  }
+
+  function resultUrl(form, result) { return form.getAttribute("data-root") + result.url; }
+
+  // The header box: a combobox with a listbox of suggestions ----------------------------------
+
+  function setUpBox(form) {
+    var input = form.querySelector("input[name=q]");
+    var list = form.querySelector("[role=listbox]");
+    var status = form.querySelector(".search-status");
+    var active = -1;
+    var latest = 0;
+
+    function options() { return list.querySelectorAll("[role=option]"); }
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+
+    function highlight(number) {
+      var all = options();
+      if (!all.length) return;
+      active = (number + all.length) % all.length;
+      for (var i = 0; i < all.length; i++) {
+        all[i].setAttribute("aria-selected", i === active ? "true" : "false");
+      }
+      input.setAttribute("aria-activedescendant", all[active].id);
+      all[active].scrollIntoView({ block: "nearest" });
+    }
+
+    function show(message) {
+      if (message.id !== latest) return;  // a newer query is on its way
+      while (list.firstChild) list.removeChild(list.firstChild);
+      active = -1;
+      input.removeAttribute("aria-activedescendant");
+      message.results.forEach(function (result, number) {
+        var item = element("li", "search-result");
+        item.id = list.id + "-" + number;
+        item.setAttribute("role", "option");
+        item.setAttribute("aria-selected", "false");
+        var link = element("a");
+        link.href = resultUrl(form, result);
+        link.tabIndex = -1;
+        describe(link, result);
+        item.appendChild(link);
+        list.appendChild(item);
+      });
+      if (!message.results.length) {
+        list.appendChild(element("li", "search-none",
+          fill(form.getAttribute("data-none"), "query", message.q)));
+      }
+      status.textContent = message.total === 1 ? form.getAttribute("data-one")
+        : fill(form.getAttribute("data-many"), "count", String(message.total));
+      list.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+    }
+
+    function update() {
+      var query = input.value.trim();
+      if (query.length < MIN_LENGTH) {
+        latest = 0;
+        close();
+        return;
+      }
+      latest = search(form, query, SUGGESTIONS, show);
+    }
+
+    input.addEventListener("focus", function () { startWorker(form); });
+    input.addEventListener("input", update);
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        if (list.hidden) { if (options().length) list.hidden = false; else return; }
+        event.preventDefault();
+        highlight(active + (event.key === "ArrowDown" ? 1 : -1));
+      } else if (event.key === "Enter" && active >= 0 && !list.hidden) {
+        event.preventDefault();
+        window.location.href = options()[active].querySelector("a").href;
+      } else if (event.key === "Escape") {
+        if (!list.hidden) close();
+        else input.value = "";
+      }
+    });
+    // Keep focus in the box when a result is clicked, so the click lands on the link.
+    list.addEventListener("mousedown", function (event) { event.preventDefault(); });
+    document.addEventListener("click", function (event) {
+      if (!form.contains(event.target)) close();
+    });
+  }
+
+  // The search page: results of ?q= inside #search-results -----------------------------------
+
+  function setUpPage(form, page) {
+    var input = page.querySelector("input[name=q]");
+    var results = document.getElementById("search-results");
+    var status = document.getElementById("search-page-status");
+    var empty = document.getElementById("search-empty");
+    var latest = 0;
+
+    function show(message) {
+      if (message.id !== latest) return;
+      while (results.firstChild) results.removeChild(results.firstChild);
+      var list = element("ol", "search-results");
+      message.results.forEach(function (result) {
+        var item = element("li", "search-result");
+        var link = element("a");
+        link.href = resultUrl(form, result);
+        describe(link, result);
+        item.appendChild(link);
+        list.appendChild(item);
+      });
+      if (message.results.length) results.appendChild(list);
+      empty.hidden = message.results.length > 0;
+      empty.querySelector(".search-empty-message").textContent =
+        fill(form.getAttribute("data-none"), "query", message.q);
+      status.textContent = message.total === 1 ? form.getAttribute("data-one")
+        : fill(form.getAttribute("data-many"), "count", String(message.total));
+    }
+
+    function run(query) {
+      query = query.trim();
+      if (!query) {
+        latest = 0;
+        while (results.firstChild) results.removeChild(results.firstChild);
+        empty.hidden = true;
+        status.textContent = "";
+        return;
+      }
+      latest = search(form, query, 0, show);
+    }
+
+    var query = new URLSearchParams(window.location.search).get("q") || "";
+    input.value = query;
+    run(query);
+    input.addEventListener("input", function () {
+      var url = new URL(window.location.href);
+      url.searchParams.set("q", input.value);
+      window.history.replaceState(null, "", url.href);
+      run(input.value);
+    });
+  }
+
+  function start() {
+    var form = document.querySelector("form.search-box");
+    if (!form || !window.Worker) return;
+    setUpBox(form);
+    var page = document.querySelector("form.search-page-form");
+    if (page) setUpPage(form, page);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
