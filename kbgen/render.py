@@ -16,7 +16,7 @@ from pygments.formatters import HtmlFormatter
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.i18n import UiStrings, format_date, language
 from kbgen.seo import absolute_url, alternates, canonical, is_indexed, json_ld, robots, sitemap
-from kbgen.site import Page, Site
+from kbgen.site import Page, Redirect, Site
 from kbgen.theme import Theme
 from kbgen.urls import relative_url
 
@@ -96,17 +96,7 @@ class Renderer:
             if on_page is not None:
                 on_page()
         for redirect in self.site.redirects:
-            self.use_language(redirect.target.lang)
-            yield (
-                redirect.url + "index.html" if redirect.url.endswith("/") else redirect.url,
-                self.render(
-                    "redirect.html",
-                    redirect.url,
-                    redirect.target.lang,
-                    target=redirect.target,
-                    page=None,
-                ),
-            )
+            yield redirect_path(redirect), self.render_redirect(redirect)
         yield "index.html", self.render_root()
         default_404 = self.site.page(self.site.config.default_language, "not_found")
         if default_404 is not None:
@@ -131,6 +121,12 @@ class Renderer:
             indexed=is_indexed(page),
             json_ld=json_ld(self.site, page, crumbs),
             original=(self.site.page(page.fallback_of, page.key) if page.fallback_of else None),
+        )
+
+    def render_redirect(self, redirect: Redirect) -> bytes:
+        self.use_language(redirect.target.lang)
+        return self.render(
+            "redirect.html", redirect.url, redirect.target.lang, target=redirect.target, page=None
         )
 
     def render_root(self) -> bytes:
@@ -196,6 +192,10 @@ class Renderer:
             )
             raise BuildFailed(diags) from None
         return html.encode("utf-8")
+
+
+def redirect_path(redirect: Redirect) -> str:
+    return redirect.url + "index.html" if redirect.url.endswith("/") else redirect.url
 
 
 def _template_frame(exc: BaseException, theme: Theme) -> tuple[Path | None, int | None]:

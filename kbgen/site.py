@@ -73,6 +73,9 @@ class Page:
     text: str = ""  # plain text of the body, for search
     anchors: set[str] = field(default_factory=set)
     doc: Document | None = field(default=None, repr=False)
+    # set (by kbgen.status) on a translation made from an older version of its original:
+    # the date the original was last changed
+    outdated_since: dt.date | None = None
 
     @property
     def output_path(self) -> str:
@@ -109,6 +112,39 @@ class FaqGroup:
     title: str
     description: str
     entries: list[Page]
+
+
+@dataclass
+class CachedBody:
+    """What parsing and rendering one page's body produced, reusable while its inputs hold."""
+
+    anchors: set[str]
+    toc: list[Heading]
+    text: str
+    refs: tuple[tuple[str, int], ...]  # every link and image: (target as written, file line)
+    resolved: tuple[str | None, ...]  # the site-relative URL each ref was resolved to
+    html: str
+    listed_html: str
+
+
+class BodyCache:
+    """Bodies of an earlier build of the model, so a rebuild parses only changed pages.
+
+    Parsing Markdown is most of the model's cost. An entry is found by everything its
+    tokens depend on (kind, language, URL, text) and reused only if its links still
+    resolve to the same URLs. Valid for one config and theme (the rule label is a UI
+    string); `kbgen serve` keeps one between rebuilds, `kbgen build` uses none.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[object, ...], CachedBody] = {}
+        self.fresh: set[tuple[str, str]] = set()  # (lang, key) of bodies made anew last build
+
+    @staticmethod
+    def key(page: Page) -> tuple[object, ...]:
+        assert page.source is not None
+        source = page.source
+        return (page.kind, page.lang, page.url, source.body, source.body_line)
 
 
 @dataclass
@@ -175,10 +211,18 @@ def _stem(source: Source) -> str:
 
 class _SiteBuilder:
     def __init__(
-        self, config: Config, sources: SourceSet, ui: UiStrings, diags: Diagnostics
+        self,
+        config: Config,
+        sources: SourceSet,
+        ui: UiStrings,
+        diags: Diagnostics,
+        cache: BodyCache | None = None,
     ) -> None:
         self.config, self.ui, self.diags = config, ui, diags
         self.sources = sources
+        self.cache = cache
+        self.used: dict[tuple[object, ...], CachedBody] = {}
+        self.cached: dict[int, CachedBody] = {}  # id(page) -> its body from the cache
         self.site = Site(config)
         self.md: MarkdownIt = create_parser(config.markdown)
         self.by_rel: dict[tuple[str, str], Page] = {}  # (lang, source rel) -> page
@@ -326,31 +370,48 @@ class _SiteBuilder:
 
     def parse_pages(self) -> None:
         for page in self.site.pages:
-            source = page.source
-            if source is None:
+            if page.source is None:
                 continue
-            doc = parse(
-                self.md, source.body, source.body_line, doc_id=slugify(f"{page.kind}-{page.anchor}")
-            )
-            if page.kind == "rules":
-                number_rules(doc, self.rule_label(page.lang))
-            elif page.kind == "reply":
-                mark_placeholders(doc)
-            page.doc = doc
+            cached = self.cache.entries.get(BodyCache.key(page)) if self.cache else None
+            if cached is not None:
+                self.cached[id(page)] = cached
+                page.anchors, page.toc, page.text = cached.anchors, cached.toc, cached.text
+                continue
+            doc = self.parse_body(page)
             page.anchors = doc.anchors()
             page.toc = [h for h in doc.headings() if 2 <= h.level <= self.config.markdown.toc_depth]
             page.text = plain_text(doc)
 
+    def parse_body(self, page: Page) -> Document:
+        assert page.source is not None
+        source = page.source
+        doc = parse(
+            self.md, source.body, source.body_line, doc_id=slugify(f"{page.kind}-{page.anchor}")
+        )
+        if page.kind == "rules":
+            number_rules(doc, self.rule_label(page.lang))
+        elif page.kind == "reply":
+            mark_placeholders(doc)
+        page.doc = doc
+        return doc
+
     # Pass 3: links and bodies ------------------------------------------------------------
 
-    def resolve_links(self, page: Page) -> None:
+    def resolve_links(
+        self, page: Page, resolved: tuple[str | None, ...] | None = None
+    ) -> tuple[tuple[tuple[str, int], ...], tuple[str | None, ...]]:
+        """Store in each link's token the URL it leads to (`resolved`: already known);
+        return the links as written and where they lead."""
         assert page.doc is not None and page.source is not None
-        for ref in links(page.doc):
-            target = self.resolve(page, ref)
+        refs = list(links(page.doc))
+        if resolved is None:
+            resolved = tuple(self.resolve(page, ref) for ref in refs)
+        for ref, target in zip(refs, resolved, strict=True):
             if target is not None:
                 ref.token.meta["site_url"] = target
+        return tuple((ref.target, ref.line) for ref in refs), resolved
 
-    def resolve(self, page: Page, ref: LinkRef) -> str | None:
+    def resolve(self, page: Page, ref: _Ref | LinkRef) -> str | None:
         """The site-relative URL a link in `page` points to, or None to leave it as written."""
         assert page.source is not None
         href = ref.target
@@ -401,7 +462,7 @@ class _SiteBuilder:
         self.link_error(page, ref, f"'{href}': no such file in content/{page.lang}/")
         return None
 
-    def missing_page(self, page: Page, ref: LinkRef, rel: str) -> None:
+    def missing_page(self, page: Page, ref: _Ref | LinkRef, rel: str) -> None:
         assert page.source is not None
         default = self.config.default_language
         if (default, rel) in self.by_rel and self.config.fallback == "none":
@@ -413,15 +474,24 @@ class _SiteBuilder:
             message = f"'{ref.target}': no such page in content/{page.lang}/ ({rel})"
         self.link_error(page, ref, message)
 
-    def link_error(self, page: Page, ref: LinkRef, message: str) -> None:
+    def link_error(self, page: Page, ref: _Ref | LinkRef, message: str) -> None:
         assert page.source is not None
         self.diags.error(f"broken link: {message}", page.source.path, ref.line)
 
     def render_bodies(self) -> None:
         for page in self.site.pages:
+            resolved = None
+            cached = self.cached.get(id(page))
+            if cached is not None:
+                resolved = tuple(self.resolve(page, _Ref(*ref)) for ref in cached.refs)
+                if resolved == cached.resolved:
+                    page.html, page.listed_html = cached.html, cached.listed_html
+                    self.used[BodyCache.key(page)] = cached
+                    continue
+                self.parse_body(page)  # a link leads elsewhere now: render the body again
             if page.doc is None:
                 continue
-            self.resolve_links(page)
+            refs, resolved = self.resolve_links(page, resolved)
             if page.kind in STANDALONE_KINDS:
                 page.html = self.render_at(page.doc, page.url)
             if page.kind == "faq":
@@ -429,6 +499,11 @@ class _SiteBuilder:
             elif page.kind == "reply":
                 page.listed_html = page.html = self.render_at(page.doc, f"{page.lang}/replies/")
             page.doc = None  # the tokens are no longer needed; keep memory flat
+            if self.cache is not None:
+                self.used[BodyCache.key(page)] = CachedBody(
+                    page.anchors, page.toc, page.text, refs, resolved, page.html, page.listed_html
+                )
+                self.cache.fresh.add((page.lang, page.key))
 
     def render_at(self, doc: Document, from_url: str) -> str:
         for ref in links(doc):
@@ -496,6 +571,14 @@ class _SiteBuilder:
             self.site.assets[f"{asset.lang}/{asset.rel}"] = asset.path
 
 
+@dataclass(frozen=True)
+class _Ref:
+    """A link as `resolve` needs it: its target as written and its file line."""
+
+    target: str
+    line: int
+
+
 def _sections_first(item: tuple[str, Source]) -> bool:
     return item[1].kind != "section"
 
@@ -512,12 +595,24 @@ def _where(page: Page) -> str:
     return str(page.source.path) if page.source else f"the generated page /{page.url}"
 
 
-def build_site(config: Config, sources: SourceSet, ui: UiStrings, diags: Diagnostics) -> Site:
-    builder = _SiteBuilder(config, sources, ui, diags)
+def build_site(
+    config: Config,
+    sources: SourceSet,
+    ui: UiStrings,
+    diags: Diagnostics,
+    cache: BodyCache | None = None,
+) -> Site:
+    """The site model. With a `cache` (from the previous build of the same config and
+    theme), unchanged bodies are reused, and the cache is left holding this build's."""
+    builder = _SiteBuilder(config, sources, ui, diags, cache)
+    if cache is not None:
+        cache.fresh = set()
     builder.collect_assets()
     builder.make_pages()
     builder.parse_pages()
     builder.render_bodies()
     builder.group_faq()
     builder.add_redirects()
+    if cache is not None:
+        cache.entries = builder.used
     return builder.site
