@@ -12,14 +12,14 @@ import datetime as dt
 import posixpath
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 
 from kbgen.config import Config
-from kbgen.diagnostics import Diagnostics
+from kbgen.diagnostics import Diagnostic, Diagnostics
 from kbgen.i18n import UiStrings
 from kbgen.markdown import (
     Document,
@@ -121,30 +121,49 @@ class CachedBody:
     anchors: set[str]
     toc: list[Heading]
     text: str
-    refs: tuple[tuple[str, int], ...]  # every link and image: (target as written, file line)
-    resolved: tuple[str | None, ...]  # the site-relative URL each ref was resolved to
     html: str
     listed_html: str
+    targets: frozenset[tuple[str, str]]  # the (lang, rel) its links were resolved against
+    link_problems: tuple[Diagnostic, ...]  # what resolving its links reported
+
+
+LinkTarget = tuple[str, set[str], bool, str] | None  # url, anchors, is fallback, kind
 
 
 class BodyCache:
     """Bodies of an earlier build of the model, so a rebuild parses only changed pages.
 
-    Parsing Markdown is most of the model's cost. An entry is found by everything its
-    tokens depend on (kind, language, URL, text) and reused only if its links still
-    resolve to the same URLs. Valid for one config and theme (the rule label is a UI
-    string); `kbgen serve` keeps one between rebuilds, `kbgen build` uses none.
+    Parsing Markdown is most of the model's cost. An entry is found by everything its tokens
+    depend on (kind, language, file, URL, text) and reused if none of the pages and files
+    its links lead to changed URL, anchors or presence since. Valid for one config and theme
+    (the rule label is a UI string); `kbgen serve` keeps one between rebuilds.
     """
 
     def __init__(self) -> None:
         self.entries: dict[tuple[object, ...], CachedBody] = {}
+        self.targets: dict[tuple[str, str], LinkTarget] = {}  # (lang, rel) -> what links see
         self.fresh: set[tuple[str, str]] = set()  # (lang, key) of bodies made anew last build
+        # the last model's bodies by page, what its other stages reported, and its builder
+        self.pages: dict[tuple[str, str], CachedBody] = {}
+        self.model_problems: list[Diagnostic] = []
+        self.builder: _SiteBuilder | None = None
+
+    def link_problems(self) -> list[Diagnostic]:
+        return [d for body in self.pages.values() for d in body.link_problems]
 
     @staticmethod
     def key(page: Page) -> tuple[object, ...]:
         assert page.source is not None
         source = page.source
-        return (page.kind, page.lang, page.url, source.body, source.body_line)
+        return (
+            page.kind,
+            page.lang,
+            page.url,
+            source.rel,
+            page.fallback_of,
+            source.body,
+            source.body_line,
+        )
 
 
 @dataclass
@@ -223,6 +242,7 @@ class _SiteBuilder:
         self.cache = cache
         self.used: dict[tuple[object, ...], CachedBody] = {}
         self.cached: dict[int, CachedBody] = {}  # id(page) -> its body from the cache
+        self.depends: set[tuple[str, str]] = set()  # what the links being resolved looked at
         self.site = Site(config)
         self.md: MarkdownIt = create_parser(config.markdown)
         self.by_rel: dict[tuple[str, str], Page] = {}  # (lang, source rel) -> page
@@ -397,21 +417,15 @@ class _SiteBuilder:
 
     # Pass 3: links and bodies ------------------------------------------------------------
 
-    def resolve_links(
-        self, page: Page, resolved: tuple[str | None, ...] | None = None
-    ) -> tuple[tuple[tuple[str, int], ...], tuple[str | None, ...]]:
-        """Store in each link's token the URL it leads to (`resolved`: already known);
-        return the links as written and where they lead."""
+    def resolve_links(self, page: Page) -> None:
+        """Store in each link's token the URL it leads to; note what it depended on."""
         assert page.doc is not None and page.source is not None
-        refs = list(links(page.doc))
-        if resolved is None:
-            resolved = tuple(self.resolve(page, ref) for ref in refs)
-        for ref, target in zip(refs, resolved, strict=True):
+        for ref in links(page.doc):
+            target = self.resolve(page, ref)
             if target is not None:
                 ref.token.meta["site_url"] = target
-        return tuple((ref.target, ref.line) for ref in refs), resolved
 
-    def resolve(self, page: Page, ref: _Ref | LinkRef) -> str | None:
+    def resolve(self, page: Page, ref: LinkRef) -> str | None:
         """The site-relative URL a link in `page` points to, or None to leave it as written."""
         assert page.source is not None
         href = ref.target
@@ -432,6 +446,10 @@ class _SiteBuilder:
             )
             return None
         fragment = f"#{parts.fragment}" if parts.fragment else ""
+        # what the answer depends on, so a cached body knows when to resolve its links again
+        self.depends.update(
+            {(page.lang, rel), (self.config.default_language, rel), (str(page.fallback_of), rel)}
+        )
         if rel.endswith(".md"):
             target = self.by_rel.get((page.lang, rel))
             if target is None:
@@ -462,7 +480,7 @@ class _SiteBuilder:
         self.link_error(page, ref, f"'{href}': no such file in content/{page.lang}/")
         return None
 
-    def missing_page(self, page: Page, ref: _Ref | LinkRef, rel: str) -> None:
+    def missing_page(self, page: Page, ref: LinkRef, rel: str) -> None:
         assert page.source is not None
         default = self.config.default_language
         if (default, rel) in self.by_rel and self.config.fallback == "none":
@@ -474,36 +492,79 @@ class _SiteBuilder:
             message = f"'{ref.target}': no such page in content/{page.lang}/ ({rel})"
         self.link_error(page, ref, message)
 
-    def link_error(self, page: Page, ref: _Ref | LinkRef, message: str) -> None:
+    def link_error(self, page: Page, ref: LinkRef, message: str) -> None:
         assert page.source is not None
         self.diags.error(f"broken link: {message}", page.source.path, ref.line)
 
     def render_bodies(self) -> None:
+        changed = self.changed_targets()
         for page in self.site.pages:
-            resolved = None
             cached = self.cached.get(id(page))
-            if cached is not None:
-                resolved = tuple(self.resolve(page, _Ref(*ref)) for ref in cached.refs)
-                if resolved == cached.resolved:
-                    page.html, page.listed_html = cached.html, cached.listed_html
-                    self.used[BodyCache.key(page)] = cached
-                    continue
-                self.parse_body(page)  # a link leads elsewhere now: render the body again
-            if page.doc is None:
+            if cached is not None and cached.targets.isdisjoint(changed):
+                page.html, page.listed_html = cached.html, cached.listed_html
+                self.diags.items.extend(cached.link_problems)
+                self.keep(page, cached)
                 continue
-            refs, resolved = self.resolve_links(page, resolved)
-            if page.kind in STANDALONE_KINDS:
-                page.html = self.render_at(page.doc, page.url)
-            if page.kind == "faq":
-                page.listed_html = self.render_at(page.doc, f"{page.lang}/faq/")
-            elif page.kind == "reply":
-                page.listed_html = page.html = self.render_at(page.doc, f"{page.lang}/replies/")
-            page.doc = None  # the tokens are no longer needed; keep memory flat
-            if self.cache is not None:
-                self.used[BodyCache.key(page)] = CachedBody(
-                    page.anchors, page.toc, page.text, refs, resolved, page.html, page.listed_html
-                )
-                self.cache.fresh.add((page.lang, page.key))
+            if cached is not None:
+                self.parse_body(page)  # a page it links to changed: resolve its links again
+            if page.doc is not None:
+                self.keep(page, self.render_body(page))
+                if self.cache is not None:
+                    self.cache.fresh.add((page.lang, page.key))
+
+    def keep(self, page: Page, body: CachedBody) -> None:
+        if self.cache is not None:
+            self.used[BodyCache.key(page)] = body
+            self.cache.pages[(page.lang, page.key)] = body
+
+    def render_body(self, page: Page) -> CachedBody:
+        """Resolve the links of a parsed page and render its body (and its listed body)."""
+        assert page.doc is not None
+        reported = len(self.diags.items)
+        self.depends = set()
+        self.resolve_links(page)
+        if page.kind in STANDALONE_KINDS:
+            page.html = self.render_at(page.doc, page.url)
+        if page.kind == "faq":
+            page.listed_html = self.render_at(page.doc, f"{page.lang}/faq/")
+        elif page.kind == "reply":
+            page.listed_html = page.html = self.render_at(page.doc, f"{page.lang}/replies/")
+        page.doc = None  # the tokens are no longer needed; keep memory flat
+        return CachedBody(
+            page.anchors,
+            page.toc,
+            page.text,
+            page.html,
+            page.listed_html,
+            frozenset(self.depends),
+            tuple(self.diags.items[reported:]),
+        )
+
+    def parse_again(self, page: Page) -> None:
+        doc = self.parse_body(page)
+        page.anchors = doc.anchors()
+        page.toc = [h for h in doc.headings() if 2 <= h.level <= self.config.markdown.toc_depth]
+        page.text = plain_text(doc)
+
+    def link_targets(self) -> dict[tuple[str, str], LinkTarget]:
+        """What a link to each (lang, rel) sees: the page's URL and anchors, or an asset."""
+        found: dict[tuple[str, str], LinkTarget] = dict.fromkeys(self.asset_rels)
+        for key, page in self.by_rel.items():
+            found[key] = (page.url, page.anchors, page.is_fallback, page.kind)
+        return found
+
+    def changed_targets(self) -> set[tuple[str, str]]:
+        """The (lang, rel) whose page or file is new, gone or changed since the cache's build."""
+        if self.cache is None:
+            return set()
+        old, new = self.cache.targets, self.link_targets()
+        self.cache.targets = new
+        changed = old.keys() ^ new.keys()
+        for key, now in new.items():
+            before = old.get(key, now)
+            if before is not now and before != now:
+                changed.add(key)
+        return changed
 
     def render_at(self, doc: Document, from_url: str) -> str:
         for ref in links(doc):
@@ -571,14 +632,6 @@ class _SiteBuilder:
             self.site.assets[f"{asset.lang}/{asset.rel}"] = asset.path
 
 
-@dataclass(frozen=True)
-class _Ref:
-    """A link as `resolve` needs it: its target as written and its file line."""
-
-    target: str
-    line: int
-
-
 def _sections_first(item: tuple[str, Source]) -> bool:
     return item[1].kind != "section"
 
@@ -605,8 +658,9 @@ def build_site(
     """The site model. With a `cache` (from the previous build of the same config and
     theme), unchanged bodies are reused, and the cache is left holding this build's."""
     builder = _SiteBuilder(config, sources, ui, diags, cache)
+    reported = len(diags.items)
     if cache is not None:
-        cache.fresh = set()
+        cache.fresh, cache.pages = set(), {}
     builder.collect_assets()
     builder.make_pages()
     builder.parse_pages()
@@ -615,4 +669,95 @@ def build_site(
     builder.add_redirects()
     if cache is not None:
         cache.entries = builder.used
+        cache.builder = builder
+        links = {id(d) for d in cache.link_problems()}
+        cache.model_problems = [d for d in diags.items[reported:] if id(d) not in links]
     return builder.site
+
+
+@dataclass
+class BodyUpdate:
+    """Pages whose bodies `update_bodies` made anew, and how to put the old ones back."""
+
+    pages: list[Page] = field(default_factory=list)  # every page it touched
+    saved: list[tuple[Page, Page, CachedBody | None]] = field(default_factory=list)
+
+    def undo(self, cache: BodyCache) -> None:
+        for page, before, body in reversed(self.saved):
+            page.source, page.anchors, page.toc = before.source, before.anchors, before.toc
+            page.text, page.html, page.listed_html = before.text, before.html, before.listed_html
+            if body is not None:
+                cache.pages[(page.lang, page.key)] = body
+            if page.source is not None:
+                target = (page.url, page.anchors, page.is_fallback, page.kind)
+                cache.targets[(page.lang, page.source.rel)] = target
+
+
+def update_bodies(
+    site: Site, cache: BodyCache, changed: list[Source], diags: Diagnostics
+) -> BodyUpdate | None:
+    """Patch `site` in place after files changed only in their body text (same file, same
+    front matter): parse their pages again (the page and its fallbacks in other languages),
+    resolve again the links of pages that lead to a changed heading, and report their link
+    problems to `diags`. None, touching nothing, when a change is more than that: build
+    the model again. `kbgen serve` uses this to keep a one-article save cheap."""
+    builder = cache.builder
+    if builder is None or builder.site is not site:
+        return None
+    pages: list[tuple[Page, Source]] = []
+    for source in changed:
+        showing = []
+        for lang in site.config.languages:
+            page = builder.by_rel.get((lang, source.rel))
+            if page is not None and page.source is not None and page.source.path == source.path:
+                showing.append(page)
+        if not showing:
+            return None
+        old = showing[0].source
+        assert old is not None
+        if (old.kind, old.group, old.lang, old.meta) != (
+            source.kind,
+            source.group,
+            source.lang,
+            source.meta,
+        ) or old.meta.lines != source.meta.lines:
+            return None
+        pages.extend((page, source) for page in showing)
+
+    update = BodyUpdate()
+
+    def save(page: Page) -> None:
+        before = replace(page)  # a shallow copy: the fields are replaced, never mutated
+        update.saved.append((page, before, cache.pages.get((page.lang, page.key))))
+        update.pages.append(page)
+
+    moved: set[tuple[str, str]] = set()  # (lang, rel) whose anchors changed
+    for page, source in pages:
+        save(page)
+        before = page.anchors
+        page.source = source
+        builder.parse_again(page)
+        if page.anchors != before:
+            moved.add((page.lang, source.rel))
+            cache.targets[(page.lang, source.rel)] = (
+                page.url,
+                page.anchors,
+                page.is_fallback,
+                page.kind,
+            )
+    touched = {id(page) for page, _ in pages}
+    if moved:
+        for key, body in list(cache.pages.items()):
+            page = site.page(*key)
+            if page is not None and id(page) not in touched and not body.targets.isdisjoint(moved):
+                save(page)
+                builder.parse_again(page)
+                touched.add(id(page))
+    builder.diags = Diagnostics()  # render_body hands the link problems over in the body
+    for page in update.pages:
+        body = builder.render_body(page)
+        cache.pages[(page.lang, page.key)] = body
+        cache.entries[BodyCache.key(page)] = body
+    diags.items.extend(cache.model_problems)
+    diags.items.extend(cache.link_problems())
+    return update

@@ -60,23 +60,29 @@ def is_outdated(translation: Source, original: Source) -> bool:
     return recorded is not None and recorded != source_hash(original)
 
 
-def mark_outdated(site: Site) -> list[Page]:
-    """Set `outdated_since` on every translation made from an older original; return them."""
-    default = site.config.default_language
+def mark_outdated(site: Site, pages: Iterable[Page] | None = None) -> list[Page]:
+    """Set `outdated_since` on the translations (of `pages`, or of the whole site) made
+    from an older original; return the outdated ones."""
     outdated = []
-    for page in site.pages:
-        source = page.source
-        if source is None or page.is_fallback or page.lang == default:
-            continue
-        if source.meta.source_hash is None:
-            continue
-        original = site.page(default, page.key)
-        if original is None or original.source is None or original.is_fallback:
-            continue
-        if is_outdated(source, original.source):
-            page.outdated_since = changed_on(original.source)
+    for page in site.pages if pages is None else pages:
+        page.outdated_since = outdated_since(site, page)
+        if page.outdated_since is not None:
             outdated.append(page)
     return outdated
+
+
+def outdated_since(site: Site, page: Page) -> dt.date | None:
+    """When the original of translation `page` changed, if the translation predates it."""
+    source = page.source
+    default = site.config.default_language
+    if source is None or page.is_fallback or page.lang == default:
+        return None
+    if source.meta.source_hash is None:
+        return None
+    original = site.page(default, page.key)
+    if original is None or original.source is None or original.is_fallback:
+        return None
+    return changed_on(original.source) if is_outdated(source, original.source) else None
 
 
 # The status report ---------------------------------------------------------------------
