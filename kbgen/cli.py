@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -20,16 +21,21 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = commands.add_parser("build", help="build the site")
-    build.add_argument(
-        "--config",
-        type=Path,
-        default=Path("config.yaml"),
-        help="the site's config file (default: ./config.yaml)",
-    )
+    _config_option(build)
     build.add_argument("--output", type=Path, help="output folder (default: output_dir)")
     build.add_argument("--base-url", help="the URL the site is served from")
     build.add_argument("--drafts", action="store_true", help="include pages with draft: true")
     build.add_argument("--strict", action="store_true", help="fail on warnings too")
+
+    serve = commands.add_parser(
+        "serve", help="build, serve and rebuild on every change, reloading the browser"
+    )
+    _config_option(serve)
+    serve.add_argument("--port", type=_port, default=8000, help="port (default: 8000; 0: any)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument("--drafts", action="store_true", help="include pages with draft: true")
 
     init = commands.add_parser("init", help="create a new knowledge base in a folder")
     init.add_argument("folder", type=Path)
@@ -40,6 +46,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     init.add_argument("--title", default="Knowledge base", help="the site's title")
     return parser
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path("config.yaml"),
+        help="the site's config file (default: ./config.yaml)",
+    )
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}")
+    return int(value)
 
 
 def _report(diags: Diagnostics, stream: object = sys.stderr) -> None:
@@ -55,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             return _build(args)
         if args.command == "init":
             return _init(args)
+        if args.command == "serve":
+            return _serve(args)
     except BuildFailed as failed:
         _report(failed.diagnostics)
         errors = len(failed.diagnostics.errors)
@@ -89,6 +112,35 @@ def _build(args: argparse.Namespace) -> int:
         f"kbgen: built {sum(result.pages_per_language.values())} pages ({counts}), "
         f"{warnings} warning(s), in {result.seconds:.2f} s into {shown}/"
     )
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from kbgen.build import BuildOptions
+    from kbgen.serve import serve
+
+    def ready(url: str) -> None:
+        print(
+            f"kbgen: serving {url} (all languages); rebuilding on changes to the content, "
+            "config.yaml and the theme; Ctrl+C stops",
+            flush=True,
+        )
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # `kill` stops serve as cleanly as Ctrl+C
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        serve(BuildOptions(args.config, drafts=args.drafts), args.host, args.port, ready)
+    except OSError as exc:
+        print(
+            f"kbgen: cannot listen on {args.host}:{args.port}: {exc.strerror}; choose "
+            "another --port (or --host)",
+            file=sys.stderr,
+        )
+        return EXIT_ERRORS
+    except KeyboardInterrupt:
+        print("kbgen: stopped", file=sys.stderr)
     return EXIT_OK
 
 
