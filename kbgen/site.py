@@ -107,6 +107,15 @@ class Redirect:
 
 
 @dataclass(frozen=True)
+class ExternalLink:
+    """A link to another site, where it is written (for `kbgen check --external`)."""
+
+    url: str
+    file: Path
+    line: int
+
+
+@dataclass(frozen=True)
 class FaqGroup:
     key: str | None
     title: str
@@ -173,6 +182,8 @@ class Site:
     redirects: list[Redirect] = field(default_factory=list)
     assets: dict[str, Path] = field(default_factory=dict)  # output path -> file
     faq_groups: dict[str, list[FaqGroup]] = field(default_factory=dict)
+    # links to other sites, from the bodies parsed by this build (every body, without a cache)
+    external_links: list[ExternalLink] = field(default_factory=list)
     _by_key: dict[tuple[str, str], Page] = field(default_factory=dict, repr=False)
 
     def add(self, page: Page) -> None:
@@ -431,6 +442,9 @@ class _SiteBuilder:
         href = ref.target
         parts = urlsplit(href)
         if parts.scheme or parts.netloc or href.startswith("/"):
+            if parts.netloc and parts.scheme in ("", "http", "https") and not page.is_fallback:
+                url = href if parts.scheme else f"https:{href}"
+                self.site.external_links.append(ExternalLink(url, page.source.path, ref.line))
             return None
         if not parts.path:
             if parts.fragment and unquote(parts.fragment) not in page.anchors:

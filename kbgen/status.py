@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from babel.messages.pofile import read_po
 from jinja2.ext import babel_extract
@@ -132,6 +133,78 @@ def translation_status(
         status.orphan = [s for key, s in own.items() if key not in originals]
         report.append(status)
     return report
+
+
+def status_data(config: Config, report: list[LanguageStatus]) -> dict[str, Any]:
+    """The report as plain data (`kbgen status --json`); files relative to config.yaml's
+    folder."""
+
+    def rel(path: Path) -> str:
+        try:
+            return path.resolve().relative_to(config.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    languages = {}
+    for entry in report:
+        languages[entry.lang] = {
+            "original": entry.original,
+            "translated": [rel(s.path) for s in entry.translated],
+            "untracked": [rel(s.path) for s in entry.untracked],
+            "outdated": [
+                {
+                    "file": rel(t.path),
+                    "original": rel(o.path),
+                    "original_changed": changed_on(o).isoformat(),
+                }
+                for t, o in entry.outdated
+            ],
+            "missing": [rel(s.path) for s in entry.missing],
+            "orphan": [rel(s.path) for s in entry.orphan],
+            "missing_ui_strings": entry.missing_ui_strings,
+        }
+    return {"default_language": config.default_language, "languages": languages}
+
+
+COLUMNS = ("translated", "outdated", "missing", "orphan", "missing_ui_strings")
+
+
+def status_table(data: dict[str, Any]) -> str:
+    """The report as a table per language, then what to do about each problem."""
+    header = ("language", "translated", "outdated", "missing", "orphan", "UI strings missing")
+    rows = [header]
+    for lang, entry in data["languages"].items():
+        counts = [str(len(entry[column])) for column in COLUMNS]
+        if entry["original"]:
+            rows.append((f"{lang} (original)", counts[0], "-", "-", "-", counts[4]))
+        else:
+            rows.append((lang, *counts))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [
+        "  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row))
+        for row in rows
+    ]
+    default = data["default_language"]
+    for lang, entry in data["languages"].items():
+        for item in entry["outdated"]:
+            lines.append(
+                f"{lang}: outdated: {item['file']} (its original changed on "
+                f"{item['original_changed']}; update it, then kbgen status --mark-current "
+                f"{item['file']})"
+            )
+        for item in entry["missing"]:
+            lines.append(f"{lang}: missing: kbgen new translation {item} --to {lang}")
+        for item in entry["orphan"]:
+            lines.append(f"{lang}: orphan: {item} (no page in '{default}' has its path or key)")
+        for message in entry["missing_ui_strings"]:
+            lines.append(f"{lang}: UI string missing from the theme's locales/{lang}.po: {message}")
+    untracked = sum(len(entry["untracked"]) for entry in data["languages"].values())
+    if untracked:
+        lines.append(
+            f"{untracked} translation(s) record no source_hash, so whether they are outdated is "
+            "unknown; once checked: kbgen status --mark-current FILE"
+        )
+    return "\n".join(lines)
 
 
 def ui_string_ids(theme: Theme) -> set[str]:
