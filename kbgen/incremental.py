@@ -289,10 +289,10 @@ class LiveSite:
         """The fast way for the commonest change, text edited below the front matter: patch
         the model in place and render the pages whose bodies or banners changed. None when
         the change is more than that."""
-        assert self.config is not None and self.renderer is not None
+        assert self.config is not None
         site = self.site
-        if site is None or self.renderer.site is not site:
-            return None
+        if site is None or self.renderer is None or self.renderer.site is not site:
+            return None  # no good build yet, or the last one failed: build the model
         diags = Diagnostics(list(self._global_diags))
         for items in self._file_diags.values():
             diags.items.extend(items)

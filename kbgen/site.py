@@ -573,7 +573,9 @@ class _SiteBuilder:
             return set()
         old, new = self.cache.targets, self.link_targets()
         self.cache.targets = new
-        changed = old.keys() ^ new.keys()
+        # a comprehension, not the ^ result itself: that set keeps a table sized for every
+        # key even when (nearly) empty, and isdisjoint() below walks the table per page
+        changed = {key for key in old.keys() ^ new.keys()}
         for key, now in new.items():
             before = old.get(key, now)
             if before is not now and before != now:

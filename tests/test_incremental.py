@@ -243,3 +243,18 @@ def test_config_change_rebuilds_everything(example_copy: Path) -> None:
     outcome = live.update([config])
     assert outcome.ok and outcome.full
     assert b"Help center" in live.files["en/index.html"]
+
+
+def test_a_first_build_with_errors_recovers_when_fixed(example_copy: Path) -> None:
+    article = example_copy / ROLE
+    original = article.read_text(encoding="utf-8")
+    article.write_text(original.replace("weight: 1", "weight: one"), encoding="utf-8")
+    live = LiveSite(BuildOptions(example_copy / "config.yaml"))
+    assert not live.build().ok
+    assert live.files == {} and live.version == 0
+    article.write_text(original.replace("Leurs tâches", "Les tâches"), encoding="utf-8")
+    fixed = live.update([article])
+    assert fixed.ok and live.version == 1
+    files, _, problems = _from_scratch(example_copy)
+    assert files == live.files
+    assert _problems(fixed.diagnostics) == problems
