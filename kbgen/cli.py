@@ -157,9 +157,13 @@ def main(argv: list[str] | None = None) -> int:
         _report(failed.diagnostics)
         errors = len(failed.diagnostics.errors)
         warnings = len(failed.diagnostics.warnings)
+        if args.command == "build":
+            outcome = "build failed"
+            after = "; the previous site was left as it was"
+        else:
+            outcome, after = f"{args.command} stopped", ""
         print(
-            f"kbgen: build failed: {errors} error(s), {warnings} warning(s); the previous "
-            "site was left as it was",
+            f"kbgen: {outcome}: {errors} error(s), {warnings} warning(s){after}",
             file=sys.stderr,
         )
         return EXIT_ERRORS

@@ -100,6 +100,20 @@ class LiveSite:
                 return True
         return self.config is None  # the last full build failed: try it again
 
+    def _only_templates(self, paths: set[Path]) -> bool:
+        """Whether only theme templates or static files changed: parsed bodies depend on
+        config.yaml and on UI strings (the rules' labels), not on those."""
+        if self.theme is None or self.config is None:
+            return False
+        for path in paths:
+            if path.is_relative_to(self.config.content_dir):
+                return False
+            kept = [f / "templates" for f in self.theme.folders]
+            kept += [f / "static" for f in self.theme.folders]
+            if not any(path.is_relative_to(folder) for folder in kept):
+                return False
+        return True
+
     def relevant(self, path: Path) -> bool:
         if path == self.options.config_path.resolve():
             return True
@@ -110,8 +124,9 @@ class LiveSite:
 
     # Builds ------------------------------------------------------------------------------
 
-    def build(self) -> Outcome:
-        """Everything from scratch (the first build, or config or theme changed)."""
+    def build(self, keep_bodies: bool = False) -> Outcome:
+        """Everything from scratch (the first build, or config or theme changed);
+        `keep_bodies`: the bodies still hold (only templates or static files changed)."""
         with self._lock:
             started = time.perf_counter()
             diags = Diagnostics()
@@ -134,7 +149,8 @@ class LiveSite:
             for asset in sources.assets:
                 self._entries[asset.path] = asset
             self._sort_entries()
-            self.cache = BodyCache()
+            if not keep_bodies:
+                self.cache = BodyCache()
             self.renderer = None
             outcome = self._rebuild(full=True)
             outcome.seconds = time.perf_counter() - started
@@ -144,7 +160,7 @@ class LiveSite:
         """Rebuild after `paths` (files or folders, created, changed or deleted) changed."""
         paths = {Path(os.path.abspath(p)) for p in paths}  # not resolved: links are files too
         if self.needs_full_build(paths):
-            return self.build()
+            return self.build(keep_bodies=self._only_templates(paths))
         with self._lock:
             started = time.perf_counter()
             assert self.config is not None
@@ -190,6 +206,26 @@ class LiveSite:
         read it again as discover_sources would."""
         assert self.config is not None
         config = self.config
+        if path in self._entries and path.is_file():
+            # the commonest case, a page saved again: replace it where it is (the other
+            # ways below cost a pass over every file, too much for a one-page save)
+            for old in [p for p in self._file_diags if p == path]:
+                del self._file_diags[old]
+            diags = Diagnostics()
+            lang_dir = config.content_dir / path.relative_to(config.content_dir).parts[0]
+            entry = read_content_file(
+                path,
+                lang_dir,
+                lang_dir.name,
+                config.content_dir.resolve(),
+                diags,
+                self.options.drafts,
+            )
+            for item in diags.items:
+                self._file_diags.setdefault(item.file or path, []).append(item)
+            if entry is not None:
+                self._entries[path] = entry
+                return
         if path in self._entries:
             gone = [path]
         else:  # maybe a folder: everything in it (string tests: pathlib's are slow)
@@ -351,10 +387,10 @@ class LiveSite:
         render: set[PageKey] = set()
         listing_changed = False
 
-        def listed(page: Page) -> None:
+        def listed(page: Page, sitemap_too: bool = True) -> None:
             """`page` changed the way other pages show it (title, URL, being there…)."""
             nonlocal listing_changed
-            listing_changed = True
+            listing_changed = listing_changed or sitemap_too
             render.update((lang, page.key) for lang in languages)
             lang = page.lang
             render.add((lang, "home"))
@@ -382,8 +418,10 @@ class LiveSite:
             ):
                 continue  # same text, same links, same place: nothing to do
             if _summary(before) != _summary(after):
-                listed(before)
-                listed(after)
+                # the sitemap (slow to make for a big site) shows only URLs and dates
+                moved = _in_sitemap(before) != _in_sitemap(after)
+                listed(before, moved)
+                listed(after, moved)
             elif _body(before) != _body(after):
                 render.add(key)
                 if after.kind == "faq":
@@ -432,6 +470,11 @@ def _summary(page: Page) -> tuple[object, ...]:
         page.group,
         page.fallback_of,
     )
+
+
+def _in_sitemap(page: Page) -> tuple[object, ...]:
+    """What the sitemap shows of a page (its alternates come from its translations' URLs)."""
+    return (page.url, page.kind, page.date, page.updated, page.fallback_of)
 
 
 def _body(page: Page) -> tuple[object, ...]:

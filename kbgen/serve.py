@@ -59,18 +59,26 @@ class DevServer:
         self.state = BuildState()
         self.changed = threading.Condition()
         self.failures = 0
+        self.printed: set[Diagnostic] = set()
         self.building = True
         self.stopping = False
 
     # Builds --------------------------------------------------------------------------------
 
     def report(self, outcome: Outcome, what: str) -> None:
-        """Print the outcome and tell waiting browsers."""
-        for item in outcome.diagnostics.items:
+        """Print the outcome and tell waiting browsers. Warnings already printed after an
+        earlier build are not printed again: a big site can have thousands, and printing
+        them all after each save would cost more than the rebuild."""
+        items = outcome.diagnostics.items
+        fresh = [d for d in items if d.severity == "error" or d not in self.printed]
+        self.printed = set(items)
+        for item in fresh:
             self.log(item.format(self.root))
+        repeated = len(items) - len(fresh)
+        again = f" ({repeated} warning(s) as before)" if repeated else ""
         if outcome.ok:
             pages = f"{outcome.rendered} file(s) rendered" if not outcome.full else "full build"
-            self.log(f"kbgen: {what}: {pages} in {outcome.seconds:.2f} s")
+            self.log(f"kbgen: {what}: {pages} in {outcome.seconds:.2f} s{again}")
         else:
             errors = len(outcome.diagnostics.errors)
             self.log(f"kbgen: {what}: {errors} error(s); still serving the last good build")

@@ -258,3 +258,33 @@ def test_a_first_build_with_errors_recovers_when_fixed(example_copy: Path) -> No
     files, _, problems = _from_scratch(example_copy)
     assert files == live.files
     assert _problems(fixed.diagnostics) == problems
+
+
+def test_a_template_change_rebuilds_everything_but_keeps_parsed_bodies(
+    example_copy: Path,
+) -> None:
+    theme = example_copy / "themes/mine"
+    (theme / "templates").mkdir(parents=True)
+    (theme / "theme.yaml").write_text("extends: default\n", encoding="utf-8")
+    config = example_copy / "config.yaml"
+    _edit(config, "theme: default", "theme: mine")
+    live = LiveSite(BuildOptions(config))
+    assert live.build().ok
+    bodies = dict(live.cache.entries)
+    footer = theme / "templates/partials/breadcrumbs.html"
+    footer.parent.mkdir()
+    footer.write_text('<nav class="crumbs-of-mine"></nav>\n', encoding="utf-8")
+    outcome = live.update([footer])
+    assert outcome.ok and outcome.full
+    assert not live.cache.fresh, "bodies were parsed again"
+    assert live.cache.entries == bodies
+    files, _, _ = _from_scratch(example_copy)
+    assert files == live.files
+    assert b"crumbs-of-mine" in live.files["fr/faq/index.html"]
+    po = theme / "locales/fr.po"
+    po.parent.mkdir()
+    po.write_text('msgid "Rule %(number)s"\nmsgstr "Règle n° %(number)s"\n', encoding="utf-8")
+    assert live.update([po]).ok
+    assert live.cache.fresh, "a UI-string change must parse the bodies again (rule labels)"
+    files, _, _ = _from_scratch(example_copy)
+    assert files == live.files

@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from kbgen.serve import site_path
+from kbgen.diagnostics import Diagnostics
+from kbgen.incremental import Outcome
+from kbgen.serve import DevServer, site_path
 from kbgen.watch import Debouncer, Watcher
 from tests.helpers import run_kbgen
 from tests.serving import Served, kbgen_serve
@@ -218,3 +220,29 @@ def test_watcher_gives_one_batch_for_an_atomic_save_and_a_burst(tmp_path: Path) 
         watcher.stop()
     assert len(batches) == 1
     assert page in batches[0]
+
+
+def test_warnings_are_printed_once_and_errors_every_time(tmp_path: Path) -> None:
+    logged: list[str] = []
+    dev = DevServer(None, tmp_path, logged.append)  # type: ignore[arg-type]
+    dev.live = type("Live", (), {"version": 1})()  # type: ignore[assignment]
+    page = tmp_path / "content/fr/x.md"
+
+    def outcome(*errors: str) -> Outcome:
+        diags = Diagnostics()
+        for n in range(3):
+            diags.warning(f"warning {n}", page, n + 1)
+        for error in errors:
+            diags.error(error, page, 9)
+        return Outcome(not errors, diags, False, rendered=1)
+
+    dev.report(outcome(), "built")
+    assert sum("warning" in line and "x.md" in line for line in logged) == 3
+    logged.clear()
+    dev.report(outcome(), "rebuilt")
+    assert logged == ["kbgen: rebuilt: 1 file(s) rendered in 0.00 s (3 warning(s) as before)"]
+    logged.clear()
+    dev.report(outcome("bad"), "rebuilt")
+    dev.report(outcome("bad"), "rebuilt")
+    assert sum(": error: bad" in line for line in logged) == 2
+    assert dev.state.errors == ({"where": "content/fr/x.md:9", "message": "bad"},)
