@@ -47,6 +47,13 @@ def body_edit(root: Path) -> list[Path]:
     return [root / ROLE]
 
 
+def fallback_body_edit(root: Path) -> list[Path]:
+    # not translated into vi: its vi page is a fallback showing this file, patched too
+    path = root / FR / "faq/representatives/price-change-thread.md"
+    _edit(path, "Remerciez l’utilisateur", "Remerciez d’abord l’utilisateur")
+    return [path]
+
+
 def title_edit(root: Path) -> list[Path]:
     _edit(root / ROLE, 'title: "Le rôle de vos', 'title: "Le rôle essentiel de vos')
     return [root / ROLE]
@@ -144,10 +151,11 @@ def translation_outdated(root: Path) -> list[Path]:
 
 
 # Edits below the front matter patch the model in place instead of building it again.
-IN_PLACE = {body_edit, heading_edit}
+IN_PLACE = {body_edit, heading_edit, fallback_body_edit}
 
 CHANGES = [
     body_edit,
+    fallback_body_edit,
     title_edit,
     heading_edit,
     slug_edit,
