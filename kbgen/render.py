@@ -17,7 +17,7 @@ from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.i18n import UiStrings, format_date, language
 from kbgen.search.index import build_search_files
 from kbgen.seo import absolute_url, alternates, canonical, is_indexed, json_ld, robots, sitemap
-from kbgen.site import Page, Site
+from kbgen.site import Page, Redirect, Site
 from kbgen.theme import Theme
 from kbgen.urls import relative_url
 
@@ -76,8 +76,12 @@ def make_environment(theme: Theme) -> jinja2.Environment:
 
 
 class Renderer:
-    def __init__(self, site: Site, theme: Theme, ui: UiStrings) -> None:
+    def __init__(
+        self, site: Site, theme: Theme, ui: UiStrings, search_on_demand: bool = False
+    ) -> None:
         self.site, self.theme, self.ui = site, theme, ui
+        # serve: search files keep one name and are built when first asked for (LiveSite)
+        self.search_on_demand = search_on_demand
         self.env = make_environment(theme)
         self.assets = Assets.collect(theme)
         self.search_files: dict[str, str] = {}  # language -> output path of its search file
@@ -95,7 +99,10 @@ class Renderer:
         sitemap, robots."""
         yield from self.assets.files.items()
         search = self.site.config.search
-        if search.enabled:
+        if search.enabled and self.search_on_demand:
+            languages = self.site.config.languages
+            self.search_files = {lang: f"assets/search/{lang}.json" for lang in languages}
+        elif search.enabled:
             # Before the pages: their search box names the fingerprinted index file.
             for lang, (path, data) in build_search_files(self.site, search.include_replies).items():
                 self.search_files[lang] = path
@@ -105,17 +112,7 @@ class Renderer:
             if on_page is not None:
                 on_page()
         for redirect in self.site.redirects:
-            self.use_language(redirect.target.lang)
-            yield (
-                redirect.url + "index.html" if redirect.url.endswith("/") else redirect.url,
-                self.render(
-                    "redirect.html",
-                    redirect.url,
-                    redirect.target.lang,
-                    target=redirect.target,
-                    page=None,
-                ),
-            )
+            yield redirect_path(redirect), self.render_redirect(redirect)
         yield "index.html", self.render_root()
         default_404 = self.site.page(self.site.config.default_language, "not_found")
         if default_404 is not None:
@@ -140,6 +137,12 @@ class Renderer:
             indexed=is_indexed(page),
             json_ld=json_ld(self.site, page, crumbs),
             original=(self.site.page(page.fallback_of, page.key) if page.fallback_of else None),
+        )
+
+    def render_redirect(self, redirect: Redirect) -> bytes:
+        self.use_language(redirect.target.lang)
+        return self.render(
+            "redirect.html", redirect.url, redirect.target.lang, target=redirect.target, page=None
         )
 
     def render_root(self) -> bytes:
@@ -206,6 +209,10 @@ class Renderer:
             )
             raise BuildFailed(diags) from None
         return html.encode("utf-8")
+
+
+def redirect_path(redirect: Redirect) -> str:
+    return redirect.url + "index.html" if redirect.url.endswith("/") else redirect.url
 
 
 def _template_frame(exc: BaseException, theme: Theme) -> tuple[Path | None, int | None]:

@@ -12,7 +12,7 @@ import datetime as dt
 import posixpath
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 
 from kbgen.comments import Discussion
 from kbgen.config import Config
-from kbgen.diagnostics import Diagnostics
+from kbgen.diagnostics import Diagnostic, Diagnostics
 from kbgen.i18n import UiStrings
 from kbgen.markdown import (
     Document,
@@ -75,6 +75,9 @@ class Page:
     text: str = ""  # plain text of the body, for search
     anchors: set[str] = field(default_factory=set)
     doc: Document | None = field(default=None, repr=False)
+    # set (by kbgen.status) on a translation made from an older version of its original:
+    # the date the original was last changed
+    outdated_since: dt.date | None = None
 
     @property
     def output_path(self) -> str:
@@ -106,11 +109,72 @@ class Redirect:
 
 
 @dataclass(frozen=True)
+class ExternalLink:
+    """A link to another site, where it is written (for `kbgen check --external`)."""
+
+    url: str
+    file: Path
+    line: int
+
+
+@dataclass(frozen=True)
 class FaqGroup:
     key: str | None
     title: str
     description: str
     entries: list[Page]
+
+
+@dataclass
+class CachedBody:
+    """What parsing and rendering one page's body produced, reusable while its inputs hold."""
+
+    anchors: set[str]
+    toc: list[Heading]
+    text: str
+    html: str
+    listed_html: str
+    targets: frozenset[tuple[str, str]]  # the (lang, rel) its links were resolved against
+    link_problems: tuple[Diagnostic, ...]  # what resolving its links reported
+
+
+LinkTarget = tuple[str, set[str], bool, str] | None  # url, anchors, is fallback, kind
+
+
+class BodyCache:
+    """Bodies of an earlier build of the model, so a rebuild parses only changed pages.
+
+    Parsing Markdown is most of the model's cost. An entry is found by everything its tokens
+    depend on (kind, language, file, URL, text) and reused if none of the pages and files
+    its links lead to changed URL, anchors or presence since. Valid for one config and theme
+    (the rule label is a UI string); `kbgen serve` keeps one between rebuilds.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[object, ...], CachedBody] = {}
+        self.targets: dict[tuple[str, str], LinkTarget] = {}  # (lang, rel) -> what links see
+        self.fresh: set[tuple[str, str]] = set()  # (lang, key) of bodies made anew last build
+        # the last model's bodies by page, what its other stages reported, and its builder
+        self.pages: dict[tuple[str, str], CachedBody] = {}
+        self.model_problems: list[Diagnostic] = []
+        self.builder: _SiteBuilder | None = None
+
+    def link_problems(self) -> list[Diagnostic]:
+        return [d for body in self.pages.values() for d in body.link_problems]
+
+    @staticmethod
+    def key(page: Page) -> tuple[object, ...]:
+        assert page.source is not None
+        source = page.source
+        return (
+            page.kind,
+            page.lang,
+            page.url,
+            source.rel,
+            page.fallback_of,
+            source.body,
+            source.body_line,
+        )
 
 
 @dataclass
@@ -121,6 +185,8 @@ class Site:
     assets: dict[str, Path] = field(default_factory=dict)  # output path -> file
     faq_groups: dict[str, list[FaqGroup]] = field(default_factory=dict)
     discussions: dict[str, Discussion] = field(default_factory=dict)  # page URL -> its thread
+    # links to other sites, from the bodies parsed by this build (every body, without a cache)
+    external_links: list[ExternalLink] = field(default_factory=list)
     _by_key: dict[tuple[str, str], Page] = field(default_factory=dict, repr=False)
 
     def add(self, page: Page) -> None:
@@ -178,10 +244,19 @@ def _stem(source: Source) -> str:
 
 class _SiteBuilder:
     def __init__(
-        self, config: Config, sources: SourceSet, ui: UiStrings, diags: Diagnostics
+        self,
+        config: Config,
+        sources: SourceSet,
+        ui: UiStrings,
+        diags: Diagnostics,
+        cache: BodyCache | None = None,
     ) -> None:
         self.config, self.ui, self.diags = config, ui, diags
         self.sources = sources
+        self.cache = cache
+        self.used: dict[tuple[object, ...], CachedBody] = {}
+        self.cached: dict[int, CachedBody] = {}  # id(page) -> its body from the cache
+        self.depends: set[tuple[str, str]] = set()  # what the links being resolved looked at
         self.site = Site(config)
         self.md: MarkdownIt = create_parser(config.markdown)
         self.by_rel: dict[tuple[str, str], Page] = {}  # (lang, source rel) -> page
@@ -332,24 +407,35 @@ class _SiteBuilder:
 
     def parse_pages(self) -> None:
         for page in self.site.pages:
-            source = page.source
-            if source is None:
+            if page.source is None:
                 continue
-            doc = parse(
-                self.md, source.body, source.body_line, doc_id=slugify(f"{page.kind}-{page.anchor}")
-            )
-            if page.kind == "rules":
-                number_rules(doc, self.rule_label(page.lang))
-            elif page.kind == "reply":
-                mark_placeholders(doc)
-            page.doc = doc
+            cached = self.cache.entries.get(BodyCache.key(page)) if self.cache else None
+            if cached is not None:
+                self.cached[id(page)] = cached
+                page.anchors, page.toc, page.text = cached.anchors, cached.toc, cached.text
+                continue
+            doc = self.parse_body(page)
             page.anchors = doc.anchors()
             page.toc = [h for h in doc.headings() if 2 <= h.level <= self.config.markdown.toc_depth]
             page.text = plain_text(doc)
 
+    def parse_body(self, page: Page) -> Document:
+        assert page.source is not None
+        source = page.source
+        doc = parse(
+            self.md, source.body, source.body_line, doc_id=slugify(f"{page.kind}-{page.anchor}")
+        )
+        if page.kind == "rules":
+            number_rules(doc, self.rule_label(page.lang))
+        elif page.kind == "reply":
+            mark_placeholders(doc)
+        page.doc = doc
+        return doc
+
     # Pass 3: links and bodies ------------------------------------------------------------
 
     def resolve_links(self, page: Page) -> None:
+        """Store in each link's token the URL it leads to; note what it depended on."""
         assert page.doc is not None and page.source is not None
         for ref in links(page.doc):
             target = self.resolve(page, ref)
@@ -362,6 +448,9 @@ class _SiteBuilder:
         href = ref.target
         parts = urlsplit(href)
         if parts.scheme or parts.netloc or href.startswith("/"):
+            if parts.netloc and parts.scheme in ("", "http", "https") and not page.is_fallback:
+                url = href if parts.scheme else f"https:{href}"
+                self.site.external_links.append(ExternalLink(url, page.source.path, ref.line))
             return None
         if not parts.path:
             if parts.fragment and unquote(parts.fragment) not in page.anchors:
@@ -377,6 +466,10 @@ class _SiteBuilder:
             )
             return None
         fragment = f"#{parts.fragment}" if parts.fragment else ""
+        # what the answer depends on, so a cached body knows when to resolve its links again
+        self.depends.update(
+            {(page.lang, rel), (self.config.default_language, rel), (str(page.fallback_of), rel)}
+        )
         if rel.endswith(".md"):
             target = self.by_rel.get((page.lang, rel))
             if target is None:
@@ -424,17 +517,76 @@ class _SiteBuilder:
         self.diags.error(f"broken link: {message}", page.source.path, ref.line)
 
     def render_bodies(self) -> None:
+        changed = self.changed_targets()
         for page in self.site.pages:
-            if page.doc is None:
+            cached = self.cached.get(id(page))
+            if cached is not None and cached.targets.isdisjoint(changed):
+                page.html, page.listed_html = cached.html, cached.listed_html
+                self.diags.items.extend(cached.link_problems)
+                self.keep(page, cached)
                 continue
-            self.resolve_links(page)
-            if page.kind in STANDALONE_KINDS:
-                page.html = self.render_at(page.doc, page.url)
-            if page.kind == "faq":
-                page.listed_html = self.render_at(page.doc, f"{page.lang}/faq/")
-            elif page.kind == "reply":
-                page.listed_html = page.html = self.render_at(page.doc, f"{page.lang}/replies/")
-            page.doc = None  # the tokens are no longer needed; keep memory flat
+            if cached is not None:
+                self.parse_body(page)  # a page it links to changed: resolve its links again
+            if page.doc is not None:
+                self.keep(page, self.render_body(page))
+                if self.cache is not None:
+                    self.cache.fresh.add((page.lang, page.key))
+
+    def keep(self, page: Page, body: CachedBody) -> None:
+        if self.cache is not None:
+            self.used[BodyCache.key(page)] = body
+            self.cache.pages[(page.lang, page.key)] = body
+
+    def render_body(self, page: Page) -> CachedBody:
+        """Resolve the links of a parsed page and render its body (and its listed body)."""
+        assert page.doc is not None
+        reported = len(self.diags.items)
+        self.depends = set()
+        self.resolve_links(page)
+        if page.kind in STANDALONE_KINDS:
+            page.html = self.render_at(page.doc, page.url)
+        if page.kind == "faq":
+            page.listed_html = self.render_at(page.doc, f"{page.lang}/faq/")
+        elif page.kind == "reply":
+            page.listed_html = page.html = self.render_at(page.doc, f"{page.lang}/replies/")
+        page.doc = None  # the tokens are no longer needed; keep memory flat
+        return CachedBody(
+            page.anchors,
+            page.toc,
+            page.text,
+            page.html,
+            page.listed_html,
+            frozenset(self.depends),
+            tuple(self.diags.items[reported:]),
+        )
+
+    def parse_again(self, page: Page) -> None:
+        doc = self.parse_body(page)
+        page.anchors = doc.anchors()
+        page.toc = [h for h in doc.headings() if 2 <= h.level <= self.config.markdown.toc_depth]
+        page.text = plain_text(doc)
+
+    def link_targets(self) -> dict[tuple[str, str], LinkTarget]:
+        """What a link to each (lang, rel) sees: the page's URL and anchors, or an asset."""
+        found: dict[tuple[str, str], LinkTarget] = dict.fromkeys(self.asset_rels)
+        for key, page in self.by_rel.items():
+            found[key] = (page.url, page.anchors, page.is_fallback, page.kind)
+        return found
+
+    def changed_targets(self) -> set[tuple[str, str]]:
+        """The (lang, rel) whose page or file is new, gone or changed since the cache's build."""
+        if self.cache is None:
+            return set()
+        old, new = self.cache.targets, self.link_targets()
+        self.cache.targets = new
+        # a comprehension, not the ^ result itself: that set keeps a table sized for every
+        # key even when (nearly) empty, and isdisjoint() below walks the table per page
+        changed = {key for key in old.keys() ^ new.keys()}
+        for key, now in new.items():
+            before = old.get(key, now)
+            if before is not now and before != now:
+                changed.add(key)
+        return changed
 
     def render_at(self, doc: Document, from_url: str) -> str:
         for ref in links(doc):
@@ -518,12 +670,116 @@ def _where(page: Page) -> str:
     return str(page.source.path) if page.source else f"the generated page /{page.url}"
 
 
-def build_site(config: Config, sources: SourceSet, ui: UiStrings, diags: Diagnostics) -> Site:
-    builder = _SiteBuilder(config, sources, ui, diags)
+def build_site(
+    config: Config,
+    sources: SourceSet,
+    ui: UiStrings,
+    diags: Diagnostics,
+    cache: BodyCache | None = None,
+) -> Site:
+    """The site model. With a `cache` (from the previous build of the same config and
+    theme), unchanged bodies are reused, and the cache is left holding this build's."""
+    builder = _SiteBuilder(config, sources, ui, diags, cache)
+    reported = len(diags.items)
+    if cache is not None:
+        cache.fresh, cache.pages = set(), {}
     builder.collect_assets()
     builder.make_pages()
     builder.parse_pages()
     builder.render_bodies()
     builder.group_faq()
     builder.add_redirects()
+    if cache is not None:
+        cache.entries = builder.used
+        cache.builder = builder
+        links = {id(d) for d in cache.link_problems()}
+        cache.model_problems = [d for d in diags.items[reported:] if id(d) not in links]
     return builder.site
+
+
+@dataclass
+class BodyUpdate:
+    """Pages whose bodies `update_bodies` made anew, and how to put the old ones back."""
+
+    pages: list[Page] = field(default_factory=list)  # every page it touched
+    saved: list[tuple[Page, Page, CachedBody | None]] = field(default_factory=list)
+
+    def undo(self, cache: BodyCache) -> None:
+        for page, before, body in reversed(self.saved):
+            page.source, page.anchors, page.toc = before.source, before.anchors, before.toc
+            page.text, page.html, page.listed_html = before.text, before.html, before.listed_html
+            if body is not None:
+                cache.pages[(page.lang, page.key)] = body
+            if page.source is not None:
+                target = (page.url, page.anchors, page.is_fallback, page.kind)
+                cache.targets[(page.lang, page.source.rel)] = target
+
+
+def update_bodies(
+    site: Site, cache: BodyCache, changed: list[Source], diags: Diagnostics
+) -> BodyUpdate | None:
+    """Patch `site` in place after files changed only in their body text (same file, same
+    front matter): parse their pages again (the page and its fallbacks in other languages),
+    resolve again the links of pages that lead to a changed heading, and report their link
+    problems to `diags`. None, touching nothing, when a change is more than that: build
+    the model again. `kbgen serve` uses this to keep a one-article save cheap."""
+    builder = cache.builder
+    if builder is None or builder.site is not site:
+        return None
+    pages: list[tuple[Page, Source]] = []
+    for source in changed:
+        showing = []
+        for lang in site.config.languages:
+            page = builder.by_rel.get((lang, source.rel))
+            if page is not None and page.source is not None and page.source.path == source.path:
+                showing.append(page)
+        if not showing:
+            return None
+        old = showing[0].source
+        assert old is not None
+        if (old.kind, old.group, old.lang, old.meta) != (
+            source.kind,
+            source.group,
+            source.lang,
+            source.meta,
+        ) or old.meta.lines != source.meta.lines:
+            return None
+        pages.extend((page, source) for page in showing)
+
+    update = BodyUpdate()
+
+    def save(page: Page) -> None:
+        before = replace(page)  # a shallow copy: the fields are replaced, never mutated
+        update.saved.append((page, before, cache.pages.get((page.lang, page.key))))
+        update.pages.append(page)
+
+    moved: set[tuple[str, str]] = set()  # (lang, rel) whose anchors changed
+    for page, source in pages:
+        save(page)
+        before = page.anchors
+        page.source = source
+        builder.parse_again(page)
+        if page.anchors != before:
+            moved.add((page.lang, source.rel))
+            cache.targets[(page.lang, source.rel)] = (
+                page.url,
+                page.anchors,
+                page.is_fallback,
+                page.kind,
+            )
+    touched = {id(page) for page, _ in pages}
+    if moved:
+        for key, body in list(cache.pages.items()):
+            page = site.page(*key)
+            if page is not None and id(page) not in touched and not body.targets.isdisjoint(moved):
+                save(page)
+                builder.parse_again(page)
+                touched.add(id(page))
+    builder.diags = Diagnostics()  # render_body hands the link problems over in the body
+    for page in update.pages:
+        body = builder.render_body(page)
+        cache.pages[(page.lang, page.key)] = body
+        cache.entries[BodyCache.key(page)] = body
+    diags.items.extend(cache.model_problems)
+    diags.items.extend(cache.link_problems())
+    return update

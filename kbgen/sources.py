@@ -27,6 +27,7 @@ FRONT_MATTER_KEYS = (
     "comments",
     "aliases",
     "discussion",
+    "source_hash",
 )
 MAX_SOURCE_BYTES = 10 * 1024 * 1024  # larger files are almost surely not hand-written pages
 LAYOUT_HINT = (
@@ -50,6 +51,7 @@ class FrontMatter:
     comments: bool | None = None
     aliases: tuple[str, ...] = ()
     discussion: str | None = None
+    source_hash: str | None = None  # a translation: the version of its original it was made from
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -133,23 +135,39 @@ def _walk_language(
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
-            path = folder / name
-            rel = unicodedata.normalize("NFC", path.relative_to(lang_dir).as_posix())
-            if path.is_symlink():
-                try:
-                    target = path.resolve(strict=True)
-                except (OSError, RuntimeError):
-                    diags.warning("broken or looping symbolic link skipped", path)
-                    continue
-                if not target.is_relative_to(content_root):
-                    diags.warning("symbolic link leading out of the content folder skipped", path)
-                    continue
-            if not name.endswith(".md"):
-                found.assets.append(Asset(path, lang, rel))
-                continue
-            source = read_source(path, lang, rel, diags)
-            if source is not None and (drafts or not source.meta.draft):
-                found.pages.append(source)
+            item = read_content_file(folder / name, lang_dir, lang, content_root, diags, drafts)
+            if isinstance(item, Source):
+                found.pages.append(item)
+            elif isinstance(item, Asset):
+                found.assets.append(item)
+
+
+def read_content_file(
+    path: Path,
+    lang_dir: Path,
+    lang: str,
+    content_root: Path,
+    diags: Diagnostics,
+    drafts: bool = False,
+) -> Source | Asset | None:
+    """One file of a language folder (not hidden, not in a hidden folder) as a page or an
+    asset; None if it is skipped. `kbgen serve` calls this for each file that changes."""
+    rel = unicodedata.normalize("NFC", path.relative_to(lang_dir).as_posix())
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            diags.warning("broken or looping symbolic link skipped", path)
+            return None
+        if not target.is_relative_to(content_root):
+            diags.warning("symbolic link leading out of the content folder skipped", path)
+            return None
+    if not path.name.endswith(".md"):
+        return Asset(path, lang, rel)
+    source = read_source(path, lang, rel, diags)
+    if source is not None and (drafts or not source.meta.draft):
+        return source
+    return None
 
 
 def classify(rel: str) -> tuple[str, str | None] | None:
@@ -329,6 +347,12 @@ def parse_front_matter(yaml_text: str, path: Path, diags: Diagnostics) -> FrontM
                 values[key] = raw[key]
             else:
                 fail(key, f"must be true or false, got {raw[key]!r}")
+    if "source_hash" in raw:
+        value = raw["source_hash"]
+        if isinstance(value, str) and value.strip():
+            values["source_hash"] = value.strip()
+        else:
+            fail("source_hash", "must be the text kbgen wrote; run kbgen status --mark-current")
     if "discussion" in raw:
         value = raw["discussion"]
         if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():

@@ -102,13 +102,14 @@ def test_search_page_answers_the_query_in_its_url(page: Any, base: str) -> None:
     assert page.problems == []
 
 
-def test_search_page_without_result_points_to_the_faq_and_rules(page: Any, base: str) -> None:
+def test_search_page_without_result_points_to_the_faq_rules_and_forum(page: Any, base: str) -> None:
     page.goto(f"{base}en/search/?q=xyzzy")
     empty = page.locator("#search-empty")
     empty.wait_for()
     assert "xyzzy" in empty.locator(".search-empty-message").inner_text()
     hrefs = [a.get_attribute("href") for a in empty.locator("a").all()]
-    assert hrefs == ["../faq/", "../rules/"]
+    # the example's comments go to forum.example.com, so readers are sent there last
+    assert hrefs == ["../faq/", "../rules/", "https://forum.example.com/"]
     assert page.locator("#search-results a").count() == 0
 
 

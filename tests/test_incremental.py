@@ -1,0 +1,317 @@
+"""serve's partial rebuilds give exactly the files a build from scratch gives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kbgen.build import BuildOptions, load_site
+from kbgen.diagnostics import Diagnostics
+from kbgen.incremental import LiveSite
+from kbgen.render import Renderer
+from kbgen.search.index import build_search_files
+
+FR = "content/fr"
+ROLE = f"{FR}/articles/community-management/representatives-role.md"
+WHY = f"{FR}/articles/self-service/why-self-service.md"
+
+
+def _from_scratch(root: Path) -> tuple[dict[str, bytes], set[str], list[str]]:
+    """The files of a build from scratch, with search files under the names serve gives them
+    (serve's pages name unfingerprinted search files, built when first asked for)."""
+    loaded = load_site(BuildOptions(root / "config.yaml"))
+    assert not loaded.diagnostics.failed(), [d.format() for d in loaded.diagnostics.errors]
+    renderer = Renderer(loaded.site, loaded.theme, loaded.ui, search_on_demand=True)
+    files = dict(renderer.files())
+    built = build_search_files(loaded.site, loaded.config.search.include_replies)
+    for lang, (_, data) in built.items():
+        files[renderer.search_files[lang]] = data
+    return files, set(loaded.site.assets), _problems(loaded.diagnostics)
+
+
+def _served(live: LiveSite) -> dict[str, bytes]:
+    """Every file serve would answer with: its rendered files and its search files."""
+    files = dict(live.files)
+    assert live.renderer is not None
+    for path in live.renderer.search_files.values():
+        data = live.search_data(path)
+        assert data is not None, path
+        files[path] = data
+    return files
+
+
+def _problems(diags: Diagnostics) -> list[str]:
+    return sorted(d.format() for d in diags.items)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+Change = Callable[[Path], list[Path]]  # edits the site, returns the paths it touched
+
+
+def body_edit(root: Path) -> list[Path]:
+    _edit(root / ROLE, "ne fonctionnent pas tout seuls", "ne tournent pas toutes seules")
+    return [root / ROLE]
+
+
+def fallback_body_edit(root: Path) -> list[Path]:
+    # not translated into vi: its vi page is a fallback showing this file, patched too
+    path = root / FR / "faq/representatives/price-change-thread.md"
+    _edit(path, "Remerciez l’utilisateur", "Remerciez d’abord l’utilisateur")
+    return [path]
+
+
+def title_edit(root: Path) -> list[Path]:
+    _edit(root / ROLE, 'title: "Le rôle de vos', 'title: "Le rôle essentiel de vos')
+    return [root / ROLE]
+
+
+def heading_edit(root: Path) -> list[Path]:
+    # the role article links to this heading: renamed on both sides in one burst of saves
+    _edit(root / WHY, "### Un outil de libre-service pour les clients", "### Un outil libre")
+    _edit(root / ROLE, "#un-outil-de-libre-service-pour-les-clients", "#un-outil-libre")
+    return [root / WHY, root / ROLE]
+
+
+def slug_edit(root: Path) -> list[Path]:
+    _edit(root / ROLE, "slug: role-des-representants", "slug: role-representants")
+    return [root / ROLE]
+
+
+def section_title(root: Path) -> list[Path]:
+    path = root / FR / "articles/self-service/_section.md"
+    text = path.read_text(encoding="utf-8")
+    title_line = next(line for line in text.splitlines() if line.startswith("title:"))
+    path.write_text(text.replace(title_line, 'title: "Autonomie"'), encoding="utf-8")
+    return [path]
+
+
+def new_article(root: Path) -> list[Path]:
+    path = root / FR / "articles/self-service/a-new-one.md"
+    _write(
+        path,
+        '---\ntitle: "Un nouvel article"\nweight: -1\n---\n\nVoir [la règle](../../rules.md#3).\n',
+    )
+    return [path]
+
+
+def new_translation(root: Path) -> list[Path]:
+    path = root / "content/vi/faq/representatives/price-change-thread.md"
+    _write(path, '---\ntitle: "Trả lời về thay đổi giá"\n---\n\nCảm ơn.\n')
+    return [path]
+
+
+def deleted_faq(root: Path) -> list[Path]:
+    path = root / "content/en/faq/community-rules/when-to-share.md"
+    path.unlink()
+    return [path]
+
+
+def faq_group_title(root: Path) -> list[Path]:
+    path = root / FR / "faq/community-rules/_section.md"
+    _edit(path, 'title: "Règles de la communauté"', 'title: "Les règles"')
+    return [path]
+
+
+def new_reply(root: Path) -> list[Path]:
+    path = root / FR / "replies/welcome.md"
+    _write(path, '---\ntitle: "Bienvenue"\n---\n\nBonjour [nom] !\n')
+    return [path]
+
+
+def alias_added(root: Path) -> list[Path]:
+    _edit(root / ROLE, "weight: 1\n", "weight: 1\naliases: [/fr/ancien-role/]\n")
+    return [root / ROLE]
+
+
+def rules_title(root: Path) -> list[Path]:
+    path = root / FR / "rules.md"
+    text = path.read_text(encoding="utf-8")
+    title_line = next(line for line in text.splitlines() if line.startswith("title:"))
+    path.write_text(text.replace(title_line, 'title: "Le règlement"'), encoding="utf-8")
+    return [path]
+
+
+def image_added(root: Path) -> list[Path]:
+    image = root / FR / "articles/self-service/schema.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    _edit(root / WHY, "\n## ", "\n![schéma](schema.png)\n\n## ")
+    return [image, root / WHY]
+
+
+def folder_moved(root: Path) -> list[Path]:
+    old = root / "content/vi/faq/community-rules"
+    new = root / "content/vi/faq/rules-of-the-community"
+    old.rename(new)
+    return [old, new]
+
+
+def translation_outdated(root: Path) -> list[Path]:
+    vi = root / "content/vi/articles/community-management/representatives-role.md"
+    from kbgen.config import load_config
+    from kbgen.diagnostics import Diagnostics
+    from kbgen.status import mark_current
+
+    assert mark_current(load_config(root / "config.yaml"), vi, Diagnostics())
+    _edit(root / ROLE, "Leurs tâches devraient inclure", "Leurs tâches incluent")
+    return [vi, root / ROLE]
+
+
+# Edits below the front matter patch the model in place instead of building it again.
+IN_PLACE = {body_edit, heading_edit, fallback_body_edit}
+
+CHANGES = [
+    body_edit,
+    fallback_body_edit,
+    title_edit,
+    heading_edit,
+    slug_edit,
+    section_title,
+    new_article,
+    new_translation,
+    deleted_faq,
+    faq_group_title,
+    new_reply,
+    alias_added,
+    rules_title,
+    image_added,
+    folder_moved,
+    translation_outdated,
+]
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=lambda c: c.__name__)
+def test_partial_rebuild_equals_a_build_from_scratch(example_copy: Path, change: Change) -> None:
+    live = LiveSite(BuildOptions(example_copy / "config.yaml"))
+    assert live.build().ok
+    before = dict(live.files)
+    outcome = live.update(change(example_copy))
+    assert outcome.ok, [d.format() for d in outcome.diagnostics.errors]
+    assert outcome.method == ("bodies" if change in IN_PLACE else "model")
+    files, assets, problems = _from_scratch(example_copy)
+    assert set(live.assets) == assets
+    assert _problems(outcome.diagnostics) == problems
+    served = _served(live)
+    wrong = sorted(p for p in files.keys() | served.keys() if files.get(p) != served.get(p))
+    assert wrong == []
+    assert outcome.changed, "a change that changes no file"
+    assert outcome.rendered < len(files) // 2, "it rendered (almost) everything again"
+    assert live.files != before
+
+
+def test_every_change_in_a_row_still_equals_a_build_from_scratch(example_copy: Path) -> None:
+    live = LiveSite(BuildOptions(example_copy / "config.yaml"))
+    assert live.build().ok
+    for change in CHANGES:
+        outcome = live.update(change(example_copy))
+        assert outcome.ok, (change.__name__, [d.format() for d in outcome.diagnostics.errors])
+        files, _, problems = _from_scratch(example_copy)
+        assert files == _served(live), change.__name__
+        assert _problems(outcome.diagnostics) == problems, change.__name__
+
+
+def test_a_broken_link_in_a_body_edit_keeps_the_last_good_files(example_copy: Path) -> None:
+    live = LiveSite(BuildOptions(example_copy / "config.yaml"))
+    assert live.build().ok
+    good = dict(live.files)
+    article = example_copy / ROLE
+    original = article.read_text(encoding="utf-8")
+    article.write_text(original.replace("(../../rules.md#3)", "(../../rules.md#99)"), "utf-8")
+    broken = live.update([article])
+    assert not broken.ok and broken.method == "bodies"
+    [error] = broken.diagnostics.errors
+    assert error.file == article and "no heading or anchor '#99'" in error.message
+    assert live.files == good
+    article.write_text(original.replace("Leurs tâches", "Les tâches"), encoding="utf-8")
+    fixed = live.update([article])
+    assert fixed.ok and fixed.method == "bodies"
+    files, _, problems = _from_scratch(example_copy)
+    assert files == _served(live)
+    assert _problems(fixed.diagnostics) == problems
+
+
+def test_an_error_keeps_the_last_good_files_and_a_fix_recovers(example_copy: Path) -> None:
+    live = LiveSite(BuildOptions(example_copy / "config.yaml"))
+    assert live.build().ok
+    good, version = dict(live.files), live.version
+    article = example_copy / ROLE
+    original = article.read_text(encoding="utf-8")
+    article.write_text(original.replace("weight: 1", "weight: one"), encoding="utf-8")
+    broken = live.update([article])
+    assert not broken.ok
+    [error] = broken.diagnostics.errors
+    assert error.file == article and error.line == 5
+    assert live.files == good and live.version == version
+    article.write_text(
+        original.replace("Une base de connaissances", "Un portail"), encoding="utf-8"
+    )
+    fixed = live.update([article])
+    assert fixed.ok and live.version == version + 1
+    page = live.files["fr/articles/community-management/role-des-representants/index.html"]
+    assert "Un portail et un portail client" in page.decode()
+
+
+def test_config_change_rebuilds_everything(example_copy: Path) -> None:
+    live = LiveSite(BuildOptions(example_copy / "config.yaml"))
+    assert live.build().ok
+    config = example_copy / "config.yaml"
+    _edit(config, "  en: Knowledge base", "  en: Help center")
+    outcome = live.update([config])
+    assert outcome.ok and outcome.full
+    assert b"Help center" in live.files["en/index.html"]
+
+
+def test_a_first_build_with_errors_recovers_when_fixed(example_copy: Path) -> None:
+    article = example_copy / ROLE
+    original = article.read_text(encoding="utf-8")
+    article.write_text(original.replace("weight: 1", "weight: one"), encoding="utf-8")
+    live = LiveSite(BuildOptions(example_copy / "config.yaml"))
+    assert not live.build().ok
+    assert live.files == {} and live.version == 0
+    article.write_text(original.replace("Leurs tâches", "Les tâches"), encoding="utf-8")
+    fixed = live.update([article])
+    assert fixed.ok and live.version == 1
+    files, _, problems = _from_scratch(example_copy)
+    assert files == _served(live)
+    assert _problems(fixed.diagnostics) == problems
+
+
+def test_a_template_change_rebuilds_everything_but_keeps_parsed_bodies(
+    example_copy: Path,
+) -> None:
+    theme = example_copy / "themes/mine"
+    (theme / "templates").mkdir(parents=True)
+    (theme / "theme.yaml").write_text("extends: default\n", encoding="utf-8")
+    config = example_copy / "config.yaml"
+    _edit(config, "theme: default", "theme: mine")
+    live = LiveSite(BuildOptions(config))
+    assert live.build().ok
+    bodies = dict(live.cache.entries)
+    footer = theme / "templates/partials/breadcrumbs.html"
+    footer.parent.mkdir()
+    footer.write_text('<nav class="crumbs-of-mine"></nav>\n', encoding="utf-8")
+    outcome = live.update([footer])
+    assert outcome.ok and outcome.full
+    assert not live.cache.fresh, "bodies were parsed again"
+    assert live.cache.entries == bodies
+    files, _, _ = _from_scratch(example_copy)
+    assert files == _served(live)
+    assert b"crumbs-of-mine" in live.files["fr/faq/index.html"]
+    po = theme / "locales/fr.po"
+    po.parent.mkdir()
+    po.write_text('msgid "Rule %(number)s"\nmsgstr "Règle n° %(number)s"\n', encoding="utf-8")
+    assert live.update([po]).ok
+    assert live.cache.fresh, "a UI-string change must parse the bodies again (rule labels)"
+    files, _, _ = _from_scratch(example_copy)
+    assert files == _served(live)

@@ -1,0 +1,335 @@
+"""`kbgen new`, `kbgen status` and `kbgen check`: a writer's day, as separate processes."""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kbgen.status import set_front_matter_value, text_hash
+from tests.helpers import assert_clean_failure, run_kbgen
+
+ROLE_FR = "content/fr/articles/community-management/representatives-role.md"
+ROLE_VI = "content/vi/articles/community-management/representatives-role.md"
+ROLE_VI_URL = "vi/articles/community-management/vai-tro-cua-dai-dien/index.html"
+PRICE_FR = "content/fr/faq/representatives/price-change-thread.md"  # no vi translation
+
+
+def _build(root: Path, out: Path) -> str:
+    result = run_kbgen("build", "--output", str(out), cwd=root)
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def _status(root: Path, *args: str) -> dict:  # type: ignore[type-arg]
+    result = run_kbgen("status", "--json", *args, cwd=root)
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+# kbgen new ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["article", "--lang", "fr", "--section", "billing", "Rembourser : étape par étape"],
+            [
+                "content/fr/articles/billing/_section.md",
+                "content/fr/articles/billing/rembourser-etape-par-etape.md",
+            ],
+        ),
+        (
+            ["article", "--lang", "vi", "--section", "self-service", "Đây là cơ sở tri thức"],
+            ["content/vi/articles/self-service/day-la-co-so-tri-thuc.md"],
+        ),
+        (
+            ["faq", "--lang", "en", 'Can I "quote" things?'],
+            ["content/en/faq/can-i-quote-things.md"],
+        ),
+        (
+            ["faq", "--lang", "fr", "--section", "representatives", "Et le week-end ?"],
+            ["content/fr/faq/representatives/et-le-week-end.md"],
+        ),
+        (["reply", "--lang", "fr", "Bienvenue !"], ["content/fr/replies/bienvenue.md"]),
+    ],
+)
+def test_new_page_builds(
+    example_copy: Path, tmp_path: Path, args: list[str], expected: list[str]
+) -> None:
+    result = run_kbgen("new", *args, cwd=example_copy)
+    assert result.returncode == 0, result.stderr
+    for rel in expected:
+        assert (example_copy / rel).is_file(), result.stdout
+        assert f"wrote {rel}" in result.stdout
+    page = (example_copy / expected[-1]).read_text(encoding="utf-8")
+    assert page.startswith("---\ntitle: ")
+    out = tmp_path / "out"
+    stderr = _build(example_copy, out)
+    assert "warning" not in stderr
+    html = "".join(p.read_text(encoding="utf-8") for p in out.rglob("*.html"))
+    assert args[-1].replace('"', "&#34;") in html
+
+
+def test_new_never_overwrites(example_copy: Path) -> None:
+    args = ("new", "reply", "--lang", "fr", "Bienvenue")
+    assert run_kbgen(*args, cwd=example_copy).returncode == 0
+    page = example_copy / "content/fr/replies/bienvenue.md"
+    page.write_text(page.read_text(encoding="utf-8") + "Mon texte.\n", encoding="utf-8")
+    again = run_kbgen(*args, cwd=example_copy)
+    assert_clean_failure(again)
+    assert "content/fr/replies/bienvenue.md: error: a page with this name exists" in again.stderr
+    assert page.read_text(encoding="utf-8").endswith("Mon texte.\n")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["new", "article", "--lang", "fr", "No section"],
+        ["new", "reply", "--lang", "fr", "--section", "x", "Sectioned"],
+        ["new", "faq", "--lang", "de", "Unknown language"],
+        ["new", "faq", "Missing language"],
+        ["new", "translation", ROLE_FR],
+        ["new", "article", "--lang", "fr", "--section", "../up", "Escape"],
+        ["status", "--fail-on", "everything"],
+    ],
+)
+def test_usage_mistakes_exit_2(example_copy: Path, args: list[str]) -> None:
+    result = run_kbgen(*args, cwd=example_copy)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "error" in result.stderr
+
+
+def test_new_translation_builds_and_is_current(example_copy: Path, tmp_path: Path) -> None:
+    result = run_kbgen("new", "translation", PRICE_FR, "--to", "vi", cwd=example_copy)
+    assert result.returncode == 0, result.stderr
+    vi = example_copy / "content/vi/faq/representatives/price-change-thread.md"
+    text = vi.read_text(encoding="utf-8")
+    assert "slug: repondre-changement-de-prix" in text and "source_hash: sha256:" in text
+    original = (example_copy / PRICE_FR).read_text(encoding="utf-8")
+    assert original.split("\n---\n", 1)[1].strip() in text  # the body, ready to translate
+    out = tmp_path / "out"
+    _build(example_copy, out)
+    page = (out / "vi/faq/repondre-changement-de-prix/index.html").read_text(encoding="utf-8")
+    assert "banner-untranslated" not in page and "banner-outdated" not in page
+    status = _status(example_copy)["languages"]["vi"]
+    assert "content/vi/faq/representatives/price-change-thread.md" in status["translated"]
+    assert status["missing"] == [] and status["outdated"] == []
+    again = run_kbgen("new", "translation", PRICE_FR, "--to", "vi", cwd=example_copy)
+    assert_clean_failure(again)
+
+
+def test_new_translation_only_from_the_default_language(example_copy: Path) -> None:
+    result = run_kbgen("new", "translation", ROLE_VI, "--to", "en", cwd=example_copy)
+    assert_clean_failure(result)
+    assert "translations are made from the default language ('fr')" in result.stderr
+
+
+# Staleness --------------------------------------------------------------------------------
+
+
+def test_editing_an_original_outdates_its_translations_until_marked_current(
+    example_copy: Path, tmp_path: Path
+) -> None:
+    marked = run_kbgen("status", "--mark-current", ROLE_VI, cwd=example_copy)
+    assert marked.returncode == 0, marked.stderr
+    assert "source_hash: sha256:" in (example_copy / ROLE_VI).read_text(encoding="utf-8")
+    assert _status(example_copy)["languages"]["vi"]["outdated"] == []
+
+    original = example_copy / ROLE_FR
+    text = original.read_text(encoding="utf-8")
+    text = text.replace("updated: 2026-09-21", "updated: 2027-03-12")
+    original.write_text(text.replace("Leurs tâches", "Les tâches"), encoding="utf-8")
+
+    [outdated] = _status(example_copy)["languages"]["vi"]["outdated"]
+    assert outdated == {
+        "file": ROLE_VI,
+        "original": ROLE_FR,
+        "original_changed": "2027-03-12",
+    }
+    failing = run_kbgen("status", "--fail-on", "outdated,missing", cwd=example_copy)
+    assert_clean_failure(failing)
+    assert f"vi: outdated: {ROLE_VI}" in failing.stdout
+    assert run_kbgen("status", "--fail-on", "orphan", cwd=example_copy).returncode == 0
+
+    out = tmp_path / "out"
+    stderr = _build(example_copy, out)
+    assert "1 translation(s) older than their original" in stderr and ROLE_VI in stderr
+    page = (out / ROLE_VI_URL).read_text(encoding="utf-8")
+    assert "banner-outdated" in page
+    assert "Bản gốc đã được cập nhật vào ngày 12 tháng 3, 2027" in page
+    fr_page = out / "fr/articles/community-management/role-des-representants/index.html"
+    assert "banner-outdated" not in fr_page.read_text(encoding="utf-8")
+
+    assert run_kbgen("status", "--mark-current", ROLE_VI, cwd=example_copy).returncode == 0
+    assert _status(example_copy)["languages"]["vi"]["outdated"] == []
+    _build(example_copy, out)
+    assert "banner-outdated" not in (out / ROLE_VI_URL).read_text(encoding="utf-8")
+
+
+def test_front_matter_changes_do_not_outdate_translations(example_copy: Path) -> None:
+    assert run_kbgen("status", "--mark-current", ROLE_VI, cwd=example_copy).returncode == 0
+    original = example_copy / ROLE_FR
+    text = original.read_text(encoding="utf-8").replace("weight: 1", "weight: 2")
+    original.write_text(text.replace("\n", "\r\n") + "\n\n", encoding="utf-8")  # CRLF too
+    assert _status(example_copy)["languages"]["vi"]["outdated"] == []
+
+
+def test_orphans_and_missing_ui_strings(example_copy: Path) -> None:
+    (example_copy / "content/vi/faq/gone.md").write_text("---\ntitle: Mất\n---\n\nx\n", "utf-8")
+    theme = example_copy / "themes/mine"
+    (theme / "locales").mkdir(parents=True)
+    (theme / "theme.yaml").write_text("extends: default\n", encoding="utf-8")
+    (theme / "templates").mkdir()
+    (theme / "templates/faq.html").write_text(
+        '{% extends "base.html" %}{% block main %}{{ _("A brand new string") }}{% endblock %}\n',
+        encoding="utf-8",
+    )
+    config = example_copy / "config.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("theme: default", "theme: mine"), "utf-8"
+    )
+    data = _status(example_copy)["languages"]
+    assert data["vi"]["orphan"] == ["content/vi/faq/gone.md"]
+    for lang in ("fr", "vi", "en"):
+        assert data[lang]["missing_ui_strings"] == ["A brand new string"]
+    table = run_kbgen("status", "--fail-on", "ui", cwd=example_copy)
+    assert_clean_failure(table)
+    assert "vi: orphan: content/vi/faq/gone.md" in table.stdout
+
+
+def test_the_default_theme_has_every_ui_string_in_every_catalog(example_copy: Path) -> None:
+    data = _status(example_copy)["languages"]
+    assert {lang: data[lang]["missing_ui_strings"] for lang in data} == {
+        "fr": [],
+        "vi": [],
+        "en": [],
+    }
+
+
+def test_mark_current_rejects_originals_and_orphans(example_copy: Path) -> None:
+    result = run_kbgen("status", "--mark-current", ROLE_FR, cwd=example_copy)
+    assert_clean_failure(result)
+    assert "this is an original" in result.stderr
+    orphan = example_copy / "content/vi/faq/gone.md"
+    orphan.write_text("---\ntitle: Mất\n---\n\nx\n", encoding="utf-8")
+    result = run_kbgen("status", "--mark-current", str(orphan), cwd=example_copy)
+    assert_clean_failure(result)
+    assert "it is an orphan" in result.stderr
+
+
+def test_hash_ignores_line_endings_and_trailing_blanks() -> None:
+    assert text_hash("T", "a\nb\n") == text_hash("T", "a\r\nb  \r\n\r\n")
+    assert text_hash("T", "a\nb\n") != text_hash("T", "a\nc\n")
+    assert text_hash("T", "x") != text_hash("U", "x")
+    assert text_hash("Café", "x") == text_hash("Cafe\u0301", "x")  # NFC
+
+
+def test_set_front_matter_value_keeps_the_rest() -> None:
+    text = "---\r\ntitle: x  # a comment\r\nsource_hash: old\r\n---\r\nbody\r\n"
+    assert set_front_matter_value(text, "source_hash", "new") == text.replace("old", "new")
+    plain = "---\ntitle: x\n---\n\nbody\n"
+    assert set_front_matter_value(plain, "k", "v") == "---\ntitle: x\nk: v\n---\n\nbody\n"
+
+
+# kbgen check ------------------------------------------------------------------------------
+
+
+class _Links(http.server.BaseHTTPRequestHandler):
+    """/alive… answers, /no-head… answers GET only (as some servers do), the rest is 404."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def answer(self, body: bytes) -> None:
+        if self.path.startswith("/alive"):
+            status = 200
+        elif self.path.startswith("/no-head"):
+            status = 200 if self.command == "GET" else 405
+        else:
+            status = 404
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body:
+            self.wfile.write(body)
+
+    def do_HEAD(self) -> None:
+        self.answer(b"")
+
+    def do_GET(self) -> None:
+        self.answer(b"ok")
+
+
+@contextlib.contextmanager
+def _link_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Links)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_check_finds_problems_without_writing(example_copy: Path) -> None:
+    assert run_kbgen("check", cwd=example_copy).returncode == 0
+    article = example_copy / ROLE_FR
+    lines = article.read_text(encoding="utf-8").split("\n")
+    lines.insert(12, "![schéma](schema.png) et [l’ancre](#nulle-part)")
+    article.write_text("\n".join(lines), encoding="utf-8")
+    result = run_kbgen("check", cwd=example_copy)
+    assert_clean_failure(result)
+    assert f"{ROLE_FR}:13: error: broken link: 'schema.png': no such file" in result.stderr
+    assert f"{ROLE_FR}:13: error: broken link: no heading or anchor '#nulle-part'" in result.stderr
+    assert not (example_copy / "site").exists()
+    assert sorted(p.name for p in example_copy.iterdir()) == ["config.yaml", "content"]
+
+
+def test_check_external_finds_the_dead_link(example_copy: Path) -> None:
+    with _link_server() as base:
+        article = example_copy / ROLE_FR
+        lines = article.read_text(encoding="utf-8").split("\n")
+        lines[11:11] = [
+            f"[vivant]({base}/alive) [mort]({base}/dead) [sans HEAD]({base}/no-head)",
+            f"[ignoré]({base}/ignored/page) [encore vivant]({base}/alive)",
+            "",
+        ]
+        article.write_text("\n".join(lines), encoding="utf-8")
+        without = run_kbgen("check", cwd=example_copy)
+        assert without.returncode == 0, without.stderr  # external links only with --external
+        result = run_kbgen(
+            "check",
+            "--external",
+            "--ignore",
+            f"{base}/ignored/*",
+            "--timeout",
+            "20",
+            cwd=example_copy,
+        )
+    assert_clean_failure(result)
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert errors == [
+        f"{ROLE_FR}:12: error: external link {base}/dead: HTTP 404: the page is gone or "
+        "broken; fix or remove the link"
+    ]
+    assert "3 external link(s) tried (1 ignored)" in result.stderr
+
+
+def test_check_external_reports_what_does_not_answer(example_copy: Path) -> None:
+    with _link_server() as base:
+        pass  # the server is gone: its port refuses connections now
+    article = example_copy / ROLE_FR
+    article.write_text(
+        article.read_text(encoding="utf-8") + f"\n[fermé]({base}/alive)\n", encoding="utf-8"
+    )
+    result = run_kbgen("check", "--external", "--timeout", "20", cwd=example_copy)
+    assert_clean_failure(result)
+    assert f"error: external link {base}/alive: cannot connect" in result.stderr
