@@ -61,7 +61,9 @@ class FastBuilder:
         totals = dict.fromkeys(self.fields, 0)
         for key, length in self.lengths.items():
             totals[key.partition("/")[0]] += length
-        average = {f: totals[f] / self.document_count for f in self.fields}
+        # no documents (a language with nothing to index yet): no vectors, so no averages
+        count = self.document_count or 1
+        average = {f: totals[f] / count for f in self.fields}
         idfs: dict[str, float] = {}
         vectors = []
         for key, counts in self.frequencies.items():
