@@ -105,7 +105,7 @@ def run(articles: int, work: Path, generator: Path) -> dict:
     out = work / f"serve-{articles}" / "site"
 
     started = time.perf_counter()
-    result = build(BuildOptions(config, output=out))
+    result = build(BuildOptions(config, output=out, cache=False))
     build_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -126,7 +126,7 @@ def run(articles: int, work: Path, generator: Path) -> dict:
     plans = {}
     for lang in LANGS:
         docs = documents(result.site, lang, include_replies=False)
-        (path,) = (out / "assets" / "search").glob(f"{lang}.*.json")
+        (path,) = (out / "assets" / "search").glob(f"{lang}.json")
         data = path.read_bytes()
         parsed = json.loads(data)
         index_only = json.dumps(parsed["index"], separators=(",", ":")).encode()

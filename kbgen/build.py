@@ -8,6 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kbgen.cache import (
+    CachedBuild,
+    cache_file,
+    file_stat,
+    inputs_snapshot,
+    load_cache,
+    model_key,
+    output_snapshot,
+    render_key,
+    save_cache,
+)
 from kbgen.comments import attach_discussions, summary_notes
 from kbgen.config import Config, load_config
 from kbgen.diagnostics import BuildFailed, Diagnostics
@@ -23,13 +34,15 @@ from kbgen.theme import Theme, load_theme
 @dataclass
 class BuildResult:
     config: Config
-    site: Site
+    site: Site | None  # None when nothing changed since the last build (nothing was done)
     output: Path
     diagnostics: Diagnostics
     seconds: float
     pages_per_language: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # printed after the summary line
-    outdated: list[Page] = field(default_factory=list)  # translations of older originals
+    outdated: list[Path] = field(default_factory=list)  # translations of older originals
+    written: int = 0  # files made by this build
+    kept: int = 0  # files kept from the last build (the cache found them unchanged)
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,7 @@ class BuildOptions:
     base_url: str | None = None
     drafts: bool = False
     strict: bool = False
+    cache: bool = True  # use and update the build cache (cache.py)
 
 
 @dataclass
@@ -103,14 +117,27 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             diags.error(problem)
         raise BuildFailed(diags)
 
-    loaded = model(config, theme, options, diags)
+    keys = _cache_keys(config, theme, options)
+    cached = load_cache(cache_file(config, output)) if options.cache else None
+    if cached is not None and keys is not None:
+        inputs = inputs_snapshot(config, theme)
+        if cached.up_to_date(keys[0], keys[1], inputs, output):
+            return _unchanged(cached, config, output, options, started)
+
+    bodies = cached.bodies(keys[0]) if cached and keys else BodyCache(digest_bodies=True)
+    inputs = inputs_snapshot(config, theme) if keys else []  # before reading: a file
+    # saved during the build must make the next build look again
+    loaded = model(config, theme, options, diags, bodies if keys else None)
     site = loaded.site
     if diags.failed(options.strict):
         raise BuildFailed(diags)
 
-    renderer = Renderer(site, loaded.theme, loaded.ui)
+    renderer = Renderer(site, loaded.theme, loaded.ui, render_key=keys[1] if keys else "")
     total = len(site.standalone_pages)
     done = 0
+    signatures: dict[str, str] = {}
+    stats: dict[str, tuple[int, int]] = {}
+    written = kept = 0
 
     def on_page() -> None:
         nonlocal done
@@ -119,13 +146,30 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             progress(done, total)
 
     with build_lock(output):
+        previous = cached.reusable(keys[1], output) if cached and keys else {}
         staging = Staging(output)
         try:
             staging.open()
-            for rel, data in renderer.files(on_page):
-                staging.write(rel, data)
+            for item in renderer.outputs(on_page, previous):
+                if item.data is None:
+                    staging.reuse(item.path, output)
+                    kept += 1
+                else:
+                    staging.write(item.path, item.data)
+                    written += 1
+                if item.signature is not None:
+                    signatures[item.path] = item.signature
             for rel, path in site.assets.items():
-                staging.write(rel, path.read_bytes())
+                # content files (images…): kept when the source and the last copy are as they were
+                signature = repr(file_stat(path))
+                if previous.get(rel) == signature:
+                    staging.reuse(rel, output)
+                    kept += 1
+                else:
+                    staging.write(rel, path.read_bytes())
+                    written += 1
+                signatures[rel] = signature
+            stats = dict(staging.stats)
             staging.commit()
         except OSError as exc:
             staging.abort()
@@ -138,13 +182,69 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             staging.abort()
             raise
     counts = Counter(p.lang for p in site.standalone_pages)
-    return BuildResult(
+    result = BuildResult(
         loaded.config,
         site,
         output,
         diags,
-        time.perf_counter() - started,
+        0.0,
         {lang: counts[lang] for lang in config.languages},
         summary_notes(config.comments, config.base_url),
-        loaded.outdated,
+        [p.source.path for p in loaded.outdated if p.source],
+        written,
+        kept,
+    )
+    if keys is not None:
+        files = {rel: (sig, stats[rel]) for rel, sig in signatures.items() if rel in stats}
+        state = CachedBuild(
+            keys[0],
+            keys[1],
+            inputs,
+            output_snapshot(output),
+            bodies.entries,
+            bodies.targets,
+            files,
+            result.pages_per_language,
+            list(diags.items),
+            result.notes,
+            result.outdated,
+        )
+        try:
+            save_cache(cache_file(config, output), state)
+        except OSError as exc:
+            diags.warning(
+                f"could not save the build cache: {exc.strerror or exc}; the next build will "
+                "start from scratch (set cache_dir in config.yaml to a writable folder)",
+                config.cache_dir,
+            )
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _cache_keys(config: Config, theme: Theme, options: BuildOptions) -> tuple[str, str] | None:
+    """(model key, render key) of this build; None when it keeps no cache."""
+    if not options.cache:
+        return None
+    model_digest = model_key(config, theme, options.drafts)
+    return model_digest, render_key(model_digest, theme)
+
+
+def _unchanged(
+    cached: CachedBuild, config: Config, output: Path, options: BuildOptions, started: float
+) -> BuildResult:
+    """Nothing the build reads changed, and the output is as the last build left it."""
+    diags = Diagnostics(list(cached.diagnostics))
+    if diags.failed(options.strict):
+        raise BuildFailed(diags)
+    return BuildResult(
+        config,
+        None,
+        output,
+        diags,
+        time.perf_counter() - started,
+        dict(cached.pages_per_language),
+        list(cached.notes),
+        list(cached.outdated),
+        0,
+        len(cached.files),
     )

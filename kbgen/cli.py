@@ -28,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--base-url", help="the URL the site is served from")
     build.add_argument("--drafts", action="store_true", help="include pages with draft: true")
     build.add_argument("--strict", action="store_true", help="fail on warnings too")
+    build.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="build everything from scratch, ignoring and leaving the build cache",
+    )
 
     serve = commands.add_parser(
         "serve", help="build, serve and rebuild on every change, reloading the browser"
@@ -178,7 +184,8 @@ def _build(args: argparse.Namespace) -> int:
 
     progress = _progress_bar() if sys.stderr.isatty() else None
     result = build(
-        BuildOptions(args.config, args.output, args.base_url, args.drafts, args.strict), progress
+        BuildOptions(args.config, args.output, args.base_url, args.drafts, args.strict, args.cache),
+        progress,
     )
     _report(result.diagnostics)
     counts = ", ".join(f"{lang} {n}" for lang, n in result.pages_per_language.items())
@@ -187,14 +194,22 @@ def _build(args: argparse.Namespace) -> int:
         shown = result.output.relative_to(Path.cwd())
     except ValueError:
         shown = result.output
-    print(
-        f"kbgen: built {sum(result.pages_per_language.values())} pages ({counts}), "
-        f"{warnings} warning(s), in {result.seconds:.2f} s into {shown}/"
-    )
+    pages = sum(result.pages_per_language.values())
+    if result.site is None:
+        print(
+            f"kbgen: nothing changed since the last build: {pages} pages ({counts}), "
+            f"{warnings} warning(s); {shown}/ is up to date ({result.seconds:.2f} s)"
+        )
+    else:
+        kept = f"; {result.kept} unchanged files kept" if result.kept else ""
+        print(
+            f"kbgen: built {pages} pages ({counts}), {warnings} warning(s), in "
+            f"{result.seconds:.2f} s into {shown}/ ({result.written} files written{kept})"
+        )
     for note in result.notes:
         print(f"kbgen: {note}")
     if result.outdated:
-        files = sorted(_relative(p.source.path) for p in result.outdated if p.source)
+        files = sorted(_relative(path) for path in result.outdated)
         print(
             f"kbgen: {len(files)} translation(s) older than their original (a banner says "
             f"so): {', '.join(files[:5])}{' …' if len(files) > 5 else ''}; see kbgen status",

@@ -44,6 +44,9 @@ class Config:
     markdown: MarkdownOptions = field(default_factory=MarkdownOptions)
     comments: CommentsConfig = field(default_factory=CommentsConfig)
     search: SearchOptions = field(default_factory=SearchOptions)
+    cache_dir: Path = Path(
+        ".kbgen-cache"
+    )  # the build cache (cache.py); load_config makes it absolute
 
     @property
     def base_path(self) -> str:
@@ -105,6 +108,7 @@ TOP_LEVEL_KEYS = {
     "markdown",
     "comments",
     "search",
+    "cache_dir",
 }
 MARKDOWN_KEYS = {"allow_html", "highlight", "toc_depth"}
 SEARCH_KEYS = {"enabled", "include_replies"}
@@ -201,6 +205,7 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         default_language=default_language,
         content_dir=root / check.string(raw, "content_dir", "content"),
         output_dir=root / check.string(raw, "output_dir", "site"),
+        cache_dir=root / check.string(raw, "cache_dir", ".kbgen-cache"),
         theme=theme,
         fallback=fallback,
         markdown=markdown,

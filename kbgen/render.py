@@ -15,8 +15,9 @@ from pygments.formatters import HtmlFormatter
 
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.i18n import UiStrings, format_date, language
-from kbgen.search.index import build_search_files
+from kbgen.search.index import build_search_files, search_path
 from kbgen.seo import absolute_url, alternates, canonical, is_indexed, json_ld, robots, sitemap
+from kbgen.signatures import Signatures
 from kbgen.site import Page, Redirect, Site
 from kbgen.theme import Theme
 from kbgen.urls import relative_url
@@ -75,13 +76,29 @@ def make_environment(theme: Theme) -> jinja2.Environment:
     return env
 
 
+@dataclass(frozen=True)
+class Output:
+    """One file of the site: its bytes, or None when the last build's file is still right."""
+
+    path: str
+    data: bytes | None
+    signature: str | None = None  # what it was made from (signatures.py, or the search
+    # documents' digest); None for files made every time
+
+
 class Renderer:
     def __init__(
-        self, site: Site, theme: Theme, ui: UiStrings, search_on_demand: bool = False
+        self,
+        site: Site,
+        theme: Theme,
+        ui: UiStrings,
+        search_on_demand: bool = False,
+        render_key: str = "",
     ) -> None:
         self.site, self.theme, self.ui = site, theme, ui
-        # serve: search files keep one name and are built when first asked for (LiveSite)
+        # serve: search files are built when first asked for (LiveSite)
         self.search_on_demand = search_on_demand
+        self.render_key = render_key
         self.env = make_environment(theme)
         self.assets = Assets.collect(theme)
         self.search_files: dict[str, str] = {}  # language -> output path of its search file
@@ -95,30 +112,48 @@ class Renderer:
             self._lang = lang
 
     def files(self, on_page: Callable[[], None] | None = None) -> Iterator[tuple[str, bytes]]:
+        """Every output file, each rendered."""
+        for output in self.outputs(on_page):
+            assert output.data is not None
+            yield output.path, output.data
+
+    def outputs(
+        self,
+        on_page: Callable[[], None] | None = None,
+        previous: dict[str, str] | None = None,
+    ) -> Iterator[Output]:
         """Every output file: assets, search indexes, pages, redirects, the root page,
-        sitemap, robots."""
-        yield from self.assets.files.items()
+        sitemap, robots. A page or search file whose signature is `previous[path]` is not
+        made again (its data is None)."""
+        previous = previous or {}
+        yield from (Output(path, data) for path, data in self.assets.files.items())
         search = self.site.config.search
-        if search.enabled and self.search_on_demand:
-            languages = self.site.config.languages
-            self.search_files = {lang: f"assets/search/{lang}.json" for lang in languages}
-        elif search.enabled:
-            # Before the pages: their search box names the fingerprinted index file.
-            for lang, (path, data) in build_search_files(self.site, search.include_replies).items():
-                self.search_files[lang] = path
-                yield path, data
+        languages = self.site.config.languages
+        if search.enabled:
+            self.search_files = {lang: search_path(lang) for lang in languages}
+        if search.enabled and not self.search_on_demand:
+            known = {lang: previous.get(search_path(lang), "") for lang in languages}
+            for found in build_search_files(self.site, search.include_replies, known):
+                yield Output(found.path, found.data, found.digest)
+        # signatures only matter to a build that keeps a cache (a render key)
+        signatures = Signatures(self.site, self.render_key, self.search_files)
         for page in self.site.standalone_pages:
-            yield page.output_path, self.render_page(page)
+            signature = signatures.page(page) if self.render_key else None
+            path = page.output_path
+            if signature is not None and previous.get(path) == signature:
+                yield Output(path, None, signature)
+            else:
+                yield Output(path, self.render_page(page), signature)
             if on_page is not None:
                 on_page()
         for redirect in self.site.redirects:
-            yield redirect_path(redirect), self.render_redirect(redirect)
-        yield "index.html", self.render_root()
+            yield Output(redirect_path(redirect), self.render_redirect(redirect))
+        yield Output("index.html", self.render_root())
         default_404 = self.site.page(self.site.config.default_language, "not_found")
         if default_404 is not None:
-            yield "404.html", self.render_page(default_404)
-        yield "sitemap.xml", sitemap(self.site)
-        yield "robots.txt", robots(self.site)
+            yield Output("404.html", self.render_page(default_404))
+        yield Output("sitemap.xml", sitemap(self.site))
+        yield Output("robots.txt", robots(self.site))
 
     def render_page(self, page: Page) -> bytes:
         self.use_language(page.lang)

@@ -9,6 +9,7 @@ nothing else.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import posixpath
 from collections import defaultdict
 from collections.abc import Callable
@@ -150,7 +151,9 @@ class BodyCache:
     (the rule label is a UI string); `kbgen serve` keeps one between rebuilds.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, digest_bodies: bool = False) -> None:
+        # a cache kept on disk finds entries by a digest of the text, not the text itself
+        self.digest_bodies = digest_bodies
         self.entries: dict[tuple[object, ...], CachedBody] = {}
         self.targets: dict[tuple[str, str], LinkTarget] = {}  # (lang, rel) -> what links see
         self.fresh: set[tuple[str, str]] = set()  # (lang, key) of bodies made anew last build
@@ -162,17 +165,19 @@ class BodyCache:
     def link_problems(self) -> list[Diagnostic]:
         return [d for body in self.pages.values() for d in body.link_problems]
 
-    @staticmethod
-    def key(page: Page) -> tuple[object, ...]:
+    def key(self, page: Page) -> tuple[object, ...]:
         assert page.source is not None
         source = page.source
+        body: str | bytes = source.body
+        if self.digest_bodies:
+            body = hashlib.blake2b(source.body.encode(), digest_size=16).digest()
         return (
             page.kind,
             page.lang,
             page.url,
             source.rel,
             page.fallback_of,
-            source.body,
+            body,
             source.body_line,
         )
 
@@ -409,7 +414,7 @@ class _SiteBuilder:
         for page in self.site.pages:
             if page.source is None:
                 continue
-            cached = self.cache.entries.get(BodyCache.key(page)) if self.cache else None
+            cached = self.cache.entries.get(self.cache.key(page)) if self.cache else None
             if cached is not None:
                 self.cached[id(page)] = cached
                 page.anchors, page.toc, page.text = cached.anchors, cached.toc, cached.text
@@ -534,7 +539,7 @@ class _SiteBuilder:
 
     def keep(self, page: Page, body: CachedBody) -> None:
         if self.cache is not None:
-            self.used[BodyCache.key(page)] = body
+            self.used[self.cache.key(page)] = body
             self.cache.pages[(page.lang, page.key)] = body
 
     def render_body(self, page: Page) -> CachedBody:
@@ -779,7 +784,7 @@ def update_bodies(
     for page in update.pages:
         body = builder.render_body(page)
         cache.pages[(page.lang, page.key)] = body
-        cache.entries[BodyCache.key(page)] = body
+        cache.entries[cache.key(page)] = body
     diags.items.extend(cache.model_problems)
     diags.items.extend(cache.link_problems())
     return update

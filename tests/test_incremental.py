@@ -25,9 +25,9 @@ def _from_scratch(root: Path) -> tuple[dict[str, bytes], set[str], list[str]]:
     assert not loaded.diagnostics.failed(), [d.format() for d in loaded.diagnostics.errors]
     renderer = Renderer(loaded.site, loaded.theme, loaded.ui, search_on_demand=True)
     files = dict(renderer.files())
-    built = build_search_files(loaded.site, loaded.config.search.include_replies)
-    for lang, (_, data) in built.items():
-        files[renderer.search_files[lang]] = data
+    for found in build_search_files(loaded.site, loaded.config.search.include_replies):
+        assert found.data is not None
+        files[found.path] = found.data
     return files, set(loaded.site.assets), _problems(loaded.diagnostics)
 
 

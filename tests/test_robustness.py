@@ -52,7 +52,8 @@ def test_a_killed_build_leaves_the_previous_site_byte_identical(tmp_path: Path) 
     article = next((site / "content/en/articles/account").glob("kb-*.md"))
     article.write_text(article.read_text().replace("title:", "title: Changed", 1))
 
-    build = _kbgen_process(site, "--output", str(out))
+    # --no-cache: the build writes every file, so it is surely caught in the middle
+    build = _kbgen_process(site, "--output", str(out), "--no-cache")
     deadline = time.monotonic() + 120
     staged: list[Path] = []
     while time.monotonic() < deadline and build.poll() is None:
@@ -66,10 +67,13 @@ def test_a_killed_build_leaves_the_previous_site_byte_identical(tmp_path: Path) 
     assert staged, "the build never started writing"
     assert checksums(out) == before
 
-    again = run_kbgen("build", "--output", str(out), cwd=site)
+    again = run_kbgen("build", "--output", str(out), cwd=site)  # with the first build's cache
     assert again.returncode == 0, again.stderr
     assert not list(tmp_path.glob(".out.kbgen-staging-*")), "the killed build's staging remains"
     assert checksums(out) != before
+    cold = run_kbgen("build", "--output", str(tmp_path / "cold"), "--no-cache", cwd=site)
+    assert cold.returncode == 0, cold.stderr
+    assert checksums(out) == checksums(tmp_path / "cold")
 
 
 def test_two_builds_at_once_give_one_complete_build(example_copy: Path, tmp_path: Path) -> None:
@@ -112,8 +116,8 @@ def test_disk_full_is_a_clean_error(example_copy: Path, tmp_path: Path, monkeypa
         real_write(self, rel, data)
 
     monkeypatch.setattr(Staging, "write", failing_write)
-    with pytest.raises(BuildFailed) as failed:
-        build(BuildOptions(example_copy / "config.yaml", output=out))
+    with pytest.raises(BuildFailed) as failed:  # --no-cache: nothing changed, yet write it all
+        build(BuildOptions(example_copy / "config.yaml", output=out, cache=False))
     assert "No space left on device" in failed.value.diagnostics.errors[0].message
     assert checksums(out) == before
     assert not list(tmp_path.glob(".out.kbgen-staging-*"))

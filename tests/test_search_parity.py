@@ -143,7 +143,7 @@ def served(corpus_site: Path, example_site: Path) -> Iterator[dict[str, str]]:
 
 
 def search_file(site: Path, lang: str) -> SearchFile:
-    (path,) = (site / "assets" / "search").glob(f"{lang}.*.json")
+    (path,) = (site / "assets" / "search").glob(f"{lang}.json")
     return SearchFile.load(path.read_bytes())
 
 

@@ -1,4 +1,8 @@
-"""One lunr index per language, built with lunr.py and written as a fingerprinted JSON file.
+"""One lunr index per language, written as `assets/search/<lang>.json`.
+
+The name stays the same from build to build, so a page does not change when another page's
+text does (a rebuild renders only what changed); the browser revalidates the file each time it
+loads it (search-worker.js), so it never searches a stale index.
 
 Each indexed page gives one document with two streams per field: the words as written
 (normalized) and, in the `*f` fields, only the words whose folded form differs ("règles" ->
@@ -143,18 +147,48 @@ def _search_file(args: tuple[str, list[SearchDoc]]) -> bytes:
     return search_file(*args)
 
 
-def build_search_files(site: Site, include_replies: bool) -> dict[str, tuple[str, bytes]]:
-    """{language: (output path, content)}; languages are built in parallel processes when
+def search_path(lang: str) -> str:
+    return f"assets/search/{lang}.json"
+
+
+def documents_digest(lang: str, docs: list[SearchDoc]) -> str:
+    """What a language's search file is made from: equal digests, equal files."""
+    state = repr((FORMAT, lang, docs)).encode()
+    return hashlib.blake2b(state, digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class SearchFile:
+    lang: str
+    path: str  # in the output
+    digest: str  # documents_digest of what it holds
+    data: bytes | None  # None: unchanged since the build that made `digest` (not built again)
+
+
+def build_search_files(
+    site: Site, include_replies: bool, previous: dict[str, str] | None = None
+) -> list[SearchFile]:
+    """Each language's search file, except those whose documents have the digest
+    `previous[lang]` (their data is None). Languages are built in parallel processes when
     the site is large enough for that to pay."""
-    jobs = [(lang, documents(site, lang, include_replies)) for lang in site.config.languages]
+    previous = previous or {}
+    found: list[SearchFile] = []
+    jobs = []
+    for lang in site.config.languages:
+        docs = documents(site, lang, include_replies)
+        digest = documents_digest(lang, docs)
+        if previous.get(lang) == digest:
+            found.append(SearchFile(lang, search_path(lang), digest, None))
+        else:
+            jobs.append((lang, docs, digest))
     workers = min(len(jobs), os.cpu_count() or 1)
-    if workers > 1 and sum(len(docs) for _, docs in jobs) >= PARALLEL_FROM:
+    args = [(lang, docs) for lang, docs, _ in jobs]
+    if workers > 1 and sum(len(docs) for _, docs in args) >= PARALLEL_FROM:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            contents = list(pool.map(_search_file, jobs))
+            contents = list(pool.map(_search_file, args))
     else:
-        contents = [_search_file(job) for job in jobs]
-    found = {}
-    for (lang, _), data in zip(jobs, contents, strict=True):
-        digest = hashlib.sha256(data).hexdigest()[:10]
-        found[lang] = (f"assets/search/{lang}.{digest}.json", data)
-    return found
+        contents = [_search_file(job) for job in args]
+    for (lang, _, digest), data in zip(jobs, contents, strict=True):
+        found.append(SearchFile(lang, search_path(lang), digest, data))
+    order = site.config.languages
+    return sorted(found, key=lambda f: order.index(f.lang))

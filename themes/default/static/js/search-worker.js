@@ -8,7 +8,7 @@ var state = null;
 function load(message) {
   importScripts(message.lunr, message.core);
   self.kbgenSearch.register(self.lunr);
-  return fetch(message.index, { credentials: "same-origin" })
+  return fetch(message.index, { credentials: "same-origin", cache: "no-cache" })
     .then(function (response) {
       if (!response.ok) throw new Error("search index: HTTP " + response.status);
       return response.json();

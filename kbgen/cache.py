@@ -1,0 +1,182 @@
+"""The build cache: what the last good build into an output folder was made from, so the next
+build parses only the bodies whose text changed and renders only the files whose inputs did.
+
+It lives in `.kbgen-cache/` beside config.yaml (`cache_dir` in the config), one file per output
+folder. Deleting it costs one slow build, nothing else; `kbgen build --no-cache` ignores it.
+A cache that cannot be read (another kbgen, a Python upgrade, a truncated file) is ignored.
+
+Keys: anything that can change every page (kbgen itself, the libraries it renders with, the
+config, the build options, the theme) is digested into `model_key` and `render_key`; a
+mismatch drops the parsed bodies (model key) or the rendered files (render key). Each output
+file is reused only if its signature (render.py) matches and the file in the output folder is
+still the one this build wrote (same size and modification time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from kbgen.config import Config
+from kbgen.diagnostics import Diagnostic
+from kbgen.site import BodyCache, CachedBody, LinkTarget
+from kbgen.theme import Theme
+
+FORMAT = 1
+LIBRARIES = ("jinja2", "markdown-it-py", "mdit-py-plugins", "pygments", "babel", "lunr", "nh3")
+FileStat = tuple[int, int]  # size, modification time in ns
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def file_stat(path: Path) -> FileStat | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_size, found.st_mtime_ns)
+
+
+def _tree(folder: Path) -> list[tuple[str, FileStat | None]]:
+    """Every file under `folder` (symbolic links followed for files) with its stat."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            found.append((path, file_stat(Path(path))))
+    return found
+
+
+def _file_contents(folder: Path) -> list[tuple[str, bytes]]:
+    found = []
+    for path, _ in _tree(folder):
+        try:
+            found.append((path, Path(path).read_bytes()))
+        except OSError:
+            found.append((path, b""))
+    return found
+
+
+_ENVIRONMENT: str | None = None
+
+
+def environment_key() -> str:
+    """kbgen's own code and the versions of Python and the libraries that shape the output."""
+    global _ENVIRONMENT
+    if _ENVIRONMENT is None:
+        versions = []
+        for name in LIBRARIES:
+            try:
+                versions.append((name, metadata.version(name)))
+            except metadata.PackageNotFoundError:
+                versions.append((name, ""))
+        package = Path(__file__).parent
+        code = [(Path(p).name, c) for p, c in _file_contents(package) if p.endswith((".py", ".js"))]
+        _ENVIRONMENT = _digest(FORMAT, sys.version, versions, code)
+    return _ENVIRONMENT
+
+
+def model_key(config: Config, theme: Theme, drafts: bool) -> str:
+    """What every parsed body depends on: the config, drafts, the UI strings (rule labels)."""
+    locales = [_file_contents(folder) for folder in theme.locale_dirs]
+    return _digest(environment_key(), repr(config), drafts, locales)
+
+
+def render_key(model: str, theme: Theme) -> str:
+    """What every rendered file depends on besides the model: templates and static files."""
+    return _digest(model, [_file_contents(folder) for folder in theme.folders])
+
+
+def inputs_snapshot(config: Config, theme: Theme) -> list[tuple[str, FileStat | None]]:
+    """Every file a build reads, with its size and modification time."""
+    found = [(str(config.path), file_stat(config.path))]
+    found += _tree(config.content_dir)
+    for folder in theme.folders:
+        found += _tree(folder)
+    return found
+
+
+def output_snapshot(output: Path) -> list[tuple[str, FileStat | None]]:
+    return _tree(output)
+
+
+@dataclass
+class CachedBuild:
+    """One output folder's cache: what its last good build was made from and wrote."""
+
+    model_key: str
+    render_key: str
+    inputs: list[tuple[str, FileStat | None]]  # for the nothing-changed check
+    output: list[tuple[str, FileStat | None]]  # the output folder as that build left it
+    entries: dict[tuple[object, ...], CachedBody]  # BodyCache.entries
+    targets: dict[tuple[str, str], LinkTarget]  # BodyCache.targets
+    files: dict[str, tuple[str, FileStat]]  # output path -> (signature, stat as written)
+    # what the build reported, replayed when nothing changed
+    pages_per_language: dict[str, int] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    outdated: list[Path] = field(default_factory=list)
+
+    def bodies(self, key: str) -> BodyCache:
+        """The parsed bodies, if they were made under the same model key."""
+        cache = BodyCache(digest_bodies=True)
+        if key == self.model_key:
+            cache.entries = self.entries
+            cache.targets = self.targets
+        return cache
+
+    def reusable(self, key: str, output: Path) -> dict[str, str]:
+        """{output path: signature} of the files still in `output` as that build wrote
+        them, if they were rendered under the same render key."""
+        if key != self.render_key:
+            return {}
+        return {
+            rel: signature
+            for rel, (signature, stat) in self.files.items()
+            if file_stat(output / rel) == stat
+        }
+
+    def up_to_date(
+        self, model: str, render: str, inputs: list[tuple[str, FileStat | None]], output: Path
+    ) -> bool:
+        return (
+            model == self.model_key
+            and render == self.render_key
+            and inputs == self.inputs
+            and bool(self.output)
+            and _tree(output) == self.output  # no file of it edited, removed or added
+        )
+
+
+def cache_file(config: Config, output: Path) -> Path:
+    name = hashlib.blake2b(str(output).encode(), digest_size=8).hexdigest()
+    return config.cache_dir / f"build-{name}.pickle"
+
+
+def load_cache(path: Path) -> CachedBuild | None:
+    try:
+        with path.open("rb") as handle:
+            found = pickle.load(handle)
+    except Exception:  # missing, truncated, from another kbgen or Python: start afresh
+        return None
+    return found if isinstance(found, CachedBuild) else None
+
+
+def save_cache(path: Path, cached: CachedBuild) -> None:
+    """Written beside and renamed over the old one, so a killed build leaves a whole file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("wb") as handle:
+            pickle.dump(cached, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

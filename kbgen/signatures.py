@@ -1,0 +1,90 @@
+"""What each rendered page is made from, digested: under one render key (config, theme, kbgen;
+see cache.py), two equal signatures give the same bytes, so a build can keep the file the last
+build wrote.
+
+A page's template sees the page, its translations (language switcher, hreflang, the original
+of a fallback), every page of its language through the navigation, breadcrumbs and listings
+(titles, URLs, dates, order), and the homes and other site-wide pages of every language (the
+switcher leads to a home when a page is untranslated). The pages that list bodies (home,
+sections, the FAQ index, the replies page) also depend on the bodies of their language's FAQ
+entries and reply templates. A theme whose templates read other parts of the model should be
+built with `--no-cache`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from kbgen.site import Page, Site
+
+SITEWIDE_KINDS = ("home", "rules", "faq_index", "replies", "search", "not_found")
+LISTING_KINDS = ("home", "section", "faq_index", "replies")
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def summary(page: Page) -> tuple[object, ...]:
+    """What other pages can show of a page."""
+    return (
+        page.kind,
+        page.lang,
+        page.key,
+        page.url,
+        page.title,
+        page.description,
+        page.group,
+        page.weight,
+        page.date,
+        page.updated,
+        page.tags,
+        page.fallback_of,
+        page.comments,
+        page.discussion,
+        page.outdated_since,
+    )
+
+
+class Signatures:
+    def __init__(self, site: Site, render_key: str, search_files: dict[str, str]) -> None:
+        self.site = site
+        sitewide = [summary(p) for p in site.pages if p.kind in SITEWIDE_KINDS]
+        self.common = _digest(render_key, sitewide, sorted(search_files.items()))
+        self._languages: dict[str, str] = {}
+        self._bodies: dict[str, str] = {}
+
+    def _language(self, lang: str) -> str:
+        if lang not in self._languages:
+            groups = [
+                (g.key, g.title, g.description, [e.key for e in g.entries])
+                for g in self.site.faq_groups.get(lang, [])
+            ]
+            pages = [summary(p) for p in self.site.in_language(lang)]
+            self._languages[lang] = _digest(self.common, pages, groups)
+        return self._languages[lang]
+
+    def _listed_bodies(self, lang: str) -> str:
+        if lang not in self._bodies:
+            bodies = [
+                (p.key, p.html, p.listed_html, p.toc)
+                for p in self.site.in_language(lang)
+                if p.kind in ("faq", "reply")
+            ]
+            self._bodies[lang] = _digest(bodies)
+        return self._bodies[lang]
+
+    def page(self, page: Page) -> str:
+        translations = [summary(t) for t in self.site.translations(page).values()]
+        listed = self._listed_bodies(page.lang) if page.kind in LISTING_KINDS else ""
+        return _digest(
+            self._language(page.lang),
+            summary(page),
+            page.source.rel if page.source else None,
+            page.html,
+            page.listed_html,
+            page.toc,
+            translations,
+            listed,
+            self.site.discussions.get(page.url),
+        )

@@ -1,0 +1,202 @@
+"""The build cache: a rebuild that reuses what it can gives exactly the files of a build from
+scratch, and redoes only what a change touches."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kbgen.build import BuildOptions, BuildResult, build
+from tests.helpers import checksums, run_kbgen
+
+FR_ROLE = "content/fr/articles/community-management/representatives-role.md"
+VI_ROLE = "content/vi/articles/community-management/representatives-role.md"
+FR_ROLE_PAGE = "fr/articles/community-management/role-des-representants/index.html"
+
+
+def _build(root: Path, cache: bool = True, out: str = "site") -> BuildResult:
+    return build(BuildOptions(root / "config.yaml", output=root / out, cache=cache))
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _assert_like_a_cold_build(root: Path) -> None:
+    cold = _build(root, cache=False, out="cold")
+    assert cold.kept == 0
+    assert checksums(root / "site") == checksums(root / "cold")
+
+
+def page_text(root: Path) -> None:
+    _edit(root / FR_ROLE, "ne fonctionnent pas tout seuls", "ne tournent pas toutes seules")
+
+
+def translation_title(root: Path) -> None:
+    # shown in the fr and en pages' language switchers and hreflang, and in vi listings
+    _edit(root / VI_ROLE, 'title: "', 'title: "Mới: ')
+
+
+def template(root: Path) -> None:
+    theme = root / "themes" / "brand"
+    (theme / "templates" / "partials").mkdir(parents=True)
+    (theme / "theme.yaml").write_text("extends: default\n", encoding="utf-8")
+    (theme / "templates" / "partials" / "breadcrumbs.html").write_text(
+        '<p class="brand-crumbs">{{ page.title }}</p>\n', encoding="utf-8"
+    )
+    _edit(root / "config.yaml", "theme: default", "theme: brand")
+
+
+def config_title(root: Path) -> None:
+    config = (root / "config.yaml").read_text(encoding="utf-8")
+    assert "\ntitle:" in config
+    (root / "config.yaml").write_text(config + "\nsearch:\n  include_replies: true\n", "utf-8")
+
+
+def faq_answer(root: Path) -> None:
+    # listed with its answer on the FAQ index, and shown on the home page
+    path = root / "content/fr/faq/representatives/price-change-thread.md"
+    _edit(path, "Remerciez l’utilisateur", "Remerciez d’abord l’utilisateur")
+
+
+def deleted_faq(root: Path) -> None:
+    (root / "content/en/faq/community-rules/when-to-share.md").unlink()
+
+
+def new_article(root: Path) -> None:
+    (root / "content/fr/articles/self-service/nouveau.md").write_text(
+        '---\ntitle: "Un nouvel article"\n---\n\nLien vers [le rôle](../community-management/'
+        "representatives-role.md).\n",
+        encoding="utf-8",
+    )
+
+
+Change = Callable[[Path], None]
+CHANGES = [
+    page_text,
+    translation_title,
+    template,
+    config_title,
+    faq_answer,
+    deleted_faq,
+    new_article,
+]
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=lambda c: c.__name__)
+def test_a_cached_rebuild_equals_a_build_from_scratch(example_copy: Path, change: Change) -> None:
+    first = _build(example_copy)
+    assert first.kept == 0 and first.written > 0
+    change(example_copy)
+    again = _build(example_copy)
+    assert again.site is not None, "a change was taken for no change"
+    _assert_like_a_cold_build(example_copy)
+    if change is page_text:
+        # the page, its section page and nothing else of the 57 pages is rendered again
+        assert again.kept > 40
+        assert again.written < first.written - 40
+
+
+def test_every_change_in_a_row(example_copy: Path) -> None:
+    _build(example_copy)
+    for change in CHANGES:
+        change(example_copy)
+        _build(example_copy)
+        _assert_like_a_cold_build(example_copy)
+
+
+def test_nothing_changed_writes_nothing(example_copy: Path) -> None:
+    _build(example_copy)
+    before = {p: p.stat().st_mtime_ns for p in (example_copy / "site").rglob("*")}
+    again = _build(example_copy)
+    assert again.site is None and again.written == 0
+    assert {p: p.stat().st_mtime_ns for p in (example_copy / "site").rglob("*")} == before
+    # the command line says so
+    result = run_kbgen("build", cwd=example_copy)
+    assert result.returncode == 0, result.stderr
+    assert "nothing changed since the last build" in result.stdout
+
+
+def test_warnings_are_reported_again_when_nothing_changed(example_copy: Path) -> None:
+    _edit(example_copy / FR_ROLE, 'title: "', 'colour: blue\ntitle: "')
+    first = _build(example_copy)
+    assert [d.message for d in first.diagnostics.warnings]
+    again = _build(example_copy)
+    assert again.site is None
+    assert [d.format() for d in again.diagnostics.items] == [
+        d.format() for d in first.diagnostics.items
+    ]
+    strict = run_kbgen("build", "--strict", cwd=example_copy)
+    assert strict.returncode == 1 and "colour" in strict.stderr
+
+
+def test_an_output_file_changed_by_hand_is_made_again(example_copy: Path) -> None:
+    _build(example_copy)
+    page = example_copy / "site" / FR_ROLE_PAGE
+    page.write_text("edited by hand", encoding="utf-8")
+    again = _build(example_copy)
+    assert again.site is not None  # the output is not as the last build left it
+    _assert_like_a_cold_build(example_copy)
+
+
+def test_an_unreadable_cache_is_ignored(example_copy: Path) -> None:
+    _build(example_copy)
+    [cache] = (example_copy / ".kbgen-cache").iterdir()
+    cache.write_bytes(b"\x80\x04garbage")
+    page_text(example_copy)
+    again = _build(example_copy)
+    assert again.kept == 0
+    _assert_like_a_cold_build(example_copy)
+    assert (example_copy / ".kbgen-cache" / cache.name).stat().st_size > 100  # written anew
+
+
+def test_no_cache_neither_reads_nor_writes_it(example_copy: Path) -> None:
+    result = run_kbgen("build", "--no-cache", cwd=example_copy)
+    assert result.returncode == 0, result.stderr
+    assert not (example_copy / ".kbgen-cache").exists()
+    assert "74 files written" in result.stdout or "files written" in result.stdout
+
+
+def test_a_search_index_is_kept_when_its_language_did_not_change(example_copy: Path) -> None:
+    _build(example_copy)
+    site = example_copy / "site"
+    inode = {lang: os.stat(site / f"assets/search/{lang}.json").st_ino for lang in ["en", "fr"]}
+    page_text(example_copy)
+    _build(example_copy)
+    assert os.stat(site / "assets/search/en.json").st_ino == inode["en"]  # the same file
+    assert os.stat(site / "assets/search/fr.json").st_ino != inode["fr"]  # made again
+    _assert_like_a_cold_build(example_copy)
+
+
+def test_cache_dir_in_config(example_copy: Path) -> None:
+    config = example_copy / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "cache_dir: ../kb-cache\n", "utf-8")
+    _build(example_copy)
+    assert not (example_copy / ".kbgen-cache").exists()
+    assert len(list((example_copy.parent / "kb-cache").iterdir())) == 1
+
+
+def test_a_template_or_ui_string_edit_alone(example_copy: Path) -> None:
+    template(example_copy)
+    _build(example_copy)
+    crumbs = example_copy / "themes/brand/templates/partials/breadcrumbs.html"
+    crumbs.write_text('<p class="brand-crumbs">» {{ page.title }}</p>\n', encoding="utf-8")
+    again = _build(example_copy)
+    assert again.site is not None
+    _assert_like_a_cold_build(example_copy)
+    assert "» " in (example_copy / "site" / FR_ROLE_PAGE).read_text(encoding="utf-8")
+    locales = example_copy / "themes/brand/locales"
+    locales.mkdir()
+    (locales / "fr.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "On this page"\nmsgstr "Dans cet article"\n',
+        encoding="utf-8",
+    )
+    _build(example_copy)
+    _assert_like_a_cold_build(example_copy)
+    assert "Dans cet article" in (example_copy / "site" / FR_ROLE_PAGE).read_text("utf-8")
