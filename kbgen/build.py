@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kbgen.cache import (
+    CachedBodies,
     CachedBuild,
-    cache_file,
+    cache_files,
     file_stat,
     inputs_snapshot,
+    load_bodies,
     load_cache,
     model_key,
     output_snapshot,
     render_key,
     save_cache,
 )
-from kbgen.comments import attach_discussions, summary_notes
 from kbgen.config import Config, load_config
 from kbgen.diagnostics import BuildFailed, Diagnostics
-from kbgen.i18n import UiStrings, load_ui_strings
 from kbgen.output import Staging, build_lock, output_problems
-from kbgen.render import Renderer
-from kbgen.site import BodyCache, Page, Site, build_site
-from kbgen.sources import SourceSet, discover_sources
-from kbgen.status import mark_outdated
 from kbgen.theme import Theme, load_theme
+
+# The stages past the config are imported where they run: a build that finds nothing changed
+# (cache.py) returns before needing them, in a fraction of their import time.
+if TYPE_CHECKING:
+    from kbgen.i18n import UiStrings
+    from kbgen.site import BodyCache, Page, Site
+    from kbgen.sources import SourceSet
 
 
 @dataclass
@@ -53,6 +59,7 @@ class BuildOptions:
     drafts: bool = False
     strict: bool = False
     cache: bool = True  # use and update the build cache (cache.py)
+    jobs: int | None = None  # processes making pages and search indexes; None: one per core
 
 
 @dataclass
@@ -87,6 +94,12 @@ def model(
     cache: BodyCache | None = None,
 ) -> LoadedSite:
     """The stages after config and theme: UI strings, sources, the site model, staleness."""
+    from kbgen.comments import attach_discussions
+    from kbgen.i18n import load_ui_strings
+    from kbgen.site import build_site
+    from kbgen.sources import discover_sources
+    from kbgen.status import mark_outdated
+
     ui = load_ui_strings(theme.locale_dirs, config.languages, diags)
     sources = discover_sources(config, diags, drafts=options.drafts)
     site = build_site(config, sources, ui, diags, cache)
@@ -118,15 +131,20 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         raise BuildFailed(diags)
 
     keys = _cache_keys(config, theme, options)
-    cached = load_cache(cache_file(config, output)) if options.cache else None
-    if cached is not None and keys is not None:
-        inputs = inputs_snapshot(config, theme)
-        if cached.up_to_date(keys[0], keys[1], inputs, output):
-            return _unchanged(cached, config, output, options, started)
+    state_file, bodies_file = cache_files(config, output)
+    cached = load_cache(state_file) if keys is not None else None
+    # taken before reading: a file saved during the build makes the next build look again
+    inputs = inputs_snapshot(config, theme) if keys is not None else []
+    if cached is not None and keys and cached.up_to_date(keys[0], keys[1], inputs, output):
+        return _unchanged(cached, config, output, options, started)
 
-    bodies = cached.bodies(keys[0]) if cached and keys else BodyCache(digest_bodies=True)
-    inputs = inputs_snapshot(config, theme) if keys else []  # before reading: a file
-    # saved during the build must make the next build look again
+    from kbgen.comments import summary_notes
+    from kbgen.render import Renderer
+    from kbgen.site import BodyCache
+
+    bodies = BodyCache(digest_bodies=True)
+    if keys is not None and (kept_bodies := load_bodies(bodies_file, keys[0])):
+        bodies.entries, bodies.targets = kept_bodies.entries, kept_bodies.targets
     loaded = model(config, theme, options, diags, bodies if keys else None)
     site = loaded.site
     if diags.failed(options.strict):
@@ -145,12 +163,17 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         if progress is not None:
             progress(done, total)
 
+    # The model lives until the build ends: keep the cyclic collector from walking it again
+    # and again (a fifth of a large build's time), and from touching the memory pages that
+    # forked workers share with this process.
+    gc.freeze()
     with build_lock(output):
         previous = cached.reusable(keys[1], output) if cached and keys else {}
         staging = Staging(output)
         try:
             staging.open()
-            for item in renderer.outputs(on_page, previous):
+            workers = options.jobs or os.cpu_count() or 1
+            for item in renderer.outputs(on_page, previous, workers):
                 if item.data is None:
                     staging.reuse(item.path, output)
                     kept += 1
@@ -181,6 +204,8 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         except BaseException:
             staging.abort()
             raise
+        finally:
+            gc.unfreeze()
     counts = Counter(p.lang for p in site.standalone_pages)
     result = BuildResult(
         loaded.config,
@@ -201,8 +226,6 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             keys[1],
             inputs,
             output_snapshot(output),
-            bodies.entries,
-            bodies.targets,
             files,
             result.pages_per_language,
             list(diags.items),
@@ -210,7 +233,8 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             result.outdated,
         )
         try:
-            save_cache(cache_file(config, output), state)
+            save_cache(bodies_file, CachedBodies(keys[0], bodies.entries, bodies.targets))
+            save_cache(state_file, state)
         except OSError as exc:
             diags.warning(
                 f"could not save the build cache: {exc.strerror or exc}; the next build will "

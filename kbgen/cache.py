@@ -21,11 +21,15 @@ import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kbgen.config import Config
 from kbgen.diagnostics import Diagnostic
-from kbgen.site import BodyCache, CachedBody, LinkTarget
 from kbgen.theme import Theme
+
+if TYPE_CHECKING:  # the model's modules are heavy to import; a build with nothing to do
+    # needs none of them
+    from kbgen.site import CachedBody, LinkTarget
 
 FORMAT = 1
 LIBRARIES = ("jinja2", "markdown-it-py", "mdit-py-plugins", "pygments", "babel", "lunr", "nh3")
@@ -36,7 +40,7 @@ def _digest(*parts: object) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
-def file_stat(path: Path) -> FileStat | None:
+def file_stat(path: Path | str) -> FileStat | None:
     try:
         found = os.stat(path)
     except OSError:
@@ -44,14 +48,23 @@ def file_stat(path: Path) -> FileStat | None:
     return (found.st_size, found.st_mtime_ns)
 
 
-def _tree(folder: Path) -> list[tuple[str, FileStat | None]]:
-    """Every file under `folder` (symbolic links followed for files) with its stat."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = os.path.join(dirpath, name)
-            found.append((path, file_stat(Path(path))))
+def _tree(folder: Path | str) -> list[tuple[str, FileStat | None]]:
+    """Every file under `folder` (symbolic links followed) with its stat, in a stable order.
+    os.scandir rather than pathlib: this runs on every build, over every file."""
+    found: list[tuple[str, FileStat | None]] = []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return found
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            found += _tree(entry.path)
+        else:
+            try:
+                stat = entry.stat()
+                found.append((entry.path, (stat.st_size, stat.st_mtime_ns)))
+            except OSError:
+                found.append((entry.path, None))
     return found
 
 
@@ -116,22 +129,12 @@ class CachedBuild:
     render_key: str
     inputs: list[tuple[str, FileStat | None]]  # for the nothing-changed check
     output: list[tuple[str, FileStat | None]]  # the output folder as that build left it
-    entries: dict[tuple[object, ...], CachedBody]  # BodyCache.entries
-    targets: dict[tuple[str, str], LinkTarget]  # BodyCache.targets
     files: dict[str, tuple[str, FileStat]]  # output path -> (signature, stat as written)
     # what the build reported, replayed when nothing changed
     pages_per_language: dict[str, int] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     outdated: list[Path] = field(default_factory=list)
-
-    def bodies(self, key: str) -> BodyCache:
-        """The parsed bodies, if they were made under the same model key."""
-        cache = BodyCache(digest_bodies=True)
-        if key == self.model_key:
-            cache.entries = self.entries
-            cache.targets = self.targets
-        return cache
 
     def reusable(self, key: str, output: Path) -> dict[str, str]:
         """{output path: signature} of the files still in `output` as that build wrote
@@ -156,27 +159,46 @@ class CachedBuild:
         )
 
 
-def cache_file(config: Config, output: Path) -> Path:
+@dataclass
+class CachedBodies:
+    """The parsed bodies (site.BodyCache), kept apart: large, and read only to build."""
+
+    model_key: str
+    entries: dict[tuple[object, ...], CachedBody]
+    targets: dict[tuple[str, str], LinkTarget]
+
+
+def cache_files(config: Config, output: Path) -> tuple[Path, Path]:
+    """The build state and the bodies of the cache for builds into `output`."""
     name = hashlib.blake2b(str(output).encode(), digest_size=8).hexdigest()
-    return config.cache_dir / f"build-{name}.pickle"
+    return config.cache_dir / f"build-{name}.pickle", config.cache_dir / f"bodies-{name}.pickle"
 
 
 def load_cache(path: Path) -> CachedBuild | None:
-    try:
-        with path.open("rb") as handle:
-            found = pickle.load(handle)
-    except Exception:  # missing, truncated, from another kbgen or Python: start afresh
-        return None
+    found = _load(path)
     return found if isinstance(found, CachedBuild) else None
 
 
-def save_cache(path: Path, cached: CachedBuild) -> None:
+def load_bodies(path: Path, key: str) -> CachedBodies | None:
+    found = _load(path)
+    return found if isinstance(found, CachedBodies) and found.model_key == key else None
+
+
+def _load(path: Path) -> object:
+    try:
+        with path.open("rb") as handle:
+            return pickle.load(handle)
+    except Exception:  # missing, truncated, from another kbgen or Python: start afresh
+        return None
+
+
+def save_cache(path: Path, value: CachedBuild | CachedBodies) -> None:
     """Written beside and renamed over the old one, so a killed build leaves a whole file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with temporary.open("wb") as handle:
-            pickle.dump(cached, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)

@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         help="build everything from scratch, ignoring and leaving the build cache",
     )
+    build.add_argument(
+        "--jobs",
+        type=_positive,
+        metavar="N",
+        help="processes that make pages and search indexes (default: one per core)",
+    )
 
     serve = commands.add_parser(
         "serve", help="build, serve and rebuild on every change, reloading the browser"
@@ -179,12 +185,26 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_USAGE
 
 
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {value!r}")
+    return int(value)
+
+
 def _build(args: argparse.Namespace) -> int:
     from kbgen.build import BuildOptions, build
 
     progress = _progress_bar() if sys.stderr.isatty() else None
     result = build(
-        BuildOptions(args.config, args.output, args.base_url, args.drafts, args.strict, args.cache),
+        BuildOptions(
+            args.config,
+            args.output,
+            args.base_url,
+            args.drafts,
+            args.strict,
+            args.cache,
+            args.jobs,
+        ),
         progress,
     )
     _report(result.diagnostics)

@@ -80,3 +80,7 @@ class BuildFailed(Exception):
     def __init__(self, diagnostics: Diagnostics) -> None:
         super().__init__(f"{len(diagnostics.errors)} error(s)")
         self.diagnostics = diagnostics
+
+    def __reduce__(self) -> tuple[type[BuildFailed], tuple[Diagnostics]]:
+        # raised in a worker process (render.py), it crosses back to the build by pickle
+        return (BuildFailed, (self.diagnostics,))

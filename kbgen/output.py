@@ -84,6 +84,7 @@ class Staging:
         self.folder = self.output.parent / f".{self.output.name}.kbgen-staging-{os.getpid()}"
         self.written: set[str] = set()
         self.stats: dict[str, tuple[int, int]] = {}  # path -> (size, mtime in ns) as written
+        self._folders: set[Path] = set()  # made already: one mkdir per folder, not per file
 
     def open(self) -> None:
         self.output.parent.mkdir(parents=True, exist_ok=True)
@@ -124,7 +125,9 @@ class Staging:
             raise BuildFailed(diags)
         self.written.add(clean)
         target = self.folder / clean
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
         return target
 
     def commit(self) -> None:
@@ -179,6 +182,24 @@ def _alive(pid: int) -> bool:
     return True
 
 
+_HELD_LOCKS: set[int] = set()  # file descriptors of the build locks this process holds
+
+
+def _drop_inherited_locks() -> None:
+    """In a forked worker: let go of the parent's build locks. A lock belongs to the open
+    file, which fork shares; a worker outliving a killed build would otherwise keep the next
+    build waiting forever. The descriptor is pointed at /dev/null (not unlocked, which would
+    unlock the parent's too, nor closed, since the file object still owns the number)."""
+    for descriptor in _HELD_LOCKS:
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, descriptor)
+        os.close(null)
+    _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
 @contextlib.contextmanager
 def build_lock(output: Path) -> Iterator[None]:
     """One build at a time per output folder; a second one waits for the first."""
@@ -187,7 +208,9 @@ def build_lock(output: Path) -> Iterator[None]:
     lock_path = output.parent / f".{output.name}.kbgen-lock"
     with lock_path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
+        _HELD_LOCKS.add(handle.fileno())
         try:
             yield
         finally:
+            _HELD_LOCKS.discard(handle.fileno())
             fcntl.flock(handle, fcntl.LOCK_UN)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 import posixpath
+import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,13 +20,17 @@ from pygments.formatters import HtmlFormatter
 
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.i18n import UiStrings, format_date, language
-from kbgen.search.index import build_search_files, search_path
+from kbgen.search.index import SearchFile, make_search_file, search_path, search_work
 from kbgen.seo import absolute_url, alternates, canonical, is_indexed, json_ld, robots, sitemap
 from kbgen.signatures import Signatures
 from kbgen.site import Page, Redirect, Site
 from kbgen.theme import Theme
 from kbgen.urls import relative_url
 
+# Under this much work (pages, and about 100 pages' worth per search index), forking costs
+# more than it saves; work goes to the processes in tasks of this many pages.
+PARALLEL_FROM = 400
+PAGES_PER_TASK = 50
 FINGERPRINTED = (".css", ".js")  # cached forever by browsers, so their names change with them
 GENERATED_ASSETS = {"css/highlight.css"}
 
@@ -121,31 +130,45 @@ class Renderer:
         self,
         on_page: Callable[[], None] | None = None,
         previous: dict[str, str] | None = None,
+        workers: int = 1,
     ) -> Iterator[Output]:
         """Every output file: assets, search indexes, pages, redirects, the root page,
         sitemap, robots. A page or search file whose signature is `previous[path]` is not
-        made again (its data is None)."""
+        made again (its data is None). With `workers` > 1, a large site's pages and search
+        indexes are made in that many forked processes."""
         previous = previous or {}
         yield from (Output(path, data) for path, data in self.assets.files.items())
         search = self.site.config.search
         languages = self.site.config.languages
+        searches: list[SearchFile] = []
         if search.enabled:
             self.search_files = {lang: search_path(lang) for lang in languages}
         if search.enabled and not self.search_on_demand:
             known = {lang: previous.get(search_path(lang), "") for lang in languages}
-            for found in build_search_files(self.site, search.include_replies, known):
-                yield Output(found.path, found.data, found.digest)
+            unchanged, searches = search_work(self.site, search.include_replies, known)
+            yield from (Output(f.path, None, f.digest) for f in unchanged)
         # signatures only matter to a build that keeps a cache (a render key)
         signatures = Signatures(self.site, self.render_key, self.search_files)
-        for page in self.site.standalone_pages:
+        pages: list[tuple[int, str | None]] = []  # (index in standalone_pages, signature)
+        for number, page in enumerate(self.site.standalone_pages):
             signature = signatures.page(page) if self.render_key else None
-            path = page.output_path
-            if signature is not None and previous.get(path) == signature:
-                yield Output(path, None, signature)
+            if signature is not None and previous.get(page.output_path) == signature:
+                yield Output(page.output_path, None, signature)
+                if on_page is not None:
+                    on_page()
             else:
-                yield Output(path, self.render_page(page), signature)
-            if on_page is not None:
-                on_page()
+                pages.append((number, signature))
+        if workers > 1 and len(pages) + 100 * len(searches) >= PARALLEL_FROM:
+            yield from self._made_in_workers(pages, searches, workers, on_page)
+        else:
+            for found in searches:
+                data = make_search_file(self.site, search.include_replies, found.lang)
+                yield Output(found.path, data, found.digest)
+            for number, signature in pages:
+                page = self.site.standalone_pages[number]
+                yield Output(page.output_path, self.render_page(page), signature)
+                if on_page is not None:
+                    on_page()
         for redirect in self.site.redirects:
             yield Output(redirect_path(redirect), self.render_redirect(redirect))
         yield Output("index.html", self.render_root())
@@ -154,6 +177,41 @@ class Renderer:
             yield Output("404.html", self.render_page(default_404))
         yield Output("sitemap.xml", sitemap(self.site))
         yield Output("robots.txt", robots(self.site))
+
+    def _made_in_workers(
+        self,
+        pages: list[tuple[int, str | None]],
+        searches: list[SearchFile],
+        workers: int,
+        on_page: Callable[[], None] | None,
+    ) -> Iterator[Output]:
+        """Search indexes and pages made in forked processes, which inherit the model
+        instead of receiving it; this process writes what they send back."""
+        global _FORKED
+        _FORKED = self
+        include_replies = self.site.config.search.include_replies
+        chunks = [pages[i : i + PAGES_PER_TASK] for i in range(0, len(pages), PAGES_PER_TASK)]
+        pool = ProcessPoolExecutor(
+            workers,
+            multiprocessing.get_context("fork"),
+            initializer=_end_with,
+            initargs=(os.getpid(),),
+        )
+        try:
+            # the indexes first: each is one long task, pages fill in around them
+            indexed = [pool.submit(_forked_search, f.lang, include_replies) for f in searches]
+            rendered = [pool.submit(_forked_pages, [n for n, _ in c]) for c in chunks]
+            for chunk, task in zip(chunks, rendered, strict=True):
+                for (number, signature), data in zip(chunk, task.result(), strict=True):
+                    path = self.site.standalone_pages[number].output_path
+                    yield Output(path, data, signature)
+                    if on_page is not None:
+                        on_page()
+            for found, future in zip(searches, indexed, strict=True):
+                yield Output(found.path, future.result(), found.digest)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # after an error, drop what is left
+            _FORKED = None
 
     def render_page(self, page: Page) -> bytes:
         self.use_language(page.lang)
@@ -244,6 +302,32 @@ class Renderer:
             )
             raise BuildFailed(diags) from None
         return html.encode("utf-8")
+
+
+# Work sent to forked processes: the renderer they inherited, and what to make with it.
+_FORKED: Renderer | None = None
+
+
+def _end_with(parent: int) -> None:
+    """A worker ends when the build that forked it is gone (killed: nothing else tells it)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _forked_pages(numbers: list[int]) -> list[bytes]:
+    assert _FORKED is not None
+    pages = _FORKED.site.standalone_pages
+    return [_FORKED.render_page(pages[n]) for n in numbers]
+
+
+def _forked_search(lang: str, include_replies: bool) -> bytes:
+    assert _FORKED is not None
+    return make_search_file(_FORKED.site, include_replies, lang)
 
 
 def redirect_path(redirect: Redirect) -> str:

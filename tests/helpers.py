@@ -35,6 +35,22 @@ def assert_clean_failure(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stderr, result.stderr
 
 
+GEN_CORPUS = REPO.parent / "shared" / "bench" / "gen_corpus.py"
+CORPUS_CONFIG = "title: Bench\nbase_url: https://kb.example.com/\nlanguages: [en, fr, vi]\n"
+
+
+def generated_corpus(root: Path, articles: int) -> Path:
+    """A knowledge base of `articles` articles per language (en, fr, vi), made by the shared
+    corpus generator; returns the folder holding its config.yaml."""
+    subprocess.run(
+        [sys.executable, str(GEN_CORPUS), "--articles", str(articles), "--out", str(root)],
+        check=True,
+        capture_output=True,
+    )
+    (root / "config.yaml").write_text(CORPUS_CONFIG)
+    return root
+
+
 def checksums(folder: Path) -> dict[str, str]:
     return {
         p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()

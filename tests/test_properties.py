@@ -111,5 +111,8 @@ def test_any_page_builds_or_fails_cleanly(front_matter: str, body: str, crlf: bo
         else:
             assert (root / "out" / "en" / "index.html").is_file()
             assert result.output == (root / "out").resolve()
-        after = set(os.listdir(folder)) - {"out", ".out.kbgen-lock"}
-        assert after == before, "nothing is written outside the output folder"
+        after = set(os.listdir(folder)) - {"out", ".out.kbgen-lock", ".kbgen-cache"}
+        assert after == before, "nothing is written outside the output folder and the cache"
+        cache = root / ".kbgen-cache"
+        if cache.exists():
+            assert {p.name.split("-")[0] for p in cache.iterdir()} == {"build", "bodies"}

@@ -15,20 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import REPO, checksums, run_kbgen, serve, tags
-
-GEN_CORPUS = REPO.parent / "shared" / "bench" / "gen_corpus.py"
-CORPUS_CONFIG = "title: Bench\nbase_url: https://kb.example.com/\nlanguages: [en, fr, vi]\n"
-
-
-def _corpus(root: Path, articles: int) -> Path:
-    subprocess.run(
-        [sys.executable, str(GEN_CORPUS), "--articles", str(articles), "--out", str(root)],
-        check=True,
-        capture_output=True,
-    )
-    (root / "config.yaml").write_text(CORPUS_CONFIG)
-    return root
+from tests.helpers import REPO, checksums, generated_corpus, run_kbgen, serve, tags
 
 
 def _kbgen_process(cwd: Path, *args: str) -> subprocess.Popen[str]:
@@ -44,7 +31,7 @@ def _kbgen_process(cwd: Path, *args: str) -> subprocess.Popen[str]:
 
 
 def test_a_killed_build_leaves_the_previous_site_byte_identical(tmp_path: Path) -> None:
-    site = _corpus(tmp_path / "kb", 400)
+    site = generated_corpus(tmp_path / "kb", 400)
     out = tmp_path / "out"
     first = run_kbgen("build", "--output", str(out), cwd=site)
     assert first.returncode == 0, first.stderr
@@ -66,6 +53,11 @@ def test_a_killed_build_leaves_the_previous_site_byte_identical(tmp_path: Path) 
     build.wait()
     assert staged, "the build never started writing"
     assert checksums(out) == before
+    # its worker processes end too, instead of running on (and holding the build lock)
+    deadline = time.monotonic() + 10
+    while _processes_naming(str(out)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_naming(str(out)) == []
 
     again = run_kbgen("build", "--output", str(out), cwd=site)  # with the first build's cache
     assert again.returncode == 0, again.stderr
@@ -74,6 +66,17 @@ def test_a_killed_build_leaves_the_previous_site_byte_identical(tmp_path: Path) 
     cold = run_kbgen("build", "--output", str(tmp_path / "cold"), "--no-cache", cwd=site)
     assert cold.returncode == 0, cold.stderr
     assert checksums(out) == checksums(tmp_path / "cold")
+
+
+def _processes_naming(text: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and text in (proc / "cmdline").read_text(errors="replace"):
+                found.append(int(proc.name))
+        except OSError:
+            continue  # ended meanwhile
+    return found
 
 
 def test_two_builds_at_once_give_one_complete_build(example_copy: Path, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lunr.builder import Builder
 
@@ -165,30 +165,40 @@ class SearchFile:
     data: bytes | None  # None: unchanged since the build that made `digest` (not built again)
 
 
+def search_work(
+    site: Site, include_replies: bool, previous: dict[str, str] | None = None
+) -> tuple[list[SearchFile], list[SearchFile]]:
+    """(files unchanged since the build whose digests are `previous`, with data None;
+    files to build, also with data None, for `make_search_file`)."""
+    previous = previous or {}
+    unchanged: list[SearchFile] = []
+    to_build: list[SearchFile] = []
+    for lang in site.config.languages:
+        digest = documents_digest(lang, documents(site, lang, include_replies))
+        found = SearchFile(lang, search_path(lang), digest, None)
+        (unchanged if previous.get(lang) == digest else to_build).append(found)
+    return unchanged, to_build
+
+
+def make_search_file(site: Site, include_replies: bool, lang: str) -> bytes:
+    return search_file(lang, documents(site, lang, include_replies))
+
+
 def build_search_files(
     site: Site, include_replies: bool, previous: dict[str, str] | None = None
 ) -> list[SearchFile]:
     """Each language's search file, except those whose documents have the digest
     `previous[lang]` (their data is None). Languages are built in parallel processes when
-    the site is large enough for that to pay."""
-    previous = previous or {}
-    found: list[SearchFile] = []
-    jobs = []
-    for lang in site.config.languages:
-        docs = documents(site, lang, include_replies)
-        digest = documents_digest(lang, docs)
-        if previous.get(lang) == digest:
-            found.append(SearchFile(lang, search_path(lang), digest, None))
-        else:
-            jobs.append((lang, docs, digest))
-    workers = min(len(jobs), os.cpu_count() or 1)
-    args = [(lang, docs) for lang, docs, _ in jobs]
+    the site is large enough for that to pay (the build runs them beside the pages instead:
+    render.py)."""
+    unchanged, to_build = search_work(site, include_replies, previous)
+    workers = min(len(to_build), os.cpu_count() or 1)
+    args = [(f.lang, documents(site, f.lang, include_replies)) for f in to_build]
     if workers > 1 and sum(len(docs) for _, docs in args) >= PARALLEL_FROM:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             contents = list(pool.map(_search_file, args))
     else:
         contents = [_search_file(job) for job in args]
-    for (lang, _, digest), data in zip(jobs, contents, strict=True):
-        found.append(SearchFile(lang, search_path(lang), digest, data))
+    built = [replace(f, data=data) for f, data in zip(to_build, contents, strict=True)]
     order = site.config.languages
-    return sorted(found, key=lambda f: order.index(f.lang))
+    return sorted(unchanged + built, key=lambda f: order.index(f.lang))
