@@ -102,7 +102,7 @@ def model(
 
     ui = load_ui_strings(theme.locale_dirs, config.languages, diags)
     sources = discover_sources(config, diags, drafts=options.drafts)
-    site = build_site(config, sources, ui, diags, cache)
+    site = build_site(config, sources, ui, diags, cache, options.jobs or os.cpu_count() or 1)
     attach_discussions(site, diags)
     outdated = mark_outdated(site)
     return LoadedSite(config, theme, ui, sources, site, diags, outdated)
@@ -184,7 +184,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
                     signatures[item.path] = item.signature
             for rel, path in site.assets.items():
                 # content files (images…): kept when the source and the last copy are as they were
-                signature = repr(file_stat(path))
+                signature = repr((str(path), file_stat(path)))
                 if previous.get(rel) == signature:
                     staging.reuse(rel, output)
                     kept += 1

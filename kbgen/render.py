@@ -6,8 +6,6 @@ import hashlib
 import multiprocessing
 import os
 import posixpath
-import threading
-import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -26,6 +24,7 @@ from kbgen.signatures import Signatures
 from kbgen.site import Page, Redirect, Site
 from kbgen.theme import Theme
 from kbgen.urls import relative_url
+from kbgen.workers import end_with_parent
 
 # Under this much work (pages, and about 100 pages' worth per search index), forking costs
 # more than it saves; work goes to the processes in tasks of this many pages.
@@ -194,7 +193,7 @@ class Renderer:
         pool = ProcessPoolExecutor(
             workers,
             multiprocessing.get_context("fork"),
-            initializer=_end_with,
+            initializer=end_with_parent,
             initargs=(os.getpid(),),
         )
         try:
@@ -306,17 +305,6 @@ class Renderer:
 
 # Work sent to forked processes: the renderer they inherited, and what to make with it.
 _FORKED: Renderer | None = None
-
-
-def _end_with(parent: int) -> None:
-    """A worker ends when the build that forked it is gone (killed: nothing else tells it)."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
 
 
 def _forked_pages(numbers: list[int]) -> list[bytes]:

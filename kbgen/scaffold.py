@@ -109,6 +109,8 @@ def create_site(folder: Path, languages: list[str], title: str) -> list[Path]:
         files[root / "articles" / "getting-started" / "welcome.md"] = ARTICLE.format(code=code)
         files[root / "faq" / "contact-support.md"] = FAQ
         files[root / "rules.md"] = RULES
+    if not (folder / ".gitignore").exists():  # a repository's own is left as it is
+        files[folder / ".gitignore"] = "# written by kbgen build\n/site/\n/.kbgen-cache/\n"
     existing = [path for path in files if path.exists()]
     if existing:
         for path in existing:

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import multiprocessing
+import os
 import posixpath
+import traceback
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
@@ -38,6 +44,7 @@ from kbgen.markdown import (
 )
 from kbgen.sources import Source, SourceSet
 from kbgen.urls import normalize_alias, output_path, relative_url
+from kbgen.workers import end_with_parent
 
 # Kinds of page written as files of their own; replies live on the replies page.
 STANDALONE_KINDS = (
@@ -255,8 +262,11 @@ class _SiteBuilder:
         ui: UiStrings,
         diags: Diagnostics,
         cache: BodyCache | None = None,
+        workers: int = 1,
     ) -> None:
         self.config, self.ui, self.diags = config, ui, diags
+        self.workers = workers
+        self.body_workers: BodyWorkers | None = None
         self.sources = sources
         self.cache = cache
         self.used: dict[tuple[object, ...], CachedBody] = {}
@@ -411,18 +421,22 @@ class _SiteBuilder:
     # Pass 2: parse ----------------------------------------------------------------------
 
     def parse_pages(self) -> None:
-        for page in self.site.pages:
+        to_parse: list[int] = []  # indexes in site.pages
+        for number, page in enumerate(self.site.pages):
             if page.source is None:
                 continue
             cached = self.cache.entries.get(self.cache.key(page)) if self.cache else None
             if cached is not None:
                 self.cached[id(page)] = cached
                 page.anchors, page.toc, page.text = cached.anchors, cached.toc, cached.text
-                continue
-            doc = self.parse_body(page)
-            page.anchors = doc.anchors()
-            page.toc = [h for h in doc.headings() if 2 <= h.level <= self.config.markdown.toc_depth]
-            page.text = plain_text(doc)
+            else:
+                to_parse.append(number)
+        if self.workers > 1 and len(to_parse) >= PARALLEL_BODIES_FROM:
+            # forked now, with every cached page's anchors in place
+            self.body_workers = BodyWorkers(self, to_parse, self.workers)
+            return
+        for number in to_parse:
+            self.parse_again(self.site.pages[number])
 
     def parse_body(self, page: Page) -> Document:
         assert page.source is not None
@@ -523,7 +537,17 @@ class _SiteBuilder:
 
     def render_bodies(self) -> None:
         changed = self.changed_targets()
-        for page in self.site.pages:
+        made = self.body_workers.render() if self.body_workers else {}
+        for number, page in enumerate(self.site.pages):
+            if number in made:
+                body, external = made[number]
+                page.html, page.listed_html = body.html, body.listed_html
+                self.diags.items.extend(body.link_problems)
+                self.site.external_links.extend(external)
+                self.keep(page, body)
+                if self.cache is not None:
+                    self.cache.fresh.add((page.lang, page.key))
+                continue
             cached = self.cached.get(id(page))
             if cached is not None and cached.targets.isdisjoint(changed):
                 page.html, page.listed_html = cached.html, cached.listed_html
@@ -675,16 +699,94 @@ def _where(page: Page) -> str:
     return str(page.source.path) if page.source else f"the generated page /{page.url}"
 
 
+# Under this many bodies to parse, forking costs more than it saves.
+PARALLEL_BODIES_FROM = 200
+
+
+class BodyWorkers:
+    """Forked processes that parse a share of the bodies, report their anchors, then resolve
+    their links (knowing every page's anchors) and render them. Each keeps its parsed
+    documents between the two steps, so nothing is parsed twice and no tokens cross
+    processes; what comes back is what the cache keeps (CachedBody)."""
+
+    def __init__(self, builder: _SiteBuilder, numbers: list[int], workers: int) -> None:
+        self.builder = builder
+        context = multiprocessing.get_context("fork")
+        self.links: list[Connection] = []
+        self.processes: list[BaseProcess] = []
+        for share in (numbers[i::workers] for i in range(workers)):
+            here, there = context.Pipe()
+            process = context.Process(
+                target=_body_worker, args=(builder, share, there, os.getpid()), daemon=True
+            )
+            process.start()
+            there.close()
+            self.links.append(here)
+            self.processes.append(process)
+        pages = builder.site.pages
+        self.anchors: dict[int, set[str]] = {}
+        for link in self.links:
+            for number, anchors, toc, text in self._receive(link):
+                pages[number].anchors, pages[number].toc, pages[number].text = anchors, toc, text
+                self.anchors[number] = anchors
+
+    def render(self) -> dict[int, tuple[CachedBody, list[ExternalLink]]]:
+        for link in self.links:
+            link.send(self.anchors)
+        made: dict[int, tuple[CachedBody, list[ExternalLink]]] = {}
+        for link in self.links:
+            for number, body, external in self._receive(link):
+                made[number] = (body, external)
+        for process in self.processes:
+            process.join()
+        return made
+
+    def _receive(self, link: Connection) -> Any:
+        try:
+            answer = link.recv()
+        except EOFError:
+            answer = ("failed", "a worker process ended without an answer")
+        if isinstance(answer, tuple) and answer[:1] == ("failed",):
+            for process in self.processes:
+                process.kill()
+            raise RuntimeError(f"a body worker failed:\n{answer[1]}")
+        return answer
+
+
+def _body_worker(builder: _SiteBuilder, numbers: list[int], link: Connection, parent: int) -> None:
+    end_with_parent(parent)
+    try:
+        pages = builder.site.pages
+        parsed = []
+        for number in numbers:
+            page = pages[number]
+            builder.parse_again(page)
+            parsed.append((number, page.anchors, page.toc, page.text))
+        link.send(parsed)
+        for number, anchors in link.recv().items():
+            pages[number].anchors = anchors
+        made = []
+        for number in numbers:
+            before = len(builder.site.external_links)
+            body = builder.render_body(pages[number])
+            made.append((number, body, builder.site.external_links[before:]))
+        link.send(made)
+    except BaseException:
+        link.send(("failed", traceback.format_exc()))
+
+
 def build_site(
     config: Config,
     sources: SourceSet,
     ui: UiStrings,
     diags: Diagnostics,
     cache: BodyCache | None = None,
+    workers: int = 1,
 ) -> Site:
     """The site model. With a `cache` (from the previous build of the same config and
-    theme), unchanged bodies are reused, and the cache is left holding this build's."""
-    builder = _SiteBuilder(config, sources, ui, diags, cache)
+    theme), unchanged bodies are reused, and the cache is left holding this build's. With
+    `workers` > 1, a large site's bodies are parsed and rendered in that many processes."""
+    builder = _SiteBuilder(config, sources, ui, diags, cache, workers)
     reported = len(diags.items)
     if cache is not None:
         cache.fresh, cache.pages = set(), {}

@@ -11,6 +11,7 @@ import pytest
 
 from kbgen.build import BuildOptions, build
 from kbgen.render import Renderer
+from kbgen.site import BodyWorkers
 from tests.helpers import checksums, generated_corpus, run_kbgen
 
 
@@ -22,7 +23,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The number of workers of each build that handed work to worker processes."""
+    """The number of workers of each stage that handed work to worker processes: pages and
+    search indexes (positive), Markdown bodies (negative)."""
     calls: list[int] = []
     real = Renderer._made_in_workers
 
@@ -31,6 +33,13 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return real(self, *args)
 
     monkeypatch.setattr(Renderer, "_made_in_workers", recorded)
+    real_bodies = BodyWorkers.__init__
+
+    def bodies_recorded(self: BodyWorkers, *args: Any) -> None:
+        calls.append(-args[2])  # negative: the Markdown bodies' workers
+        real_bodies(self, *args)
+
+    monkeypatch.setattr(BodyWorkers, "__init__", bodies_recorded)
     return calls
 
 
@@ -41,7 +50,7 @@ def test_workers_write_what_one_process_writes(
     one = build(BuildOptions(config, output=tmp_path / "one", cache=False, jobs=1))
     assert spy == []
     two = build(BuildOptions(config, output=tmp_path / "two", cache=False, jobs=2))
-    assert spy == [2]
+    assert spy == [-2, 2]
     assert sum(two.pages_per_language.values()) >= 400
     assert checksums(tmp_path / "one") == checksums(tmp_path / "two")
     assert [d.format() for d in one.diagnostics.items] == [
