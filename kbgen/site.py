@@ -15,9 +15,9 @@ import os
 import posixpath
 import traceback
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -701,6 +701,7 @@ def _where(page: Page) -> str:
 
 # Under this many bodies to parse, forking costs more than it saves.
 PARALLEL_BODIES_FROM = 200
+ANSWERS_PER_MESSAGE = 100
 
 
 class BodyWorkers:
@@ -725,21 +726,32 @@ class BodyWorkers:
             self.processes.append(process)
         pages = builder.site.pages
         self.anchors: dict[int, set[str]] = {}
-        for link in self.links:
-            for number, anchors, toc, text in self._receive(link):
-                pages[number].anchors, pages[number].toc, pages[number].text = anchors, toc, text
-                self.anchors[number] = anchors
+        for number, anchors, toc, text in self._answers():
+            pages[number].anchors, pages[number].toc, pages[number].text = anchors, toc, text
+            self.anchors[number] = anchors
 
     def render(self) -> dict[int, tuple[CachedBody, list[ExternalLink]]]:
         for link in self.links:
             link.send(self.anchors)
         made: dict[int, tuple[CachedBody, list[ExternalLink]]] = {}
-        for link in self.links:
-            for number, body, external in self._receive(link):
-                made[number] = (body, external)
+        for number, body, external in self._answers():
+            made[number] = (body, external)
         for process in self.processes:
             process.join()
         return made
+
+    def _answers(self) -> Iterator[Any]:
+        """One step's answers from every worker (batches of items, then None), read as they
+        come: a worker whose pipe is full waits until it is read."""
+        waiting = list(self.links)
+        while waiting:
+            for link in wait(waiting):
+                assert isinstance(link, Connection)
+                batch = self._receive(link)
+                if batch is None:
+                    waiting.remove(link)
+                else:
+                    yield from batch
 
     def _receive(self, link: Connection) -> Any:
         try:
@@ -757,20 +769,30 @@ def _body_worker(builder: _SiteBuilder, numbers: list[int], link: Connection, pa
     end_with_parent(parent)
     try:
         pages = builder.site.pages
-        parsed = []
+        # answers go in batches: one message for a large share would be held twice at once
+        # (its bytes and its objects) on each side
+        batch: list[Any] = []
         for number in numbers:
             page = pages[number]
             builder.parse_again(page)
-            parsed.append((number, page.anchors, page.toc, page.text))
-        link.send(parsed)
+            batch.append((number, page.anchors, page.toc, page.text))
+            if len(batch) == ANSWERS_PER_MESSAGE:
+                link.send(batch)
+                batch = []
+        link.send(batch)
+        link.send(None)
         for number, anchors in link.recv().items():
             pages[number].anchors = anchors
-        made = []
+        batch = []
         for number in numbers:
             before = len(builder.site.external_links)
             body = builder.render_body(pages[number])
-            made.append((number, body, builder.site.external_links[before:]))
-        link.send(made)
+            batch.append((number, body, builder.site.external_links[before:]))
+            if len(batch) == ANSWERS_PER_MESSAGE:
+                link.send(batch)
+                batch = []
+        link.send(batch)
+        link.send(None)
     except BaseException:
         link.send(("failed", traceback.format_exc()))
 

@@ -152,9 +152,12 @@ def search_path(lang: str) -> str:
 
 
 def documents_digest(lang: str, docs: list[SearchDoc]) -> str:
-    """What a language's search file is made from: equal digests, equal files."""
-    state = repr((FORMAT, lang, docs)).encode()
-    return hashlib.blake2b(state, digest_size=16).hexdigest()
+    """What a language's search file is made from: equal digests, equal files. Fed document
+    by document: one string of a large language's whole text would cost its size again."""
+    digest = hashlib.blake2b(repr((FORMAT, lang, len(docs))).encode(), digest_size=16)
+    for doc in docs:
+        digest.update(repr(doc).encode())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
