@@ -7,8 +7,9 @@ import multiprocessing
 import os
 import posixpath
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from kbgen.workers import end_with_parent
 # more than it saves; work goes to the processes in tasks of this many pages.
 PARALLEL_FROM = 400
 PAGES_PER_TASK = 50
+TASKS_AHEAD = 4  # per worker
 FINGERPRINTED = (".css", ".js")  # cached forever by browsers, so their names change with them
 GENERATED_ASSETS = {"css/highlight.css"}
 
@@ -198,19 +200,31 @@ class Renderer:
         )
         try:
             # the indexes first: each is one long task, pages fill in around them
-            indexed = [pool.submit(_forked_search, f.lang, include_replies) for f in searches]
-            rendered = [pool.submit(_forked_pages, [n for n, _ in c]) for c in chunks]
-            for chunk, task in zip(chunks, rendered, strict=True):
+            indexed = {pool.submit(_forked_search, f.lang, include_replies): f for f in searches}
+            # a few tasks ahead of the writing, not all: finished pages wait in memory
+            ahead: deque[tuple[list[tuple[int, str | None]], Future[list[bytes]]]] = deque()
+            waiting = deque(chunks)
+            while waiting or ahead:
+                while waiting and len(ahead) < TASKS_AHEAD * workers:
+                    chunk = waiting.popleft()
+                    ahead.append((chunk, pool.submit(_forked_pages, [n for n, _ in chunk])))
+                chunk, task = ahead.popleft()
                 for (number, signature), data in zip(chunk, task.result(), strict=True):
                     path = self.site.standalone_pages[number].output_path
                     yield Output(path, data, signature)
                     if on_page is not None:
                         on_page()
-            for found, future in zip(searches, indexed, strict=True):
-                yield Output(found.path, future.result(), found.digest)
+                yield from self._finished(indexed, wait=False)  # written as soon as made
+            yield from self._finished(indexed, wait=True)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)  # after an error, drop what is left
             _FORKED = None
+
+    @staticmethod
+    def _finished(indexed: dict[Future[bytes], SearchFile], wait: bool) -> Iterator[Output]:
+        for future in [f for f in indexed if wait or f.done()]:
+            found = indexed.pop(future)
+            yield Output(found.path, future.result(), found.digest)
 
     def render_page(self, page: Page) -> bytes:
         self.use_language(page.lang)
