@@ -29,7 +29,7 @@ from kbgen.config import Config, load_config
 from kbgen.diagnostics import BuildFailed, Diagnostic, Diagnostics
 from kbgen.i18n import UiStrings, load_ui_strings
 from kbgen.render import Renderer, redirect_path
-from kbgen.search.index import documents, search_file
+from kbgen.search.index import make_search_file
 from kbgen.seo import sitemap
 from kbgen.site import STANDALONE_KINDS, BodyCache, Page, Site, build_site, update_bodies
 from kbgen.sources import Asset, Source, SourceSet, discover_sources, read_content_file
@@ -337,8 +337,8 @@ class LiveSite:
             for lang, known in renderer.search_files.items():
                 if known == path:
                     if path not in self._search:
-                        docs = documents(site, lang, site.config.search.include_replies)
-                        self._search[path] = search_file(lang, docs)
+                        include_replies = site.config.search.include_replies
+                        self._search[path] = make_search_file(site, include_replies, lang)
                     return self._search[path]
             return None
 

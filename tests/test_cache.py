@@ -203,3 +203,19 @@ def test_a_template_or_ui_string_edit_alone(example_copy: Path) -> None:
     _build(example_copy)
     _assert_like_a_cold_build(example_copy)
     assert "Dans cet article" in (example_copy / "site" / FR_ROLE_PAGE).read_text("utf-8")
+
+
+def test_content_files_are_kept_or_copied_again(example_copy: Path) -> None:
+    images = example_copy / "content/fr/articles/community-management"
+    (images / "schema.png").write_bytes(b"\x89PNG first")
+    (images / "logo.png").write_bytes(b"\x89PNG logo")
+    _build(example_copy)
+    site = example_copy / "site"
+    [schema] = site.rglob("schema.png")
+    [logo] = site.rglob("logo.png")
+    inode = logo.stat().st_ino
+    (images / "schema.png").write_bytes(b"\x89PNG second, longer")
+    _build(example_copy)
+    assert schema.read_bytes() == b"\x89PNG second, longer"
+    assert logo.stat().st_ino == inode  # unchanged: the same file, linked
+    _assert_like_a_cold_build(example_copy)
