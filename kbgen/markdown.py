@@ -6,6 +6,7 @@ checked once every page's heading ids are known (see kbgen.site).
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -22,6 +23,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
@@ -79,13 +81,19 @@ def slugify(text: str) -> str:
     return unicodedata.normalize("NFC", slug) or "section"
 
 
-def _highlight(code: str, lang: str, _attrs: Any) -> str:
-    if not lang:
-        return ""  # markdown-it escapes the code itself
+@functools.cache
+def _lexer(lang: str) -> Lexer | None:
+    # Pygments looks a name up through every lexer's aliases: once per language is enough
     try:
-        lexer = get_lexer_by_name(lang)
+        return get_lexer_by_name(lang)
     except ClassNotFound:
-        return ""
+        return None
+
+
+def _highlight(code: str, lang: str, _attrs: Any) -> str:
+    lexer = _lexer(lang) if lang else None
+    if lexer is None:
+        return ""  # markdown-it escapes the code itself
     return str(pygments_highlight(code, lexer, _FORMATTER))
 
 

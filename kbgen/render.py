@@ -150,8 +150,9 @@ class Renderer:
             yield from (Output(f.path, None, f.digest) for f in unchanged)
         # signatures only matter to a build that keeps a cache (a render key)
         signatures = Signatures(self.site, self.render_key, self.search_files)
-        pages: list[tuple[int, str | None]] = []  # (index in standalone_pages, signature)
-        for number, page in enumerate(self.site.standalone_pages):
+        standalone = self.site.standalone_pages  # once: the list is made anew on each call
+        pages: list[tuple[int, str | None]] = []  # (index in standalone, signature)
+        for number, page in enumerate(standalone):
             signature = signatures.page(page) if self.render_key else None
             if signature is not None and previous.get(page.output_path) == signature:
                 yield Output(page.output_path, None, signature)
@@ -160,13 +161,13 @@ class Renderer:
             else:
                 pages.append((number, signature))
         if workers > 1 and len(pages) + 100 * len(searches) >= PARALLEL_FROM:
-            yield from self._made_in_workers(pages, searches, workers, on_page)
+            yield from self._made_in_workers(standalone, pages, searches, workers, on_page)
         else:
             for found in searches:
                 data = make_search_file(self.site, search.include_replies, found.lang)
                 yield Output(found.path, data, found.digest)
             for number, signature in pages:
-                page = self.site.standalone_pages[number]
+                page = standalone[number]
                 yield Output(page.output_path, self.render_page(page), signature)
                 if on_page is not None:
                     on_page()
@@ -181,6 +182,7 @@ class Renderer:
 
     def _made_in_workers(
         self,
+        standalone: list[Page],
         pages: list[tuple[int, str | None]],
         searches: list[SearchFile],
         workers: int,
@@ -188,8 +190,8 @@ class Renderer:
     ) -> Iterator[Output]:
         """Search indexes and pages made in forked processes, which inherit the model
         instead of receiving it; this process writes what they send back."""
-        global _FORKED
-        _FORKED = self
+        global _FORKED, _FORKED_PAGES
+        _FORKED, _FORKED_PAGES = self, standalone
         include_replies = self.site.config.search.include_replies
         chunks = [pages[i : i + PAGES_PER_TASK] for i in range(0, len(pages), PAGES_PER_TASK)]
         pool = ProcessPoolExecutor(
@@ -210,7 +212,7 @@ class Renderer:
                     ahead.append((chunk, pool.submit(_forked_pages, [n for n, _ in chunk])))
                 chunk, task = ahead.popleft()
                 for (number, signature), data in zip(chunk, task.result(), strict=True):
-                    path = self.site.standalone_pages[number].output_path
+                    path = standalone[number].output_path
                     yield Output(path, data, signature)
                     if on_page is not None:
                         on_page()
@@ -218,7 +220,7 @@ class Renderer:
             yield from self._finished(indexed, wait=True)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)  # after an error, drop what is left
-            _FORKED = None
+            _FORKED, _FORKED_PAGES = None, []
 
     @staticmethod
     def _finished(indexed: dict[Future[bytes], SearchFile], wait: bool) -> Iterator[Output]:
@@ -319,12 +321,12 @@ class Renderer:
 
 # Work sent to forked processes: the renderer they inherited, and what to make with it.
 _FORKED: Renderer | None = None
+_FORKED_PAGES: list[Page] = []  # its standalone pages, numbered as the tasks number them
 
 
 def _forked_pages(numbers: list[int]) -> list[bytes]:
     assert _FORKED is not None
-    pages = _FORKED.site.standalone_pages
-    return [_FORKED.render_page(pages[n]) for n in numbers]
+    return [_FORKED.render_page(_FORKED_PAGES[n]) for n in numbers]
 
 
 def _forked_search(lang: str, include_replies: bool) -> bytes:

@@ -19,14 +19,28 @@ def relative_url(from_url: str, to_url: str) -> str:
     """A link from the page at `from_url` to `to_url`, both site-relative, that works from
     any folder the site is served from (and from file://)."""
     target, _, fragment = to_url.partition("#")
-    start = folder_of(from_url).rstrip("/") or "."
-    path = posixpath.relpath(target or ".", start) if target else ""
+    path = _relative_path(target, folder_of(from_url)) if target else ""
     if target.endswith("/") and path not in (".", ""):
         path += "/"
     if path == ".":
         path = "" if fragment else "./"
     path = quote(path, safe="/:.-_~!$&'()*+,;=@%")
     return f"{path}#{fragment}" if fragment else path
+
+
+def _relative_path(target: str, folder: str) -> str:
+    """posixpath.relpath(target, folder) for site-relative paths, without its os.getcwd()
+    and normpath per call: every link of every page comes through here."""
+    to_parts = [part for part in target.split("/") if part]
+    from_parts = [part for part in folder.split("/") if part]
+    if any(part in (".", "..") for part in (*to_parts, *from_parts)):
+        return posixpath.relpath(target, folder.rstrip("/") or ".")  # not made by kbgen
+    common = 0
+    for to_part, from_part in zip(to_parts, from_parts, strict=False):
+        if to_part != from_part:
+            break
+        common += 1
+    return "/".join([".."] * (len(from_parts) - common) + to_parts[common:]) or "."
 
 
 def output_path(url: str) -> str:

@@ -29,7 +29,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     real = Renderer._made_in_workers
 
     def recorded(self: Renderer, *args: Any) -> Iterator[Any]:
-        calls.append(args[2])
+        calls.append(args[3])  # (standalone, pages, searches, workers, on_page)
         return real(self, *args)
 
     monkeypatch.setattr(Renderer, "_made_in_workers", recorded)

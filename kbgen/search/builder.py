@@ -8,6 +8,7 @@ tests/test_search.py builds indexes both ways and requires them to be identical.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from lunr import __TARGET_JS_VERSION__
@@ -41,10 +42,15 @@ class FastBuilder:
         for field in self.fields:
             counts: dict[str, int] = {}
             length = 0
-            for word in values[field]:
+            # each distinct word once, in order of first appearance (which numbers new terms)
+            for word, times in Counter(values[field]).items():
                 for term in self._run(word.lower()):
-                    length += 1
-                    counts[term] = counts.get(term, 0) + 1
+                    length += times
+                    before = counts.get(term)
+                    if before is not None:
+                        counts[term] = before + times
+                        continue
+                    counts[term] = times
                     posting = self.inverted_index.get(term)
                     if posting is None:
                         posting = {name: {} for name in self.fields}
@@ -52,7 +58,7 @@ class FastBuilder:
                         self.inverted_index[term] = posting
                     docs = posting[field]
                     assert isinstance(docs, dict)
-                    docs.setdefault(ref, {})
+                    docs[ref] = {}
             key = f"{field}/{ref}"
             self.frequencies[key] = counts
             self.lengths[key] = length

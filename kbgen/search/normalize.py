@@ -6,6 +6,7 @@ tests/test_search_parity.py runs both on the same words and requires the same ou
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -55,6 +56,11 @@ def trim(word: str) -> str:
     return word[start:end]
 
 
+# trim() of every space-separated word at once: from its first letter or number to its last.
+# [^\W_] is exactly str.isalnum(); after _SPACES, " " is the only space left.
+_TRIMMED_WORD = re.compile(r"[^\W_](?:[^ ]*[^\W_])?")
+
+
 def words(text: str) -> list[str]:
     """The words of a text as search sees them: NFC, lower case, split on spaces and hyphens,
     edges trimmed, French elisions split off."""
@@ -62,20 +68,20 @@ def words(text: str) -> list[str]:
     text = _SPACES.sub(" ", text)
     text = _SEPARATORS.sub(" ", text)
     text = _APOSTROPHES.sub("'", text)
-    found: list[str] = []
-    for raw in text.split(" "):
-        word = trim(raw)
-        if not word:
-            continue
-        elided = _ELISION.fullmatch(word)
+    found = _TRIMMED_WORD.findall(text)
+    if "'" not in text:
+        return found
+    split: list[str] = []
+    for word in found:
+        elided = _ELISION.fullmatch(word) if "'" in word else None
         if elided:
             rest = trim(elided.group(2))
-            found.append(elided.group(1))
+            split.append(elided.group(1))
             if rest:
-                found.append(rest)
+                split.append(rest)
         else:
-            found.append(word)
-    return found
+            split.append(word)
+    return split
 
 
 def normalize(text: str) -> str:
@@ -83,8 +89,11 @@ def normalize(text: str) -> str:
     return " ".join(words(text))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fold(word: str) -> str:
-    """The word without accents or tone marks: "cơ sở" -> "co so", "đàn" -> "dan"."""
+    """The word without accents or tone marks: "cơ sở" -> "co so", "đàn" -> "dan".
+
+    Cached: an index folds every word of every page, and a language has few distinct ones."""
     stripped = _MARKS.sub("", unicodedata.normalize("NFD", word))
     stripped = _LETTER_RE.sub(lambda m: _LETTERS[m.group(0)], stripped)
     return unicodedata.normalize("NFC", stripped)

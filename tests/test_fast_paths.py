@@ -1,0 +1,76 @@
+"""The shortcuts taken for speed give what the plain definitions give, for any input."""
+
+from __future__ import annotations
+
+import posixpath
+import unicodedata
+from urllib.parse import quote
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kbgen.search import normalize
+from kbgen.search.normalize import fold, trim, words
+from kbgen.urls import folder_of, relative_url
+
+
+def words_word_by_word(text: str) -> list[str]:
+    """words() as it is specified: split on spaces, trim each word, split off elisions."""
+    text = unicodedata.normalize("NFC", text).lower()
+    text = normalize._SPACES.sub(" ", text)
+    text = normalize._SEPARATORS.sub(" ", text)
+    text = normalize._APOSTROPHES.sub("'", text)
+    found = []
+    for raw in text.split(" "):
+        word = trim(raw)
+        elided = normalize._ELISION.fullmatch(word)
+        if elided:
+            found.append(elided.group(1))
+            found.append(trim(elided.group(2)))
+        else:
+            found.append(word)
+    return [word for word in found if word]
+
+
+tricky_text = st.lists(
+    st.sampled_from([*"ab é'’-_*.,()[]đ1²½ⅷ_Œ\u0301\u00a0\u2003\u200b\ufeff\x1c\n\t", "l'", "qu'"])
+).map("".join)
+
+
+@settings(max_examples=3000)
+@given(st.one_of(st.text(), tricky_text))
+def test_words_splits_as_specified(text: str) -> None:
+    assert words(text) == words_word_by_word(text)
+
+
+@given(st.text())
+def test_fold_cache_returns_what_folding_gives(word: str) -> None:
+    assert fold(word) == fold.__wrapped__(word)
+
+
+def relative_url_by_relpath(from_url: str, to_url: str) -> str:
+    """relative_url() built on posixpath.relpath, as it was before its shortcut."""
+    target, _, fragment = to_url.partition("#")
+    start = folder_of(from_url).rstrip("/") or "."
+    path = posixpath.relpath(target or ".", start) if target else ""
+    if target.endswith("/") and path not in (".", ""):
+        path += "/"
+    if path == ".":
+        path = "" if fragment else "./"
+    path = quote(path, safe="/:.-_~!$&'()*+,;=@%")
+    return f"{path}#{fragment}" if fragment else path
+
+
+segments = st.sampled_from(["fr", "vi", "faq", "articles", "a b", "đ", "index.html", ".", ".."])
+site_urls = st.builds(
+    lambda parts, slash, fragment: "/".join(parts) + ("/" if slash and parts else "") + fragment,
+    st.lists(segments, max_size=4),
+    st.booleans(),
+    st.sampled_from(["", "#", "#top", "#a b"]),
+)
+
+
+@settings(max_examples=3000)
+@given(site_urls.filter(lambda url: not url.startswith("#")), site_urls)
+def test_relative_url_equals_relpath(from_url: str, to_url: str) -> None:
+    assert relative_url(from_url, to_url) == relative_url_by_relpath(from_url, to_url)
