@@ -175,7 +175,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             workers = options.jobs or os.cpu_count() or 1
             for item in renderer.outputs(on_page, previous, workers):
                 if item.data is None:
-                    staging.reuse(item.path, output)
+                    staging.reuse(item.path)
                     kept += 1
                 else:
                     staging.write(item.path, item.data)
@@ -186,7 +186,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
                 # content files (images…): kept when the source and the last copy are as they were
                 signature = repr((str(path), file_stat(path)))
                 if previous.get(rel) == signature:
-                    staging.reuse(rel, output)
+                    staging.reuse(rel)
                     kept += 1
                 else:
                     staging.write(rel, path.read_bytes())

@@ -1,7 +1,13 @@
-"""The only writer: a staging folder beside the output, swapped in when the build is whole.
+"""The only writer: a staging folder beside the output, put in place when the build is whole.
 
-A failed or killed build leaves the previous site as it was. kbgen only ever removes what it
-wrote itself: its output folders carry a marker listing every file of the build.
+Every file a build makes is written to the staging folder first; nothing in the output changes
+until the whole build has succeeded, so a failed build leaves the previous site as it was.
+Then either the staging folder is swapped in for the output (a build that made much of the
+site), or, when a rebuild made only a few files, those are moved into the output one by one
+and the files of the last build that are gone are removed (a swap would have to link every
+unchanged file and remove the whole old folder: seconds, for a site of thousands of pages).
+kbgen only ever removes what it wrote itself: its output folders carry a marker listing every
+file of the build.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import json
 import os
 import posixpath
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from kbgen.diagnostics import BuildFailed, Diagnostics
@@ -67,13 +73,22 @@ def _manifest(folder: Path) -> set[str]:
 def _foreign_files(folder: Path) -> list[str]:
     """Files in a kbgen output folder that its last build did not write."""
     known = _manifest(folder) | {MARKER}
-    foreign = []
-    for dirpath, _dirnames, filenames in os.walk(folder):
-        for name in filenames:
-            rel = (Path(dirpath) / name).relative_to(folder).as_posix()
-            if rel not in known:
-                foreign.append(rel)
-    return sorted(foreign)
+    return sorted(rel for rel in _files_under(str(folder), "") if rel not in known)
+
+
+def _files_under(folder: str, prefix: str) -> Iterator[str]:
+    """The paths of the files under `folder`, relative to it (os.scandir: this walks the
+    whole site, and pathlib would spend more time on the names than on the disk)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _files_under(entry.path, prefix + entry.name + "/")
+            else:
+                yield prefix + entry.name
+
+
+# A rebuild that made at most this share of the site's files updates the output in place.
+IN_PLACE_AT_MOST = 0.1
 
 
 class Staging:
@@ -82,7 +97,9 @@ class Staging:
     def __init__(self, output: Path) -> None:
         self.output = output.expanduser().resolve()
         self.folder = self.output.parent / f".{self.output.name}.kbgen-staging-{os.getpid()}"
-        self.written: set[str] = set()
+        self.written: set[str] = set()  # every file of this build: made or kept
+        self.made: list[str] = []  # the files this build wrote into the staging folder
+        self.kept: list[str] = []  # the files of the last build it keeps as they are
         self.stats: dict[str, tuple[int, int]] = {}  # path -> (size, mtime in ns) as written
         self._folders: set[Path] = set()  # made already: one mkdir per folder, not per file
 
@@ -93,27 +110,26 @@ class Staging:
         (self.folder / MARKER).write_text('{"files": []}', encoding="utf-8")
 
     def write(self, rel: str, data: bytes) -> None:
-        target = self._claim(rel)
+        clean = self._claim(rel)
+        target = self._staged(clean)
         target.write_bytes(data)
-        self._record(rel, target)
+        self.made.append(clean)
+        self._record(clean, target)
 
-    def reuse(self, rel: str, folder: Path) -> None:
-        """The file `rel` of `folder` (the output of the last build, which wrote it), linked
-        rather than copied: same bytes, same stat, no time spent copying."""
-        target = self._claim(rel)
-        try:
-            os.link(folder / rel, target)
-        except OSError:  # a filesystem without hard links
-            shutil.copy2(folder / rel, target)
-        self._record(rel, target)
+    def reuse(self, rel: str) -> None:
+        """The file `rel` of the output as the last build wrote it: it stays as it is (linked
+        into the staging folder if that is swapped in: same bytes, same stat, no copying)."""
+        clean = self._claim(rel)
+        self.kept.append(clean)
+        self._record(clean, self.output / clean)
 
     def _record(self, rel: str, target: Path) -> None:
         found = os.stat(target)
-        self.stats[posixpath.normpath(rel)] = (found.st_size, found.st_mtime_ns)
+        self.stats[rel] = (found.st_size, found.st_mtime_ns)
 
-    def _claim(self, rel: str) -> Path:
-        """Where `rel` goes in the staging folder; refuses paths outside it, and two writes
-        of one path."""
+    def _claim(self, rel: str) -> str:
+        """`rel` made clean; refuses paths outside the output folder, and two writes of one
+        path."""
         clean = posixpath.normpath(rel)
         if clean.startswith(("../", "/")) or clean in ("..", ".", MARKER):
             raise ValueError(f"refusing to write outside the output folder: {rel!r}")
@@ -124,39 +140,107 @@ class Staging:
             )
             raise BuildFailed(diags)
         self.written.add(clean)
-        target = self.folder / clean
+        return clean
+
+    def _staged(self, rel: str) -> Path:
+        target = self.folder / rel
         if target.parent not in self._folders:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._folders.add(target.parent)
         return target
 
     def commit(self) -> None:
-        """Swap the staging folder in for the output; the old output goes only if every
+        """Put the build in place of the output; the old output's files go only if every
         file in it is one kbgen wrote."""
         marker = {"generator": "kbgen", "files": sorted(self.written)}
-        (self.folder / MARKER).write_text(json.dumps(marker, indent=0), encoding="utf-8")
-        if self.output.exists():
-            foreign = _foreign_files(self.output)
-            if foreign:
-                shown = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
-                diags = Diagnostics()
-                diags.error(
-                    f"the output folder holds files kbgen did not write ({shown}); "
-                    "move them elsewhere (put files to publish in the theme's static "
-                    "folder or in content/)",
-                    self.output,
-                )
-                raise BuildFailed(diags)
-            retired = self.output.parent / f".{self.output.name}.kbgen-old-{os.getpid()}"
-            os.replace(self.output, retired)
+        if not self.output.exists():
+            (self.folder / MARKER).write_text(json.dumps(marker, indent=0), encoding="utf-8")
             os.replace(self.folder, self.output)
-            shutil.rmtree(retired)
+            return
+        foreign = _foreign_files(self.output)
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
+            diags = Diagnostics()
+            diags.error(
+                f"the output folder holds files kbgen did not write ({shown}); "
+                "move them elsewhere (put files to publish in the theme's static "
+                "folder or in content/)",
+                self.output,
+            )
+            raise BuildFailed(diags)
+        if len(self.made) <= IN_PLACE_AT_MOST * len(self.written) and self._fits_in_place():
+            self._update_in_place(marker)
         else:
-            os.replace(self.folder, self.output)
+            self._swap(marker)
+
+    def _swap(self, marker: Mapping[str, object]) -> None:
+        for rel in self.kept:
+            target = self._staged(rel)
+            try:
+                os.link(self.output / rel, target)
+            except OSError:  # a filesystem without hard links
+                shutil.copy2(self.output / rel, target)
+        (self.folder / MARKER).write_text(json.dumps(marker, indent=0), encoding="utf-8")
+        retired = self.output.parent / f".{self.output.name}.kbgen-old-{os.getpid()}"
+        os.replace(self.output, retired)
+        os.replace(self.folder, self.output)
+        shutil.rmtree(retired)
+
+    def _fits_in_place(self) -> bool:
+        """No file made by this build stands where the output has a folder, or below a
+        path that is a file there (a page that became a folder, say): swap those."""
+        for rel in self.made:
+            if (self.output / rel).is_dir():
+                return False
+            folder = posixpath.dirname(rel)
+            while folder:
+                path = self.output / folder
+                if path.is_dir():
+                    break
+                if path.exists() or path.is_symlink():
+                    return False
+                folder = posixpath.dirname(folder)
+        return True
+
+    def _update_in_place(self, marker: Mapping[str, object]) -> None:
+        """Move the files made into the output, then remove those of the last build that
+        this one did not make. Each file is replaced whole (a rename); the marker lists the
+        old and new files together while both may be there, so that a build killed in
+        between leaves nothing that looks foreign to the next one."""
+        gone = sorted(_manifest(self.output) - self.written)
+        for rel in self.made:  # folders first: the renames below should not fail half-way
+            (self.output / rel).parent.mkdir(parents=True, exist_ok=True)
+        both = {"generator": "kbgen", "files": sorted(self.written | set(gone))}
+        self._put_marker(both)
+        for rel in self.made:
+            os.replace(self.folder / rel, self.output / rel)
+        for rel in gone:
+            (self.output / rel).unlink(missing_ok=True)
+            _remove_empty_parents(self.output, rel)
+        self._put_marker(marker)
+        shutil.rmtree(self.folder)
+
+    def _put_marker(self, marker: Mapping[str, object]) -> None:
+        # written beside the staging folder's own marker, which stays: it is what tells
+        # abort() and the next build that the staging folder is kbgen's to remove
+        staged = self.folder / f"{MARKER}.next"
+        staged.write_text(json.dumps(marker, indent=0), encoding="utf-8")
+        os.replace(staged, self.output / MARKER)
 
     def abort(self) -> None:
         if self.folder.is_dir() and (self.folder / MARKER).is_file():
             shutil.rmtree(self.folder)
+
+
+def _remove_empty_parents(output: Path, rel: str) -> None:
+    """The folders that held a removed file, if nothing is left in them."""
+    folder = posixpath.dirname(rel)
+    while folder:
+        try:
+            os.rmdir(output / folder)
+        except OSError:  # not empty (or already gone)
+            return
+        folder = posixpath.dirname(folder)
 
 
 def _remove_leftovers(output: Path) -> None:

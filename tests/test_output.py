@@ -1,0 +1,147 @@
+"""Putting a build in place: swapped in whole, or, for a rebuild that made few files, updated
+in place. Either way the output equals a build from scratch, a failed build changes nothing,
+and no file kbgen did not write is touched."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import kbgen.output
+from kbgen.build import BuildOptions, BuildResult, build
+from kbgen.diagnostics import BuildFailed
+from tests.helpers import checksums
+
+ARTICLE = "content/en/articles/community-management/representatives-role.md"
+ARTICLE_PAGE = "en/articles/community-management/representatives-role/index.html"
+
+
+def _build(root: Path, cache: bool = True, out: str = "site") -> BuildResult:
+    return build(BuildOptions(root / "config.yaml", output=root / out, cache=cache))
+
+
+def _edit_article(root: Path, words: str = "One more sentence.") -> None:
+    path = root / ARTICLE
+    path.write_text(path.read_text(encoding="utf-8") + f"\n{words}\n", encoding="utf-8")
+
+
+def _empty_folders(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_dir() and not any(p.iterdir())]
+
+
+@pytest.fixture(params=["in_place", "swap"])
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every rebuild below made once in place and once by a swap, whatever its size."""
+    monkeypatch.setattr(kbgen.output, "IN_PLACE_AT_MOST", 1.0 if request.param == "in_place" else 0)
+    return str(request.param)
+
+
+def test_a_rebuild_in_either_mode_equals_a_build_from_scratch(
+    example_copy: Path, mode: str
+) -> None:
+    _build(example_copy)
+    output = example_copy / "site"
+    folder_before = output.stat().st_ino
+    _edit_article(example_copy)
+    (example_copy / "content/en/faq/community-rules/when-to-share.md").unlink()  # a page gone
+    again = _build(example_copy)
+    assert again.written > 0 and again.kept > 0
+    # in place: the same folder; swapped: a new one
+    assert (output.stat().st_ino == folder_before) == (mode == "in_place")
+    _build(example_copy, cache=False, out="cold")
+    assert checksums(output) == checksums(example_copy / "cold")
+    assert _empty_folders(output) == [], "the removed page's folder is removed too"
+    assert "One more sentence." in (output / ARTICLE_PAGE).read_text(encoding="utf-8")
+
+
+def test_a_small_rebuild_is_made_in_place(example_copy: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr(kbgen.output, "IN_PLACE_AT_MOST", 0.5)
+    _build(example_copy)
+    page = example_copy / "site" / ARTICLE_PAGE
+    other = example_copy / "site" / "fr" / "index.html"
+    other_before = other.stat().st_ino
+    _edit_article(example_copy)
+    again = _build(example_copy)
+    assert again.written < again.kept
+    assert other.stat().st_ino == other_before, "an unchanged file is left where it is"
+    assert "One more sentence." in page.read_text(encoding="utf-8")
+
+
+def test_a_file_added_to_the_output_stops_the_build(example_copy: Path, mode: str) -> None:
+    _build(example_copy)
+    output = example_copy / "site"
+    (output / "google-verification.html").write_text("mine", encoding="utf-8")
+    before = checksums(output)
+    _edit_article(example_copy)
+    with pytest.raises(BuildFailed) as failed:
+        _build(example_copy)
+    message = failed.value.diagnostics.errors[0].message
+    assert "did not write" in message and "google-verification.html" in message
+    assert checksums(output) == before
+
+
+def test_a_failed_write_changes_nothing(example_copy: Path, mode: str, monkeypatch: Any) -> None:
+    _build(example_copy)
+    output = example_copy / "site"
+    before = checksums(output)
+    real_write = kbgen.output.Staging.write
+
+    def full_disk(self: kbgen.output.Staging, rel: str, data: bytes) -> None:
+        if rel.endswith("index.html") and len(self.made) >= 2:
+            raise OSError(28, "No space left on device", rel)
+        real_write(self, rel, data)
+
+    monkeypatch.setattr(kbgen.output.Staging, "write", full_disk)
+    _edit_article(example_copy)
+    (example_copy / "content/fr/articles/self-service/nouveau.md").write_text(
+        '---\ntitle: "Un nouvel article"\n---\n\nTexte.\n', encoding="utf-8"
+    )
+    with pytest.raises(BuildFailed) as failed:
+        _build(example_copy)
+    assert "No space left on device" in failed.value.diagnostics.errors[0].message
+    assert checksums(output) == before
+    assert _empty_folders(output) == []
+    assert not list(example_copy.glob(".site.kbgen-staging-*"))
+
+
+def test_stopped_half_way_in_place_the_next_build_mends_the_site(
+    example_copy: Path, monkeypatch: Any
+) -> None:
+    """A build killed while it moves its files in leaves whole files of both builds, and a
+    marker that claims them all: the next build is not refused, and finishes the job."""
+    monkeypatch.setattr(kbgen.output, "IN_PLACE_AT_MOST", 1.0)
+    _build(example_copy)
+    output = example_copy / "site"
+    real_replace = os.replace
+    moved: list[str] = []
+
+    def stopping_replace(source: Any, target: Any) -> None:
+        # stop right after the new page is in: the output then holds a file that the last
+        # whole build did not write
+        if moved and "nouveau" in moved[-1]:
+            raise OSError(5, "Input/output error", str(target))
+        if Path(target).name != kbgen.output.MARKER and Path(target).is_relative_to(output):
+            moved.append(str(target))
+        real_replace(source, target)
+
+    _edit_article(example_copy)
+    (example_copy / "content/en/faq/community-rules/when-to-share.md").unlink()
+    (example_copy / "content/fr/articles/self-service/nouveau.md").write_text(
+        '---\ntitle: "Un nouvel article"\n---\n\nTexte.\n', encoding="utf-8"
+    )
+    monkeypatch.setattr(kbgen.output.os, "replace", stopping_replace)
+    with pytest.raises(BuildFailed):
+        _build(example_copy)
+    assert any("nouveau" in path for path in moved), "the new page was moved in"
+    assert (output / "fr/articles/self-service/nouveau/index.html").is_file()
+    monkeypatch.setattr(kbgen.output.os, "replace", real_replace)
+    try:
+        _build(example_copy)
+    except BuildFailed as failed:
+        raise AssertionError(failed.diagnostics.errors[0].format()) from None
+    _build(example_copy, cache=False, out="cold")
+    assert checksums(output) == checksums(example_copy / "cold")
+    assert _empty_folders(output) == []
