@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING
 from kbgen.cache import (
     CachedBodies,
     CachedBuild,
+    CachedSources,
     cache_files,
     file_stat,
     inputs_snapshot,
     load_bodies,
     load_cache,
+    load_sources,
     model_key,
     output_snapshot,
     render_key,
@@ -34,7 +36,7 @@ from kbgen.theme import Theme, load_theme
 if TYPE_CHECKING:
     from kbgen.i18n import UiStrings
     from kbgen.site import BodyCache, Page, Site
-    from kbgen.sources import SourceSet
+    from kbgen.sources import SourceMemo, SourceSet
 
 
 @dataclass
@@ -92,6 +94,7 @@ def model(
     options: BuildOptions,
     diags: Diagnostics,
     cache: BodyCache | None = None,
+    memo: SourceMemo | None = None,
 ) -> LoadedSite:
     """The stages after config and theme: UI strings, sources, the site model, staleness."""
     from kbgen.comments import attach_discussions
@@ -101,7 +104,7 @@ def model(
     from kbgen.status import mark_outdated
 
     ui = load_ui_strings(theme.locale_dirs, config.languages, diags)
-    sources = discover_sources(config, diags, drafts=options.drafts)
+    sources = discover_sources(config, diags, drafts=options.drafts, memo=memo)
     site = build_site(config, sources, ui, diags, cache, options.jobs or os.cpu_count() or 1)
     attach_discussions(site, diags)
     outdated = mark_outdated(site)
@@ -131,8 +134,8 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         raise BuildFailed(diags)
 
     keys = _cache_keys(config, theme, options)
-    state_file, bodies_file = cache_files(config, output)
-    cached = load_cache(state_file) if keys is not None else None
+    cache_paths = cache_files(config, output)
+    cached = load_cache(cache_paths.state) if keys is not None else None
     # taken before reading: a file saved during the build makes the next build look again
     inputs = inputs_snapshot(config, theme) if keys is not None else []
     if cached is not None and keys and cached.up_to_date(keys[0], keys[1], inputs, output):
@@ -141,11 +144,15 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     from kbgen.comments import summary_notes
     from kbgen.render import Renderer
     from kbgen.site import BodyCache
+    from kbgen.sources import SourceMemo
 
     bodies = BodyCache(digest_bodies=True)
-    if keys is not None and (kept_bodies := load_bodies(bodies_file, keys[0])):
+    memo = SourceMemo(dict(inputs))
+    if keys is not None and (kept_bodies := load_bodies(cache_paths.bodies, keys[0])):
         bodies.entries, bodies.targets = kept_bodies.entries, kept_bodies.targets
-    loaded = model(config, theme, options, diags, bodies if keys else None)
+    if keys is not None and (kept_sources := load_sources(cache_paths.sources, keys[0])):
+        memo.known = kept_sources.files
+    loaded = model(config, theme, options, diags, bodies if keys else None, memo if keys else None)
     site = loaded.site
     if diags.failed(options.strict):
         raise BuildFailed(diags)
@@ -233,8 +240,9 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             result.outdated,
         )
         try:
-            save_cache(bodies_file, CachedBodies(keys[0], bodies.entries, bodies.targets))
-            save_cache(state_file, state)
+            save_cache(cache_paths.bodies, CachedBodies(keys[0], bodies.entries, bodies.targets))
+            save_cache(cache_paths.sources, CachedSources(keys[0], memo.seen))
+            save_cache(cache_paths.state, state)
         except OSError as exc:
             diags.warning(
                 f"could not save the build cache: {exc.strerror or exc}; the next build will "

@@ -30,6 +30,7 @@ from kbgen.theme import Theme
 if TYPE_CHECKING:  # the model's modules are heavy to import; a build with nothing to do
     # needs none of them
     from kbgen.site import CachedBody, LinkTarget
+    from kbgen.sources import ReadResult
 
 FORMAT = 1
 LIBRARIES = ("jinja2", "markdown-it-py", "mdit-py-plugins", "pygments", "babel", "lunr", "nh3")
@@ -168,10 +169,31 @@ class CachedBodies:
     targets: dict[tuple[str, str], LinkTarget]
 
 
-def cache_files(config: Config, output: Path) -> tuple[Path, Path]:
-    """The build state and the bodies of the cache for builds into `output`."""
+@dataclass
+class CachedSources:
+    """The content files as the last build read them (sources.SourceMemo)."""
+
+    model_key: str
+    files: dict[str, tuple[FileStat, ReadResult]]
+
+
+@dataclass(frozen=True)
+class CacheFiles:
+    """The files of the cache for builds into one output folder."""
+
+    state: Path  # CachedBuild
+    bodies: Path  # CachedBodies
+    sources: Path  # CachedSources
+
+
+def cache_files(config: Config, output: Path) -> CacheFiles:
     name = hashlib.blake2b(str(output).encode(), digest_size=8).hexdigest()
-    return config.cache_dir / f"build-{name}.pickle", config.cache_dir / f"bodies-{name}.pickle"
+    folder = config.cache_dir
+    return CacheFiles(
+        folder / f"build-{name}.pickle",
+        folder / f"bodies-{name}.pickle",
+        folder / f"sources-{name}.pickle",
+    )
 
 
 def load_cache(path: Path) -> CachedBuild | None:
@@ -184,6 +206,11 @@ def load_bodies(path: Path, key: str) -> CachedBodies | None:
     return found if isinstance(found, CachedBodies) and found.model_key == key else None
 
 
+def load_sources(path: Path, key: str) -> CachedSources | None:
+    found = _load(path)
+    return found if isinstance(found, CachedSources) and found.model_key == key else None
+
+
 def _load(path: Path) -> object:
     try:
         with path.open("rb") as handle:
@@ -192,7 +219,7 @@ def _load(path: Path) -> object:
         return None
 
 
-def save_cache(path: Path, value: CachedBuild | CachedBodies) -> None:
+def save_cache(path: Path, value: CachedBuild | CachedBodies | CachedSources) -> None:
     """Written beside and renamed over the old one, so a killed build leaves a whole file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")

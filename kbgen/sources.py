@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kbgen.config import Config
-from kbgen.diagnostics import Diagnostics
+from kbgen.diagnostics import Diagnostic, Diagnostics
 from kbgen.yamlfile import load_mapping
 
 FRONT_MATTER_KEYS = (
@@ -84,7 +86,42 @@ class SourceSet:
     assets: list[Asset] = field(default_factory=list)
 
 
-def discover_sources(config: Config, diags: Diagnostics, drafts: bool = False) -> SourceSet:
+FileStat = tuple[int, int]  # size, modification time in ns
+# What reading one file gave: a page, an asset or nothing, and what it reported.
+ReadResult = tuple["Source | Asset | None", tuple[Diagnostic, ...]]
+
+
+@dataclass
+class SourceMemo:
+    """The files the last build read, by path: one whose size and modification time are
+    unchanged gives what it gave then (its warnings included) without being read again.
+    Reading and parsing the front matter of every file is seconds on a large site."""
+
+    stats: dict[str, FileStat | None]  # this build's stat of every content file
+    known: dict[str, tuple[FileStat, ReadResult]] = field(default_factory=dict)  # last build's
+    seen: dict[str, tuple[FileStat, ReadResult]] = field(default_factory=dict)  # this build's
+
+    def read(
+        self, path: Path, reader: Callable[[Diagnostics], Source | Asset | None]
+    ) -> ReadResult:
+        key = str(path)
+        stat = self.stats.get(key)
+        before = self.known.get(key)
+        if stat is not None and before is not None and before[0] == stat:
+            result = before[1]
+        else:
+            reported = Diagnostics()
+            result = (reader(reported), tuple(reported.items))
+        # not kept: files that failed (the build stops) and links, whose target has a stat
+        # of its own
+        if stat is not None and not Diagnostics(list(result[1])).errors and not path.is_symlink():
+            self.seen[key] = (stat, result)
+        return result
+
+
+def discover_sources(
+    config: Config, diags: Diagnostics, drafts: bool = False, memo: SourceMemo | None = None
+) -> SourceSet:
     found = SourceSet()
     content = config.content_dir
     if not content.is_dir():
@@ -111,7 +148,7 @@ def discover_sources(config: Config, diags: Diagnostics, drafts: bool = False) -
                 None,
             )
             continue
-        _walk_language(lang_dir, lang, content.resolve(), found, diags, drafts)
+        _walk_language(lang_dir, lang, content.resolve(), found, diags, drafts, memo)
     return found
 
 
@@ -122,6 +159,7 @@ def _walk_language(
     found: SourceSet,
     diags: Diagnostics,
     drafts: bool,
+    memo: SourceMemo | None,
 ) -> None:
     for dirpath, dirnames, filenames in os.walk(lang_dir, followlinks=False):
         folder = Path(dirpath)
@@ -135,7 +173,15 @@ def _walk_language(
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
-            item = read_content_file(folder / name, lang_dir, lang, content_root, diags, drafts)
+            path = folder / name
+            if memo is None:
+                item = read_content_file(path, lang_dir, lang, content_root, diags, drafts)
+            else:
+                reader = functools.partial(
+                    read_content_file, path, lang_dir, lang, content_root, drafts=drafts
+                )
+                item, reported = memo.read(path, reader)
+                diags.items.extend(reported)
             if isinstance(item, Source):
                 found.pages.append(item)
             elif isinstance(item, Asset):

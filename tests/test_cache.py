@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import kbgen.sources
 from kbgen.build import BuildOptions, BuildResult, build
 from tests.helpers import checksums, run_kbgen
 
@@ -147,7 +149,7 @@ def test_an_output_file_changed_by_hand_is_made_again(example_copy: Path) -> Non
 def test_an_unreadable_cache_is_ignored(example_copy: Path) -> None:
     _build(example_copy)
     files = sorted((example_copy / ".kbgen-cache").iterdir())
-    assert [f.name.split("-")[0] for f in files] == ["bodies", "build"]
+    assert [f.name.split("-")[0] for f in files] == ["bodies", "build", "sources"]
     for cache in files:
         cache.write_bytes(b"\x80\x04garbage")
     page_text(example_copy)
@@ -181,7 +183,7 @@ def test_cache_dir_in_config(example_copy: Path) -> None:
     config.write_text(config.read_text(encoding="utf-8") + "cache_dir: ../kb-cache\n", "utf-8")
     _build(example_copy)
     assert not (example_copy / ".kbgen-cache").exists()
-    assert len(list((example_copy.parent / "kb-cache").iterdir())) == 2
+    assert len(list((example_copy.parent / "kb-cache").iterdir())) == 3
 
 
 def test_a_template_or_ui_string_edit_alone(example_copy: Path) -> None:
@@ -219,3 +221,26 @@ def test_content_files_are_kept_or_copied_again(example_copy: Path) -> None:
     assert schema.read_bytes() == b"\x89PNG second, longer"
     assert logo.stat().st_ino == inode  # unchanged: the same file, linked
     _assert_like_a_cold_build(example_copy)
+
+
+def test_only_the_changed_sources_are_read_again(example_copy: Path, monkeypatch: Any) -> None:
+    _edit(example_copy / FR_ROLE, 'title: "', 'colour: blue\ntitle: "')  # warned, then unchanged
+    _build(example_copy)
+    read: list[Path] = []
+    real = kbgen.sources.read_source
+
+    def recorded(path: Path, *args: Any) -> Any:
+        read.append(path)
+        return real(path, *args)
+
+    monkeypatch.setattr(kbgen.sources, "read_source", recorded)
+    translation_title(example_copy)
+    again = _build(example_copy)
+    assert [p.relative_to(example_copy) for p in read] == [Path(VI_ROLE)]
+    assert "colour" in " ".join(d.message for d in again.diagnostics.warnings)
+    monkeypatch.undo()
+    cold = _build(example_copy, cache=False, out="cold")
+    assert [d.format() for d in again.diagnostics.items] == [
+        d.format() for d in cold.diagnostics.items
+    ]
+    assert checksums(example_copy / "site") == checksums(example_copy / "cold")
