@@ -17,6 +17,9 @@ from lunr.pipeline import Pipeline
 
 K1 = 1.2  # lunr's defaults
 B = 0.75
+# The metadata of every posting: none is kept, and one shared empty dict serializes as well
+# as millions of them (a large language's index has that many postings).
+_NO_METADATA: dict[str, object] = {}
 
 
 class FastBuilder:
@@ -58,7 +61,7 @@ class FastBuilder:
                         self.inverted_index[term] = posting
                     docs = posting[field]
                     assert isinstance(docs, dict)
-                    docs[ref] = {}
+                    docs[ref] = _NO_METADATA
             key = f"{field}/{ref}"
             self.frequencies[key] = counts
             self.lengths[key] = length
