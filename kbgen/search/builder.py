@@ -8,8 +8,7 @@ tests/test_search.py builds indexes both ways and requires them to be identical.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from lunr import __TARGET_JS_VERSION__
 from lunr.idf import idf
@@ -39,14 +38,14 @@ class FastBuilder:
             found = self._terms[word] = self.pipeline.run_string(word)
         return found
 
-    def add(self, ref: str, values: dict[str, list[str]]) -> None:
-        """One document: its words per field, already normalized and split."""
+    def add(self, ref: str, values: Mapping[str, Mapping[str, int]]) -> None:
+        """One document: how many times each word (normalized and split) is in each field,
+        the words in order of first appearance (which numbers new terms)."""
         self.document_count += 1
         for field in self.fields:
             counts: dict[str, int] = {}
             length = 0
-            # each distinct word once, in order of first appearance (which numbers new terms)
-            for word, times in Counter(values[field]).items():
+            for word, times in values[field].items():
                 for term in self._run(word.lower()):
                     length += times
                     before = counts.get(term)

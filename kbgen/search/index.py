@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -90,6 +91,7 @@ def _fields(text: str) -> tuple[list[str], list[str]]:
 
 
 def _records(docs: Iterable[SearchDoc]) -> Iterator[dict[str, list[str]]]:
+    """Each document's words per field, in order: what lunr.py's Builder is given."""
     for doc in docs:
         record = {}
         for exact, folded, value in zip(
@@ -99,6 +101,31 @@ def _records(docs: Iterable[SearchDoc]) -> Iterator[dict[str, list[str]]]:
             strict=True,
         ):
             record[exact], record[folded] = _fields(value)
+        yield record
+
+
+def _counted_fields(text: str) -> tuple[Counter[str], Counter[str]]:
+    """_fields() counted: each distinct word once, in order of first appearance (the order
+    in which the index numbers new terms), folded once per distinct word."""
+    exact = Counter(words(text))
+    folded: Counter[str] = Counter()
+    for word, times in exact.items():
+        folded_word = fold(word)
+        if folded_word != word:
+            folded[folded_word] += times
+    return exact, folded
+
+
+def _counted_records(docs: Iterable[SearchDoc]) -> Iterator[dict[str, Counter[str]]]:
+    for doc in docs:
+        record = {}
+        for exact, folded, value in zip(
+            EXACT_FIELDS,
+            FOLDED_FIELDS,
+            (doc.title, doc.headings, doc.text, doc.section),
+            strict=True,
+        ):
+            record[exact], record[folded] = _counted_fields(value)
         yield record
 
 
@@ -113,7 +140,7 @@ def build_index(lang: str, docs: Iterable[SearchDoc]) -> dict[str, object]:
     """The serialized lunr index (lunr.js 2.3.9 format) of one language's documents."""
     pipeline = make_pipeline(lang)
     builder = FastBuilder(_field_boosts(), pipeline)
-    for number, record in enumerate(_records(docs)):
+    for number, record in enumerate(_counted_records(docs)):
         builder.add(str(number), record)
     return builder.serialize(pipeline.serialize())
 
