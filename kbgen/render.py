@@ -148,29 +148,45 @@ class Renderer:
             known = {lang: previous.get(search_path(lang), "") for lang in languages}
             unchanged, searches = search_work(self.site, search.include_replies, known)
             yield from (Output(f.path, None, f.digest) for f in unchanged)
-        # signatures only matter to a build that keeps a cache (a render key)
-        signatures = Signatures(self.site, self.render_key, self.search_files)
         standalone = self.site.standalone_pages  # once: the list is made anew on each call
-        pages: list[tuple[int, str | None]] = []  # (index in standalone, signature)
-        for number, page in enumerate(standalone):
-            signature = signatures.page(page) if self.render_key else None
-            if signature is not None and previous.get(page.output_path) == signature:
-                yield Output(page.output_path, None, signature)
-                if on_page is not None:
-                    on_page()
+        include_replies = search.include_replies
+        pool: ProcessPoolExecutor | None = None
+        indexed: dict[Future[bytes], SearchFile] = {}
+        try:
+            if workers > 1 and sum(f.documents for f in searches) >= PARALLEL_FROM:
+                # the indexes are the longest tasks: they start now, and run while this
+                # process works out which pages changed (all a one-edit rebuild has to do)
+                pool = self._fork(workers, standalone)
+                indexed = self._start_indexes(pool, searches)
+            # signatures only matter to a build that keeps a cache (a render key)
+            signatures = Signatures(self.site, self.render_key, self.search_files)
+            pages: list[tuple[int, str | None]] = []  # (index in standalone, signature)
+            for number, page in enumerate(standalone):
+                signature = signatures.page(page) if self.render_key else None
+                if signature is not None and previous.get(page.output_path) == signature:
+                    yield Output(page.output_path, None, signature)
+                    if on_page is not None:
+                        on_page()
+                else:
+                    pages.append((number, signature))
+            if pool is None and workers > 1 and len(pages) + 100 * len(searches) >= PARALLEL_FROM:
+                pool = self._fork(workers, standalone)
+                indexed = self._start_indexes(pool, searches)
+            if pool is not None:
+                yield from self._made_in_workers(pool, workers, standalone, pages, indexed, on_page)
             else:
-                pages.append((number, signature))
-        if workers > 1 and len(pages) + 100 * len(searches) >= PARALLEL_FROM:
-            yield from self._made_in_workers(standalone, pages, searches, workers, on_page)
-        else:
-            for found in searches:
-                data = make_search_file(self.site, search.include_replies, found.lang)
-                yield Output(found.path, data, found.digest)
-            for number, signature in pages:
-                page = standalone[number]
-                yield Output(page.output_path, self.render_page(page), signature)
-                if on_page is not None:
-                    on_page()
+                for found in searches:
+                    data = make_search_file(self.site, include_replies, found.lang)
+                    yield Output(found.path, data, found.digest)
+                for number, signature in pages:
+                    page = standalone[number]
+                    yield Output(page.output_path, self.render_page(page), signature)
+                    if on_page is not None:
+                        on_page()
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)  # after an error, drop the rest
+                self._unfork()
         for redirect in self.site.redirects:
             yield Output(redirect_path(redirect), self.render_redirect(redirect))
         yield Output("index.html", self.render_root())
@@ -180,47 +196,55 @@ class Renderer:
         yield Output("sitemap.xml", sitemap(self.site))
         yield Output("robots.txt", robots(self.site))
 
-    def _made_in_workers(
-        self,
-        standalone: list[Page],
-        pages: list[tuple[int, str | None]],
-        searches: list[SearchFile],
-        workers: int,
-        on_page: Callable[[], None] | None,
-    ) -> Iterator[Output]:
-        """Search indexes and pages made in forked processes, which inherit the model
-        instead of receiving it; this process writes what they send back."""
+    def _fork(self, workers: int, standalone: list[Page]) -> ProcessPoolExecutor:
+        """Worker processes forked from this one: they inherit the model (and this renderer)
+        instead of receiving it."""
         global _FORKED, _FORKED_PAGES
         _FORKED, _FORKED_PAGES = self, standalone
-        include_replies = self.site.config.search.include_replies
-        chunks = [pages[i : i + PAGES_PER_TASK] for i in range(0, len(pages), PAGES_PER_TASK)]
-        pool = ProcessPoolExecutor(
+        return ProcessPoolExecutor(
             workers,
             multiprocessing.get_context("fork"),
             initializer=end_with_parent,
             initargs=(os.getpid(),),
         )
-        try:
-            # the indexes first: each is one long task, pages fill in around them
-            indexed = {pool.submit(_forked_search, f.lang, include_replies): f for f in searches}
-            # a few tasks ahead of the writing, not all: finished pages wait in memory
-            ahead: deque[tuple[list[tuple[int, str | None]], Future[list[bytes]]]] = deque()
-            waiting = deque(chunks)
-            while waiting or ahead:
-                while waiting and len(ahead) < TASKS_AHEAD * workers:
-                    chunk = waiting.popleft()
-                    ahead.append((chunk, pool.submit(_forked_pages, [n for n, _ in chunk])))
-                chunk, task = ahead.popleft()
-                for (number, signature), data in zip(chunk, task.result(), strict=True):
-                    path = standalone[number].output_path
-                    yield Output(path, data, signature)
-                    if on_page is not None:
-                        on_page()
-                yield from self._finished(indexed, wait=False)  # written as soon as made
-            yield from self._finished(indexed, wait=True)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)  # after an error, drop what is left
-            _FORKED, _FORKED_PAGES = None, []
+
+    def _start_indexes(
+        self, pool: ProcessPoolExecutor, searches: list[SearchFile]
+    ) -> dict[Future[bytes], SearchFile]:
+        replies = self.site.config.search.include_replies
+        return {pool.submit(_forked_search, found.lang, replies): found for found in searches}
+
+    @staticmethod
+    def _unfork() -> None:
+        global _FORKED, _FORKED_PAGES
+        _FORKED, _FORKED_PAGES = None, []
+
+    def _made_in_workers(
+        self,
+        pool: ProcessPoolExecutor,
+        workers: int,
+        standalone: list[Page],
+        pages: list[tuple[int, str | None]],
+        indexed: dict[Future[bytes], SearchFile],
+        on_page: Callable[[], None] | None,
+    ) -> Iterator[Output]:
+        """Pages made by the worker processes (the search indexes, `indexed`, are already
+        under way there); this process writes what they send back."""
+        chunks = [pages[i : i + PAGES_PER_TASK] for i in range(0, len(pages), PAGES_PER_TASK)]
+        # a few tasks ahead of the writing, not all: finished pages wait in memory
+        ahead: deque[tuple[list[tuple[int, str | None]], Future[list[bytes]]]] = deque()
+        waiting = deque(chunks)
+        while waiting or ahead:
+            while waiting and len(ahead) < TASKS_AHEAD * workers:
+                chunk = waiting.popleft()
+                ahead.append((chunk, pool.submit(_forked_pages, [n for n, _ in chunk])))
+            chunk, task = ahead.popleft()
+            for (number, signature), data in zip(chunk, task.result(), strict=True):
+                yield Output(standalone[number].output_path, data, signature)
+                if on_page is not None:
+                    on_page()
+            yield from self._finished(indexed, wait=False)  # written as soon as made
+        yield from self._finished(indexed, wait=True)
 
     @staticmethod
     def _finished(indexed: dict[Future[bytes], SearchFile], wait: bool) -> Iterator[Output]:

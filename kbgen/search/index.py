@@ -193,6 +193,7 @@ class SearchFile:
     path: str  # in the output
     digest: str  # documents_digest of what it holds
     data: bytes | None  # None: unchanged since the build that made `digest` (not built again)
+    documents: int = 0  # how many it indexes
 
 
 def search_work(
@@ -204,9 +205,9 @@ def search_work(
     unchanged: list[SearchFile] = []
     to_build: list[SearchFile] = []
     for lang in site.config.languages:
-        digest = documents_digest(lang, documents(site, lang, include_replies))
-        found = SearchFile(lang, search_path(lang), digest, None)
-        (unchanged if previous.get(lang) == digest else to_build).append(found)
+        docs = documents(site, lang, include_replies)
+        found = SearchFile(lang, search_path(lang), documents_digest(lang, docs), None, len(docs))
+        (unchanged if previous.get(lang) == found.digest else to_build).append(found)
     return unchanged, to_build
 
 
