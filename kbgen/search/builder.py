@@ -16,6 +16,7 @@ from lunr.pipeline import Pipeline
 
 K1 = 1.2  # lunr's defaults
 B = 0.75
+K1_PLUS_1 = K1 + 1
 # The metadata of every posting: none is kept, and one shared empty dict serializes as well
 # as millions of them (a large language's index has that many postings).
 _NO_METADATA: dict[str, object] = {}
@@ -72,26 +73,24 @@ class FastBuilder:
         # no documents (a language with nothing to index yet): no vectors, so no averages
         count = self.document_count or 1
         average = {f: totals[f] / count for f in self.fields}
-        idfs: dict[str, float] = {}
+        number = {term: posting["_index"] for term, posting in self.inverted_index.items()}
+        idfs = {
+            term: idf(posting, self.document_count) for term, posting in self.inverted_index.items()
+        }
         vectors = []
         for key, counts in self.frequencies.items():
+            if not counts:  # an empty field (in every document, maybe: an average of 0)
+                vectors.append([key, []])
+                continue
             field = key.partition("/")[0]
-            length = self.lengths[key]
             boost = self.boosts[field]
-            elements = []
-            for term, tf in counts.items():
-                posting = self.inverted_index[term]
-                if term not in idfs:
-                    idfs[term] = idf(posting, self.document_count)
-                score = (
-                    idfs[term]
-                    * ((K1 + 1) * tf)
-                    / (K1 * (1 - B + B * (length / average[field])) + tf)
-                )
-                score *= boost
-                score *= 1  # document boost, as lunr.py applies it
-                elements.append((posting["_index"], round(score, 3)))
-            elements.sort()
+            # lunr.py's expression, in its order, with what does not change per term taken
+            # out of the loop: the same floats (and lunr.py's final "* 1" is no change at all)
+            base = K1 * (1 - B + B * (self.lengths[key] / average[field]))
+            elements = sorted(
+                (number[term], round(idfs[term] * (K1_PLUS_1 * tf) / (base + tf) * boost, 3))
+                for term, tf in counts.items()
+            )
             vectors.append([key, [x for pair in elements for x in pair]])
         return {
             "version": __TARGET_JS_VERSION__,

@@ -61,13 +61,23 @@ def trim(word: str) -> str:
 _TRIMMED_WORD = re.compile(r"[^\W_](?:[^ ]*[^\W_])?")
 
 
+@functools.cache
+def _one_pass() -> dict[int, str]:
+    """_SPACES, _SEPARATORS and _APOSTROPHES as one str.translate table: their characters
+    (all in the Basic Multilingual Plane) never overlap, nor with what they become."""
+    table = {}
+    for code in range(0x10000):
+        char = chr(code)
+        for pattern, replacement in ((_SPACES, " "), (_SEPARATORS, " "), (_APOSTROPHES, "'")):
+            if pattern.fullmatch(char):
+                table[code] = replacement
+    return table
+
+
 def words(text: str) -> list[str]:
     """The words of a text as search sees them: NFC, lower case, split on spaces and hyphens,
     edges trimmed, French elisions split off."""
-    text = unicodedata.normalize("NFC", text).lower()
-    text = _SPACES.sub(" ", text)
-    text = _SEPARATORS.sub(" ", text)
-    text = _APOSTROPHES.sub("'", text)
+    text = unicodedata.normalize("NFC", text).lower().translate(_one_pass())
     found = _TRIMMED_WORD.findall(text)
     if "'" not in text:
         return found
