@@ -9,6 +9,7 @@ tests/test_search.py builds indexes both ways and requires them to be identical.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 from lunr import __TARGET_JS_VERSION__
 from lunr.idf import idf
@@ -73,11 +74,11 @@ class FastBuilder:
         # no documents (a language with nothing to index yet): no vectors, so no averages
         count = self.document_count or 1
         average = {f: totals[f] / count for f in self.fields}
-        number = {term: posting["_index"] for term, posting in self.inverted_index.items()}
+        number = {term: cast(int, p["_index"]) for term, p in self.inverted_index.items()}
         idfs = {
             term: idf(posting, self.document_count) for term, posting in self.inverted_index.items()
         }
-        vectors = []
+        vectors: list[list[object]] = []
         for key, counts in self.frequencies.items():
             if not counts:  # an empty field (in every document, maybe: an average of 0)
                 vectors.append([key, []])
