@@ -49,9 +49,10 @@ def file_stat(path: Path | str) -> FileStat | None:
     return (found.st_size, found.st_mtime_ns)
 
 
-def _tree(folder: Path | str) -> list[tuple[str, FileStat | None]]:
-    """Every file under `folder` (symbolic links followed) with its stat, in a stable order.
-    os.scandir rather than pathlib: this runs on every build, over every file."""
+def _tree(folder: Path | str, folders: bool = False) -> list[tuple[str, FileStat | None]]:
+    """Every file under `folder` (symbolic links followed; and every folder, if asked) with
+    its stat, in a stable order. os.scandir rather than pathlib: this runs on every build, over
+    every file."""
     found: list[tuple[str, FileStat | None]] = []
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
@@ -59,7 +60,9 @@ def _tree(folder: Path | str) -> list[tuple[str, FileStat | None]]:
         return found
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
-            found += _tree(entry.path)
+            if folders:
+                found.append((entry.path, file_stat(entry.path)))
+            found += _tree(entry.path, folders)
         else:
             try:
                 stat = entry.stat()
@@ -119,7 +122,13 @@ def inputs_snapshot(config: Config, theme: Theme) -> list[tuple[str, FileStat | 
 
 
 def output_snapshot(output: Path) -> list[tuple[str, FileStat | None]]:
-    return _tree(output)
+    """Every file and folder of the output with its stat. Checking it later needs no walk
+    through the folders: a file added or removed anywhere changes its folder's modification
+    time, a file edited its own (reading every folder of a large site takes longer)."""
+    found: list[tuple[str, FileStat | None]] = [(str(output), file_stat(output))]
+    for path, stat in _tree(output, folders=True):
+        found.append((path, stat))
+    return found
 
 
 @dataclass
@@ -156,7 +165,9 @@ class CachedBuild:
             and render == self.render_key
             and inputs == self.inputs
             and bool(self.output)
-            and _tree(output) == self.output  # no file of it edited, removed or added
+            and self.output[0][0] == str(output)
+            # no file of it edited, removed or added (see output_snapshot)
+            and all(file_stat(path) == stat for path, stat in self.output)
         )
 
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+
+
+@functools.lru_cache(maxsize=8)
+def _resolved(folder: Path) -> Path:
+    # once per folder, not once per message: a large site can report thousands of warnings
+    return folder.resolve()
 
 
 @dataclass(frozen=True)
@@ -25,7 +32,7 @@ class Diagnostic:
             shown = self.file
             if relative_to is not None:
                 with contextlib.suppress(ValueError):  # outside the folder: shown whole
-                    shown = Path(os.path.abspath(self.file)).relative_to(relative_to.resolve())
+                    shown = Path(os.path.abspath(self.file)).relative_to(_resolved(relative_to))
             where = str(shown)
             if self.line is not None:
                 where += f":{self.line}"

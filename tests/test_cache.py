@@ -146,6 +146,23 @@ def test_an_output_file_changed_by_hand_is_made_again(example_copy: Path) -> Non
     _assert_like_a_cold_build(example_copy)
 
 
+def test_an_output_file_removed_by_hand_is_made_again(example_copy: Path) -> None:
+    _build(example_copy)
+    (example_copy / "site" / FR_ROLE_PAGE).unlink()
+    again = _build(example_copy)
+    assert again.site is not None and again.written >= 1
+    _assert_like_a_cold_build(example_copy)
+
+
+def test_a_file_added_to_the_output_is_not_taken_for_no_change(example_copy: Path) -> None:
+    _build(example_copy)
+    (example_copy / "site" / "fr" / "notes.txt").write_text("mine", encoding="utf-8")
+    result = run_kbgen("build", cwd=example_copy)
+    assert result.returncode == 1
+    assert "nothing changed" not in result.stdout
+    assert "fr/notes.txt" in result.stderr
+
+
 def test_an_unreadable_cache_is_ignored(example_copy: Path) -> None:
     _build(example_copy)
     files = sorted((example_copy / ".kbgen-cache").iterdir())
