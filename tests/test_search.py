@@ -14,7 +14,15 @@ from lunr.stemmer import stemmer as lunr_py_stemmer
 from lunr.token import Token
 
 from kbgen.build import BuildOptions, BuildResult, build
-from kbgen.search.index import build_index, build_index_with_lunr_py, documents
+from kbgen.search.index import (
+    FORMAT,
+    build_index,
+    build_index_with_lunr_py,
+    documents,
+)
+from kbgen.search.index import (
+    search_file as make_file,
+)
 from kbgen.search.normalize import fold, normalize, words
 from kbgen.search.query import SearchFile, search
 from kbgen.search.stemmers import stem_en, stem_fr
@@ -218,5 +226,14 @@ def test_fast_builder_writes_what_lunr_py_writes(example_build: BuildResult, lan
     for site in sites:
         docs = documents(site, lang, include_replies=True)
         assert len(docs) > 10
-        fast = json.dumps(build_index(lang, docs))
-        assert fast == json.dumps(build_index_with_lunr_py(lang, docs))
+        reference = build_index_with_lunr_py(lang, docs)
+        assert json.dumps(build_index(lang, docs)) == json.dumps(reference)
+        # the file is written piece by piece: the same bytes as the whole dumped at once
+        whole = {
+            "format": FORMAT,
+            "lang": lang,
+            "index": reference,
+            "docs": [[d.url, d.title, d.section, d.text] for d in docs],
+        }
+        dumped = json.dumps(whole, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        assert make_file(lang, docs) == dumped

@@ -8,7 +8,7 @@ tests/test_search.py builds indexes both ways and requires them to be identical.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import cast
 
 from lunr import __TARGET_JS_VERSION__
@@ -67,7 +67,8 @@ class FastBuilder:
             self.frequencies[key] = counts
             self.lengths[key] = length
 
-    def serialize(self, search_pipeline: Sequence[str]) -> dict[str, object]:
+    def vectors(self) -> Iterator[list[object]]:
+        """The serialized field vectors, one by one: [field/ref, [term number, score, ...]]."""
         totals = dict.fromkeys(self.fields, 0)
         for key, length in self.lengths.items():
             totals[key.partition("/")[0]] += length
@@ -78,10 +79,9 @@ class FastBuilder:
         idfs = {
             term: idf(posting, self.document_count) for term, posting in self.inverted_index.items()
         }
-        vectors: list[list[object]] = []
         for key, counts in self.frequencies.items():
             if not counts:  # an empty field (in every document, maybe: an average of 0)
-                vectors.append([key, []])
+                yield [key, []]
                 continue
             field = key.partition("/")[0]
             boost = self.boosts[field]
@@ -92,11 +92,17 @@ class FastBuilder:
                 (number[term], round(idfs[term] * (K1_PLUS_1 * tf) / (base + tf) * boost, 3))
                 for term, tf in counts.items()
             )
-            vectors.append([key, [x for pair in elements for x in pair]])
+            yield [key, [x for pair in elements for x in pair]]
+
+    def inverted_index_sorted(self) -> list[list[object]]:
+        return [[t, self.inverted_index[t]] for t in sorted(self.inverted_index)]
+
+    def serialize(self, search_pipeline: Sequence[str]) -> dict[str, object]:
+        """The index as lunr.py's Index.serialize() gives it."""
         return {
             "version": __TARGET_JS_VERSION__,
             "fields": self.fields,
-            "fieldVectors": vectors,
-            "invertedIndex": [[t, self.inverted_index[t]] for t in sorted(self.inverted_index)],
+            "fieldVectors": list(self.vectors()),
+            "invertedIndex": self.inverted_index_sorted(),
             "pipeline": list(search_pipeline),
         }

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
+from lunr import __TARGET_JS_VERSION__
 from lunr.builder import Builder
 
 from kbgen.search.builder import FastBuilder
@@ -136,13 +137,19 @@ def _field_boosts() -> list[tuple[str, int]]:
     return found
 
 
-def build_index(lang: str, docs: Iterable[SearchDoc]) -> dict[str, object]:
-    """The serialized lunr index (lunr.js 2.3.9 format) of one language's documents."""
+def _filled_builder(lang: str, docs: Iterable[SearchDoc]) -> tuple[FastBuilder, list[str]]:
+    """The builder holding one language's documents, and its search pipeline's names."""
     pipeline = make_pipeline(lang)
     builder = FastBuilder(_field_boosts(), pipeline)
     for number, record in enumerate(_counted_records(docs)):
         builder.add(str(number), record)
-    return builder.serialize(pipeline.serialize())
+    return builder, list(pipeline.serialize())
+
+
+def build_index(lang: str, docs: Iterable[SearchDoc]) -> dict[str, object]:
+    """The serialized lunr index (lunr.js 2.3.9 format) of one language's documents."""
+    builder, search_pipeline = _filled_builder(lang, docs)
+    return builder.serialize(search_pipeline)
 
 
 def build_index_with_lunr_py(lang: str, docs: Iterable[SearchDoc]) -> dict[str, object]:
@@ -159,15 +166,27 @@ def build_index_with_lunr_py(lang: str, docs: Iterable[SearchDoc]) -> dict[str, 
     return serialized
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def search_file(lang: str, docs: list[SearchDoc]) -> bytes:
-    """The file the browser loads: the index and, per document, what a result shows."""
-    data = {
-        "format": FORMAT,
-        "lang": lang,
-        "index": build_index(lang, docs),
-        "docs": [[d.url, d.title, d.section, d.text] for d in docs],
-    }
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """The file the browser loads: the index and, per document, what a result shows.
+
+    It is the JSON of {"format", "lang", "index": build_index(), "docs"}, written piece by
+    piece: the field vectors of a large language, as Python lists all at once, would be
+    hundreds of megabytes (tests/test_search.py checks the bytes against json.dumps)."""
+    builder, search_pipeline = _filled_builder(lang, docs)
+    encode = _JSON.encode
+    parts = [
+        f'{{"format":{encode(FORMAT)},"lang":{encode(lang)},"index":{{',
+        f'"version":{encode(__TARGET_JS_VERSION__)},"fields":{encode(builder.fields)},',
+        '"fieldVectors":[',
+        ",".join(encode(vector) for vector in builder.vectors()),
+        f'],"invertedIndex":{encode(builder.inverted_index_sorted())},',
+        f'"pipeline":{encode(search_pipeline)}}},',
+        f'"docs":{encode([[d.url, d.title, d.section, d.text] for d in docs])}}}',
+    ]
+    return "".join(parts).encode("utf-8")
 
 
 def _search_file(args: tuple[str, list[SearchDoc]]) -> bytes:
