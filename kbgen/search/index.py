@@ -16,9 +16,10 @@ import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from lunr import __TARGET_JS_VERSION__
 from lunr.builder import Builder
@@ -33,6 +34,8 @@ EXACT_FIELDS = ("t", "h", "b", "s")  # title, headings, body text, section
 FOLDED_FIELDS = ("tf", "hf", "bf", "sf")  # the same, folded words only
 BOOSTS = {"t": 10, "h": 4, "b": 1, "s": 2}
 FORMAT = 1  # bump when the file layout changes; search-core.js checks it
+
+Words = TypeVar("Words", list[str], Counter[str])  # a field's words: in order, or counted
 
 # Under this many documents in all, worker processes cost more than they save.
 PARALLEL_FROM = 400
@@ -91,8 +94,11 @@ def _fields(text: str) -> tuple[list[str], list[str]]:
     return exact, folded
 
 
-def _records(docs: Iterable[SearchDoc]) -> Iterator[dict[str, list[str]]]:
-    """Each document's words per field, in order: what lunr.py's Builder is given."""
+def _records(
+    docs: Iterable[SearchDoc], split: Callable[[str], tuple[Words, Words]]
+) -> Iterator[dict[str, Words]]:
+    """Each document's words per field, exact and folded, as `split` gives them: in order
+    (_fields, what lunr.py's Builder is given) or counted (_counted_fields, for ours)."""
     for doc in docs:
         record = {}
         for exact, folded, value in zip(
@@ -101,7 +107,7 @@ def _records(docs: Iterable[SearchDoc]) -> Iterator[dict[str, list[str]]]:
             (doc.title, doc.headings, doc.text, doc.section),
             strict=True,
         ):
-            record[exact], record[folded] = _fields(value)
+            record[exact], record[folded] = split(value)
         yield record
 
 
@@ -117,19 +123,6 @@ def _counted_fields(text: str) -> tuple[Counter[str], Counter[str]]:
     return exact, folded
 
 
-def _counted_records(docs: Iterable[SearchDoc]) -> Iterator[dict[str, Counter[str]]]:
-    for doc in docs:
-        record = {}
-        for exact, folded, value in zip(
-            EXACT_FIELDS,
-            FOLDED_FIELDS,
-            (doc.title, doc.headings, doc.text, doc.section),
-            strict=True,
-        ):
-            record[exact], record[folded] = _counted_fields(value)
-        yield record
-
-
 def _field_boosts() -> list[tuple[str, int]]:
     found = []
     for exact, folded in zip(EXACT_FIELDS, FOLDED_FIELDS, strict=True):
@@ -141,7 +134,7 @@ def _filled_builder(lang: str, docs: Iterable[SearchDoc]) -> tuple[FastBuilder, 
     """The builder holding one language's documents, and its search pipeline's names."""
     pipeline = make_pipeline(lang)
     builder = FastBuilder(_field_boosts(), pipeline)
-    for number, record in enumerate(_counted_records(docs)):
+    for number, record in enumerate(_records(docs, _counted_fields)):
         builder.add(str(number), record)
     return builder, list(pipeline.serialize())
 
@@ -160,7 +153,7 @@ def build_index_with_lunr_py(lang: str, docs: Iterable[SearchDoc]) -> dict[str, 
     builder.ref("id")
     for name, boost in _field_boosts():
         builder.field(name, boost=boost)
-    for number, record in enumerate(_records(docs)):
+    for number, record in enumerate(_records(docs, _fields)):
         builder.add({"id": str(number), **{k: " ".join(v) for k, v in record.items()}})
     serialized: dict[str, object] = builder.build().serialize()
     return serialized
