@@ -77,14 +77,21 @@ class Signatures:
     def page(self, page: Page) -> str:
         translations = [summary(t) for t in self.site.translations(page).values()]
         listed = self._listed_bodies(page.lang) if page.kind in LISTING_KINDS else ""
-        return _digest(
+        digest = hashlib.blake2b(digest_size=16)
+        parts = (
             self._language(page.lang),
             summary(page),
             page.source.rel if page.source else None,
-            page.html,
-            page.listed_html,
             page.toc,
             translations,
             listed,
             self.site.discussions.get(page.url),
+            # the bodies follow as they are (their repr() would copy and escape every page's
+            # HTML: most of this function's time), their lengths keep the parts apart
+            len(page.html),
+            len(page.listed_html),
         )
+        digest.update(repr(parts).encode())
+        digest.update(page.html.encode())
+        digest.update(page.listed_html.encode())
+        return digest.hexdigest()
