@@ -147,12 +147,12 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     from kbgen.sources import SourceMemo
 
     bodies = BodyCache(digest_bodies=True)
-    memo = SourceMemo(dict(inputs))
+    memo = SourceMemo(dict(inputs))  # inputs is empty without a cache: every file is read
     if keys is not None and (kept_bodies := load_bodies(cache_paths.bodies, keys[0])):
         bodies.entries, bodies.targets = kept_bodies.entries, kept_bodies.targets
     if keys is not None and (kept_sources := load_sources(cache_paths.sources, keys[0])):
         memo.known = kept_sources.files
-    loaded = model(config, theme, options, diags, bodies if keys else None, memo if keys else None)
+    loaded = model(config, theme, options, diags, bodies if keys else None, memo)
     site = loaded.site
     if diags.failed(options.strict):
         raise BuildFailed(diags)

@@ -125,10 +125,7 @@ def output_snapshot(output: Path) -> list[tuple[str, FileStat | None]]:
     """Every file and folder of the output with its stat. Checking it later needs no walk
     through the folders: a file added or removed anywhere changes its folder's modification
     time, a file edited its own (reading every folder of a large site takes longer)."""
-    found: list[tuple[str, FileStat | None]] = [(str(output), file_stat(output))]
-    for path, stat in _tree(output, folders=True):
-        found.append((path, stat))
-    return found
+    return [(str(output), file_stat(output)), *_tree(output, folders=True)]
 
 
 @dataclass

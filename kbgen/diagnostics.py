@@ -12,9 +12,14 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 
 
-@functools.lru_cache(maxsize=8)
 def _resolved(folder: Path) -> Path:
     # once per folder, not once per message: a large site can report thousands of warnings
+    # (a relative folder depends on the working directory, so it is resolved every time)
+    return _resolved_absolute(folder) if folder.is_absolute() else folder.resolve()
+
+
+@functools.lru_cache(maxsize=8)
+def _resolved_absolute(folder: Path) -> Path:
     return folder.resolve()
 
 

@@ -31,6 +31,7 @@ from kbgen.i18n import UiStrings, load_ui_strings
 from kbgen.render import Renderer, redirect_path
 from kbgen.search.index import make_search_file
 from kbgen.seo import sitemap
+from kbgen.signatures import summary
 from kbgen.site import STANDALONE_KINDS, BodyCache, Page, Site, build_site, update_bodies
 from kbgen.sources import Asset, Source, SourceSet, discover_sources, read_content_file
 from kbgen.status import mark_outdated
@@ -439,7 +440,7 @@ class LiveSite:
                 and after.outdated_since == before.outdated_since
             ):
                 continue  # same text, same links, same place: nothing to do
-            if _summary(before) != _summary(after):
+            if summary(before) != summary(after):
                 # the sitemap (slow to make for a big site) shows only URLs and dates
                 moved = _in_sitemap(before) != _in_sitemap(after)
                 listed(before, moved)
@@ -476,22 +477,6 @@ class LiveSite:
         if listing_changed:
             files["sitemap.xml"] = sitemap(new)
         return files, count
-
-
-def _summary(page: Page) -> tuple[object, ...]:
-    """What other pages show of a page: a change here renders the pages listing it."""
-    return (
-        page.kind,
-        page.url,
-        page.title,
-        page.description,
-        page.weight,
-        page.date,
-        page.updated,
-        page.tags,
-        page.group,
-        page.fallback_of,
-    )
 
 
 def _in_sitemap(page: Page) -> tuple[object, ...]:

@@ -70,9 +70,9 @@ def _manifest(folder: Path) -> set[str]:
         return set()
 
 
-def _foreign_files(folder: Path) -> list[str]:
-    """Files in a kbgen output folder that its last build did not write."""
-    known = _manifest(folder) | {MARKER}
+def _foreign_files(folder: Path, manifest: set[str]) -> list[str]:
+    """Files in a kbgen output folder that its last build (which wrote `manifest`) did not."""
+    known = manifest | {MARKER}
     return sorted(rel for rel in _files_under(str(folder), "") if rel not in known)
 
 
@@ -157,7 +157,8 @@ class Staging:
             (self.folder / MARKER).write_text(json.dumps(marker, indent=0), encoding="utf-8")
             os.replace(self.folder, self.output)
             return
-        foreign = _foreign_files(self.output)
+        last_build = _manifest(self.output)
+        foreign = _foreign_files(self.output, last_build)
         if foreign:
             shown = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
             diags = Diagnostics()
@@ -169,7 +170,7 @@ class Staging:
             )
             raise BuildFailed(diags)
         if len(self.made) <= IN_PLACE_AT_MOST * len(self.written) and self._fits_in_place():
-            self._update_in_place(marker)
+            self._update_in_place(marker, last_build)
         else:
             self._swap(marker)
 
@@ -202,12 +203,12 @@ class Staging:
                 folder = posixpath.dirname(folder)
         return True
 
-    def _update_in_place(self, marker: Mapping[str, object]) -> None:
+    def _update_in_place(self, marker: Mapping[str, object], last_build: set[str]) -> None:
         """Move the files made into the output, then remove those of the last build that
         this one did not make. Each file is replaced whole (a rename); the marker lists the
         old and new files together while both may be there, so that a build killed in
         between leaves nothing that looks foreign to the next one."""
-        gone = sorted(_manifest(self.output) - self.written)
+        gone = sorted(last_build - self.written)
         for rel in self.made:  # folders first: the renames below should not fail half-way
             (self.output / rel).parent.mkdir(parents=True, exist_ok=True)
         both = {"generator": "kbgen", "files": sorted(self.written | set(gone))}

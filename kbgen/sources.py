@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kbgen.cache import FileStat
 from kbgen.config import Config
 from kbgen.diagnostics import Diagnostic, Diagnostics
 from kbgen.yamlfile import load_mapping
@@ -86,7 +87,6 @@ class SourceSet:
     assets: list[Asset] = field(default_factory=list)
 
 
-FileStat = tuple[int, int]  # size, modification time in ns
 # What reading one file gave: a page, an asset or nothing, and what it reported.
 ReadResult = tuple["Source | Asset | None", tuple[Diagnostic, ...]]
 
@@ -114,7 +114,8 @@ class SourceMemo:
             result = (reader(reported), tuple(reported.items))
         # not kept: files that failed (the build stops) and links, whose target has a stat
         # of its own
-        if stat is not None and not Diagnostics(list(result[1])).errors and not path.is_symlink():
+        failed = any(d.severity == "error" for d in result[1])
+        if stat is not None and not failed and not path.is_symlink():
             self.seen[key] = (stat, result)
         return result
 
@@ -148,6 +149,8 @@ def discover_sources(
                 None,
             )
             continue
+        # without a memo, one that knows no file: every file is read
+        memo = memo or SourceMemo({})
         _walk_language(lang_dir, lang, content.resolve(), found, diags, drafts, memo)
     return found
 
@@ -159,7 +162,7 @@ def _walk_language(
     found: SourceSet,
     diags: Diagnostics,
     drafts: bool,
-    memo: SourceMemo | None,
+    memo: SourceMemo,
 ) -> None:
     for dirpath, dirnames, filenames in os.walk(lang_dir, followlinks=False):
         folder = Path(dirpath)
@@ -174,14 +177,11 @@ def _walk_language(
             if name.startswith("."):
                 continue
             path = folder / name
-            if memo is None:
-                item = read_content_file(path, lang_dir, lang, content_root, diags, drafts)
-            else:
-                reader = functools.partial(
-                    read_content_file, path, lang_dir, lang, content_root, drafts=drafts
-                )
-                item, reported = memo.read(path, reader)
-                diags.items.extend(reported)
+            reader = functools.partial(
+                read_content_file, path, lang_dir, lang, content_root, drafts=drafts
+            )
+            item, reported = memo.read(path, reader)
+            diags.items.extend(reported)
             if isinstance(item, Source):
                 found.pages.append(item)
             elif isinstance(item, Asset):

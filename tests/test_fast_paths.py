@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kbgen.search import normalize
-from kbgen.search.normalize import fold, trim, words
+from kbgen.search.normalize import trim, words
 from kbgen.urls import folder_of, relative_url
 
 
@@ -41,11 +41,6 @@ tricky_text = st.lists(
 @given(st.one_of(st.text(), tricky_text))
 def test_words_splits_as_specified(text: str) -> None:
     assert words(text) == words_word_by_word(text)
-
-
-@given(st.text())
-def test_fold_cache_returns_what_folding_gives(word: str) -> None:
-    assert fold(word) == fold.__wrapped__(word)
 
 
 def relative_url_by_relpath(from_url: str, to_url: str) -> str:

@@ -58,16 +58,19 @@ def test_a_rebuild_in_either_mode_equals_a_build_from_scratch(
 
 
 def test_a_small_rebuild_is_made_in_place(example_copy: Path, monkeypatch: Any) -> None:
-    monkeypatch.setattr(kbgen.output, "IN_PLACE_AT_MOST", 0.5)
+    monkeypatch.setattr(kbgen.output, "IN_PLACE_AT_MOST", 0.5)  # the example site is small
     _build(example_copy)
-    page = example_copy / "site" / ARTICLE_PAGE
-    other = example_copy / "site" / "fr" / "index.html"
-    other_before = other.stat().st_ino
+    output = example_copy / "site"
+    folder_before = output.stat().st_ino
     _edit_article(example_copy)
     again = _build(example_copy)
     assert again.written < again.kept
-    assert other.stat().st_ino == other_before, "an unchanged file is left where it is"
-    assert "One more sentence." in page.read_text(encoding="utf-8")
+    assert output.stat().st_ino == folder_before, "the output was not swapped"
+    assert "One more sentence." in (output / ARTICLE_PAGE).read_text(encoding="utf-8")
+    monkeypatch.setattr(kbgen.output, "IN_PLACE_AT_MOST", 0.01)
+    _edit_article(example_copy, "And another.")
+    _build(example_copy)
+    assert output.stat().st_ino != folder_before, "more than 1% of the files: swapped"
 
 
 def test_a_file_added_to_the_output_stops_the_build(example_copy: Path, mode: str) -> None:

@@ -65,12 +65,10 @@ _TRIMMED_WORD = re.compile(r"[^\W_](?:[^ ]*[^\W_])?")
 def _one_pass() -> dict[int, str]:
     """_SPACES, _SEPARATORS and _APOSTROPHES as one str.translate table: their characters
     (all in the Basic Multilingual Plane) never overlap, nor with what they become."""
-    table = {}
-    for code in range(0x10000):
-        char = chr(code)
-        for pattern, replacement in ((_SPACES, " "), (_SEPARATORS, " "), (_APOSTROPHES, "'")):
-            if pattern.fullmatch(char):
-                table[code] = replacement
+    plane = "".join(map(chr, range(0x10000)))
+    table: dict[int, str] = {}
+    for pattern, replacement in ((_SPACES, " "), (_SEPARATORS, " "), (_APOSTROPHES, "'")):
+        table.update((ord(char), replacement) for char in pattern.findall(plane))
     return table
 
 
