@@ -19,13 +19,13 @@ from pygments.formatters import HtmlFormatter
 
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.i18n import UiStrings, format_date, language
-from kbgen.search.index import SearchFile, make_search_file, search_path, search_work
+from kbgen.search.index import SearchFile, search_file, search_path, search_work
 from kbgen.seo import absolute_url, alternates, canonical, is_indexed, json_ld, robots, sitemap
 from kbgen.signatures import Signatures
 from kbgen.site import Page, Redirect, Site
 from kbgen.theme import Theme
 from kbgen.urls import relative_url
-from kbgen.workers import end_with_parent
+from kbgen.workers import end_with_parent, fresh_pool
 
 # Under this much work (pages, and about 100 pages' worth per search index), forking costs
 # more than it saves; work goes to the processes in tasks of this many pages.
@@ -149,15 +149,16 @@ class Renderer:
             unchanged, searches = search_work(self.site, search.include_replies, known)
             yield from (Output(f.path, None, f.digest) for f in unchanged)
         standalone = self.site.standalone_pages  # once: the list is made anew on each call
-        include_replies = search.include_replies
-        pool: ProcessPoolExecutor | None = None
+        index_pool: ProcessPoolExecutor | None = None
+        page_pool: ProcessPoolExecutor | None = None
         indexed: dict[Future[bytes], SearchFile] = {}
         try:
-            if workers > 1 and sum(f.documents for f in searches) >= PARALLEL_FROM:
+            if workers > 1 and sum(len(f.docs) for f in searches) >= PARALLEL_FROM:
                 # the indexes are the longest tasks: they start now, and run while this
                 # process works out which pages changed (all a one-edit rebuild has to do)
-                pool = self._fork(workers, standalone)
-                indexed = self._start_indexes(pool, searches)
+                index_pool = fresh_pool(min(workers, len(searches)))
+                indexed = {index_pool.submit(search_file, f.lang, f.docs): f for f in searches}
+                searches = []
             # signatures only matter to a build that keeps a cache (a render key)
             signatures = Signatures(self.site, self.render_key, self.search_files)
             pages: list[tuple[int, str | None]] = []  # (index in standalone, signature)
@@ -169,23 +170,25 @@ class Renderer:
                         on_page()
                 else:
                     pages.append((number, signature))
-            if pool is None and workers > 1 and len(pages) + 100 * len(searches) >= PARALLEL_FROM:
-                pool = self._fork(workers, standalone)
-                indexed = self._start_indexes(pool, searches)
-            if pool is not None:
-                yield from self._made_in_workers(pool, workers, standalone, pages, indexed, on_page)
+            if workers > 1 and len(pages) >= PARALLEL_FROM:
+                page_pool = self._fork(workers, standalone)
+                yield from self._made_in_workers(
+                    page_pool, workers, standalone, pages, indexed, on_page
+                )
             else:
-                for found in searches:
-                    data = make_search_file(self.site, include_replies, found.lang)
-                    yield Output(found.path, data, found.digest)
                 for number, signature in pages:
                     page = standalone[number]
                     yield Output(page.output_path, self.render_page(page), signature)
                     if on_page is not None:
                         on_page()
+            for found in searches:  # a small site's, made here
+                yield Output(found.path, search_file(found.lang, found.docs), found.digest)
+            yield from self._finished(indexed, wait=True)
         finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)  # after an error, drop the rest
+            for pool in (page_pool, index_pool):
+                if pool is not None:  # after an error, the rest is dropped
+                    pool.shutdown(wait=True, cancel_futures=True)
+            if page_pool is not None:
                 self._unfork()
         for redirect in self.site.redirects:
             yield Output(redirect_path(redirect), self.render_redirect(redirect))
@@ -198,7 +201,7 @@ class Renderer:
 
     def _fork(self, workers: int, standalone: list[Page]) -> ProcessPoolExecutor:
         """Worker processes forked from this one: they inherit the model (and this renderer)
-        instead of receiving it."""
+        instead of receiving it with each page."""
         global _FORKED, _FORKED_PAGES
         _FORKED, _FORKED_PAGES = self, standalone
         return ProcessPoolExecutor(
@@ -207,12 +210,6 @@ class Renderer:
             initializer=end_with_parent,
             initargs=(os.getpid(),),
         )
-
-    def _start_indexes(
-        self, pool: ProcessPoolExecutor, searches: list[SearchFile]
-    ) -> dict[Future[bytes], SearchFile]:
-        replies = self.site.config.search.include_replies
-        return {pool.submit(_forked_search, found.lang, replies): found for found in searches}
 
     @staticmethod
     def _unfork() -> None:
@@ -228,8 +225,8 @@ class Renderer:
         indexed: dict[Future[bytes], SearchFile],
         on_page: Callable[[], None] | None,
     ) -> Iterator[Output]:
-        """Pages made by the worker processes (the search indexes, `indexed`, are already
-        under way there); this process writes what they send back."""
+        """Pages made by the worker processes; this process writes what they send back, and
+        each search index (`indexed`, under way in other processes) as soon as it is made."""
         chunks = [pages[i : i + PAGES_PER_TASK] for i in range(0, len(pages), PAGES_PER_TASK)]
         # a few tasks ahead of the writing, not all: finished pages wait in memory
         ahead: deque[tuple[list[tuple[int, str | None]], Future[list[bytes]]]] = deque()
@@ -243,8 +240,7 @@ class Renderer:
                 yield Output(standalone[number].output_path, data, signature)
                 if on_page is not None:
                     on_page()
-            yield from self._finished(indexed, wait=False)  # written as soon as made
-        yield from self._finished(indexed, wait=True)
+            yield from self._finished(indexed, wait=False)
 
     @staticmethod
     def _finished(indexed: dict[Future[bytes], SearchFile], wait: bool) -> Iterator[Output]:
@@ -343,7 +339,7 @@ class Renderer:
         return html.encode("utf-8")
 
 
-# Work sent to forked processes: the renderer they inherited, and what to make with it.
+# Work sent to forked processes: the renderer they inherited, and the pages to make with it.
 _FORKED: Renderer | None = None
 _FORKED_PAGES: list[Page] = []  # its standalone pages, numbered as the tasks number them
 
@@ -351,11 +347,6 @@ _FORKED_PAGES: list[Page] = []  # its standalone pages, numbered as the tasks nu
 def _forked_pages(numbers: list[int]) -> list[bytes]:
     assert _FORKED is not None
     return [_FORKED.render_page(_FORKED_PAGES[n]) for n in numbers]
-
-
-def _forked_search(lang: str, include_replies: bool) -> bytes:
-    assert _FORKED is not None
-    return make_search_file(_FORKED.site, include_replies, lang)
 
 
 def redirect_path(redirect: Redirect) -> str:

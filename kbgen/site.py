@@ -461,6 +461,16 @@ class _SiteBuilder:
             if target is not None:
                 ref.token.meta["site_url"] = target
 
+    def needs_other_anchors(self, page: Page) -> bool:
+        """Whether a link of the parsed page leads to a heading of another page: resolving
+        it needs that page's anchors, known once every body is parsed."""
+        assert page.doc is not None
+        for ref in links(page.doc):
+            parts = urlsplit(ref.target)
+            if parts.path and parts.fragment and not (parts.scheme or parts.netloc):
+                return True
+        return False
+
     def resolve(self, page: Page, ref: LinkRef) -> str | None:
         """The site-relative URL a link in `page` points to, or None to leave it as written."""
         assert page.source is not None
@@ -705,10 +715,12 @@ ANSWERS_PER_MESSAGE = 100
 
 
 class BodyWorkers:
-    """Forked processes that parse a share of the bodies, report their anchors, then resolve
-    their links (knowing every page's anchors) and render them. Each keeps its parsed
-    documents between the two steps, so nothing is parsed twice and no tokens cross
-    processes; what comes back is what the cache keeps (CachedBody)."""
+    """Forked processes that parse a share of the bodies and report their anchors, then
+    resolve their links (knowing every page's anchors) and render them. A body whose links
+    need no other page's anchors (most) is rendered as soon as it is parsed; the others keep
+    their parsed documents between the two steps (tokens take ten times the memory of the
+    HTML). Nothing is parsed twice and no tokens cross processes; what comes back is what
+    the cache keeps (CachedBody)."""
 
     def __init__(self, builder: _SiteBuilder, numbers: list[int], workers: int) -> None:
         self.builder = builder
@@ -726,19 +738,21 @@ class BodyWorkers:
             self.processes.append(process)
         pages = builder.site.pages
         self.anchors: dict[int, set[str]] = {}
-        for number, anchors, toc, text in self._answers():
+        self.made: dict[int, tuple[CachedBody, list[ExternalLink]]] = {}
+        for number, anchors, toc, text, made in self._answers():
             pages[number].anchors, pages[number].toc, pages[number].text = anchors, toc, text
             self.anchors[number] = anchors
+            if made is not None:
+                self.made[number] = made
 
     def render(self) -> dict[int, tuple[CachedBody, list[ExternalLink]]]:
         for link in self.links:
             link.send(self.anchors)
-        made: dict[int, tuple[CachedBody, list[ExternalLink]]] = {}
         for number, body, external in self._answers():
-            made[number] = (body, external)
+            self.made[number] = (body, external)
         for process in self.processes:
             process.join()
-        return made
+        return self.made
 
     def _answers(self) -> Iterator[Any]:
         """One step's answers from every worker (batches of items, then None), read as they
@@ -767,15 +781,27 @@ class BodyWorkers:
 
 def _body_worker(builder: _SiteBuilder, numbers: list[int], link: Connection, parent: int) -> None:
     end_with_parent(parent)
+
+    def rendered(page: Page) -> tuple[CachedBody, list[ExternalLink]]:
+        before = len(builder.site.external_links)
+        body = builder.render_body(page)
+        return body, builder.site.external_links[before:]
+
     try:
         pages = builder.site.pages
         # answers go in batches: one message for a large share would be held twice at once
         # (its bytes and its objects) on each side
         batch: list[Any] = []
+        waiting: list[int] = []  # parsed, to render once every page's anchors are known
         for number in numbers:
             page = pages[number]
             builder.parse_again(page)
-            batch.append((number, page.anchors, page.toc, page.text))
+            made = None
+            if builder.needs_other_anchors(page):
+                waiting.append(number)
+            else:
+                made = rendered(page)
+            batch.append((number, page.anchors, page.toc, page.text, made))
             if len(batch) == ANSWERS_PER_MESSAGE:
                 link.send(batch)
                 batch = []
@@ -784,10 +810,8 @@ def _body_worker(builder: _SiteBuilder, numbers: list[int], link: Connection, pa
         for number, anchors in link.recv().items():
             pages[number].anchors = anchors
         batch = []
-        for number in numbers:
-            before = len(builder.site.external_links)
-            body = builder.render_body(pages[number])
-            batch.append((number, body, builder.site.external_links[before:]))
+        for number in waiting:
+            batch.append((number, *rendered(pages[number])))
             if len(batch) == ANSWERS_PER_MESSAGE:
                 link.send(batch)
                 batch = []

@@ -3,7 +3,9 @@ and the same clean errors."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 
 import kbgen.render
 from kbgen.build import BuildOptions, build
+from kbgen.diagnostics import BuildFailed
 from kbgen.render import Renderer
 from kbgen.site import BodyWorkers
 from tests.helpers import checksums, generated_corpus, run_kbgen
@@ -19,13 +22,24 @@ from tests.helpers import checksums, generated_corpus, run_kbgen
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # 150 articles per language: about 550 pages, enough for the build to use workers
-    return generated_corpus(tmp_path_factory.mktemp("parallel") / "kb", 150)
+    root = generated_corpus(tmp_path_factory.mktemp("parallel") / "kb", 150)
+    # links to a heading of another page: their bodies wait in the workers until every
+    # page's anchors are known (the others are rendered as soon as they are parsed)
+    for lang in ("en", "fr", "vi"):
+        articles = sorted((root / "content" / lang / "articles").rglob("kb-*.md"))
+        target = articles[0]
+        target.write_text(target.read_text("utf-8") + "\n## Heading target\n\nText.\n", "utf-8")
+        for article in articles[1::15]:
+            href = Path(os.path.relpath(target, article.parent)).as_posix()
+            linked = f"\nSee [the target]({href}#heading-target).\n"
+            article.write_text(article.read_text("utf-8") + linked, "utf-8")
+    return root
 
 
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The number of workers of each stage that handed work to worker processes: pages and
-    search indexes (positive), Markdown bodies (negative)."""
+    """The number of workers of each stage that handed work to worker processes: Markdown
+    bodies (negative), search indexes (tens: 10 per process), pages (positive)."""
     calls: list[int] = []
     real = Renderer._made_in_workers
 
@@ -34,6 +48,13 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return real(self, *args)
 
     monkeypatch.setattr(Renderer, "_made_in_workers", recorded)
+    real_pool = kbgen.render.fresh_pool
+
+    def pool_recorded(workers: int) -> ProcessPoolExecutor:
+        calls.append(10 * workers)
+        return real_pool(workers)
+
+    monkeypatch.setattr(kbgen.render, "fresh_pool", pool_recorded)
     real_bodies = BodyWorkers.__init__
 
     def bodies_recorded(self: BodyWorkers, *args: Any) -> None:
@@ -51,12 +72,37 @@ def test_workers_write_what_one_process_writes(
     one = build(BuildOptions(config, output=tmp_path / "one", cache=False, jobs=1))
     assert spy == []
     two = build(BuildOptions(config, output=tmp_path / "two", cache=False, jobs=2))
-    assert spy == [-2, 2]
+    assert spy == [-2, 20, 2]
     assert sum(two.pages_per_language.values()) >= 400
     assert checksums(tmp_path / "one") == checksums(tmp_path / "two")
     assert [d.format() for d in one.diagnostics.items] == [
         d.format() for d in two.diagnostics.items
     ]
+    # 10 per language (and untranslated pages shown in their place), resolved to the page
+    assert two.site is not None
+    assert len([p for p in two.site.pages if '/#heading-target"' in p.html]) >= 30
+
+
+def test_workers_report_broken_links_as_one_process_does(corpus: Path, tmp_path: Path) -> None:
+    article = sorted((corpus / "content" / "vi" / "articles").rglob("kb-*.md"))[7]
+    before = article.read_text("utf-8")
+    target = sorted((corpus / "content" / "vi" / "articles").rglob("kb-*.md"))[0]
+    href = Path(os.path.relpath(target, article.parent)).as_posix()
+    article.write_text(before + f"\n[a](#nowhere) [b]({href}#nowhere)\n", "utf-8")
+    reports = []
+    try:
+        for jobs in (1, 2):
+            options = BuildOptions(
+                corpus / "config.yaml", tmp_path / str(jobs), cache=False, jobs=jobs
+            )
+            with pytest.raises(BuildFailed) as failed:
+                build(options)
+            reports.append([d.format() for d in failed.value.diagnostics.items])
+    finally:
+        article.write_text(before, "utf-8")
+    assert reports[0] == reports[1]
+    broken = [r for r in reports[1] if "broken link" in r]
+    assert len(broken) == 2 and all(article.name in r for r in broken)
 
 
 def test_a_cached_rebuild_with_workers_equals_a_cold_build(
@@ -68,11 +114,11 @@ def test_a_cached_rebuild_with_workers_equals_a_cold_build(
     article = next((corpus / "content/fr/articles").rglob("kb-*.md"))
     article.write_text(article.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", "utf-8")
     # as on a large site: the one index to make again starts in a worker before the pages
-    # are compared, and the few pages to make follow it there
+    # are compared; the few pages to make are made here
     monkeypatch.setattr(kbgen.render, "PARALLEL_FROM", 100)
     del spy[:]
     again = build(BuildOptions(config, output=out, jobs=2))
-    assert spy == [2]
+    assert spy == [10]
     assert again.kept > 500 and again.written < 40
     build(BuildOptions(config, output=tmp_path / "cold", cache=False, jobs=1))
     assert checksums(out) == checksums(tmp_path / "cold")

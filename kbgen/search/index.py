@@ -17,9 +17,8 @@ import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
-from typing import TypeVar
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, TypeVar
 
 from lunr import __TARGET_JS_VERSION__
 from lunr.builder import Builder
@@ -27,7 +26,11 @@ from lunr.builder import Builder
 from kbgen.search.builder import FastBuilder
 from kbgen.search.normalize import fold, words
 from kbgen.search.pipeline import functions_for, make_pipeline
-from kbgen.site import Page, Site
+from kbgen.workers import fresh_pool
+
+if TYPE_CHECKING:  # only read here: the fresh processes that build indexes import this
+    # module, and need none of the model's modules
+    from kbgen.site import Page, Site
 
 # Short field names: each one is repeated in every posting of the serialized index.
 EXACT_FIELDS = ("t", "h", "b", "s")  # title, headings, body text, section
@@ -182,10 +185,6 @@ def search_file(lang: str, docs: list[SearchDoc]) -> bytes:
     return "".join(parts).encode("utf-8")
 
 
-def _search_file(args: tuple[str, list[SearchDoc]]) -> bytes:
-    return search_file(*args)
-
-
 def search_path(lang: str) -> str:
     return f"assets/search/{lang}.json"
 
@@ -205,7 +204,8 @@ class SearchFile:
     path: str  # in the output
     digest: str  # documents_digest of what it holds
     data: bytes | None  # None: unchanged since the build that made `digest` (not built again)
-    documents: int = 0  # how many it indexes
+    # what it indexes, for a file to build (search_file); empty for an unchanged one
+    docs: list[SearchDoc] = field(default_factory=list, repr=False, compare=False)
 
 
 def search_work(
@@ -218,8 +218,11 @@ def search_work(
     to_build: list[SearchFile] = []
     for lang in site.config.languages:
         docs = documents(site, lang, include_replies)
-        found = SearchFile(lang, search_path(lang), documents_digest(lang, docs), None, len(docs))
-        (unchanged if previous.get(lang) == found.digest else to_build).append(found)
+        digest = documents_digest(lang, docs)
+        if previous.get(lang) == digest:
+            unchanged.append(SearchFile(lang, search_path(lang), digest, None))
+        else:
+            to_build.append(SearchFile(lang, search_path(lang), digest, None, docs))
     return unchanged, to_build
 
 
@@ -236,12 +239,12 @@ def build_search_files(
     render.py)."""
     unchanged, to_build = search_work(site, include_replies, previous)
     workers = min(len(to_build), os.cpu_count() or 1)
-    args = [(f.lang, documents(site, f.lang, include_replies)) for f in to_build]
-    if workers > 1 and sum(len(docs) for _, docs in args) >= PARALLEL_FROM:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            contents = list(pool.map(_search_file, args))
+    langs, docs = [f.lang for f in to_build], [f.docs for f in to_build]
+    if workers > 1 and sum(map(len, docs)) >= PARALLEL_FROM:
+        with fresh_pool(workers) as pool:
+            contents = list(pool.map(search_file, langs, docs))
     else:
-        contents = [_search_file(job) for job in args]
-    built = [replace(f, data=data) for f, data in zip(to_build, contents, strict=True)]
+        contents = list(map(search_file, langs, docs))
+    built = [replace(f, data=data, docs=[]) for f, data in zip(to_build, contents, strict=True)]
     order = site.config.languages
     return sorted(unchanged + built, key=lambda f: order.index(f.lang))
