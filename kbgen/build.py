@@ -15,6 +15,7 @@ from kbgen.cache import (
     CachedBodies,
     CachedBuild,
     CachedSources,
+    FileStat,
     cache_files,
     file_stat,
     inputs_snapshot,
@@ -35,6 +36,7 @@ from kbgen.theme import Theme, load_theme
 # (cache.py) returns before needing them, in a fraction of their import time.
 if TYPE_CHECKING:
     from kbgen.i18n import UiStrings
+    from kbgen.render import Renderer
     from kbgen.site import BodyCache, Page, Site
     from kbgen.sources import SourceMemo, SourceSet
 
@@ -134,35 +136,117 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         raise BuildFailed(diags)
 
     keys = _cache_keys(config, theme, options)
-    cache_paths = cache_files(config, output)
-    cached = load_cache(cache_paths.state) if keys is not None else None
+    cached = load_cache(cache_files(config, output).state) if keys is not None else None
     # taken before reading: a file saved during the build makes the next build look again
     inputs = inputs_snapshot(config, theme) if keys is not None else []
     if cached is not None and keys and cached.up_to_date(keys[0], keys[1], inputs, output):
         return _unchanged(cached, config, output, options, started)
 
+    # What is made from here on lives until the build ends (the caches as loaded, then the
+    # model): frozen as it comes, so that the cyclic collector does not walk it again and
+    # again (a fifth of a large build's time) nor touch the memory pages that forked workers
+    # share with this process.
+    try:
+        result = _build(options, progress, config, theme, output, keys, cached, inputs, diags)
+    finally:
+        gc.unfreeze()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _build(
+    options: BuildOptions,
+    progress: Progress | None,
+    config: Config,
+    theme: Theme,
+    output: Path,
+    keys: tuple[str, str] | None,
+    cached: CachedBuild | None,
+    inputs: list[tuple[str, FileStat | None]],
+    diags: Diagnostics,
+) -> BuildResult:
+    """The build once the cache had no shortcut to offer: the model, the files, the cache."""
     from kbgen.comments import summary_notes
     from kbgen.render import Renderer
     from kbgen.site import BodyCache
     from kbgen.sources import SourceMemo
 
+    paths = cache_files(config, output)
     bodies = BodyCache(digest_bodies=True)
     memo = SourceMemo(dict(inputs))  # inputs is empty without a cache: every file is read
-    if keys is not None and (kept_bodies := load_bodies(cache_paths.bodies, keys[0])):
+    if keys is not None and (kept_bodies := load_bodies(paths.bodies, keys[0])):
         bodies.entries, bodies.targets = kept_bodies.entries, kept_bodies.targets
-    if keys is not None and (kept_sources := load_sources(cache_paths.sources, keys[0])):
+    if keys is not None and (kept_sources := load_sources(paths.sources, keys[0])):
         memo.known = kept_sources.files
+    gc.freeze()  # the caches as loaded
     loaded = model(config, theme, options, diags, bodies if keys else None, memo)
     site = loaded.site
     if diags.failed(options.strict):
         raise BuildFailed(diags)
+    gc.freeze()  # the model
+
+    def save_model_caches() -> None:
+        """The bodies and sources as this build read them: saved while the search indexes
+        are built (this process has nothing else to do then), good whatever happens next."""
+        if keys is not None:
+            _save(paths.bodies, CachedBodies(keys[0], bodies.entries, bodies.targets), diags)
+            _save(paths.sources, CachedSources(keys[0], memo.seen), diags)
 
     renderer = Renderer(site, loaded.theme, loaded.ui, render_key=keys[1] if keys else "")
+    written = _write(renderer, output, cached, keys, options, progress, save_model_caches, diags)
+    counts = Counter(p.lang for p in site.standalone_pages)
+    result = BuildResult(
+        loaded.config,
+        site,
+        output,
+        diags,
+        0.0,
+        {lang: counts[lang] for lang in config.languages},
+        summary_notes(config.comments, config.base_url),
+        [p.source.path for p in loaded.outdated if p.source],
+        written.made,
+        written.kept,
+    )
+    if keys is not None:
+        state = CachedBuild(
+            keys[0],
+            keys[1],
+            inputs,
+            output_snapshot(output),
+            written.files,
+            result.pages_per_language,
+            list(diags.items),
+            result.notes,
+            result.outdated,
+        )
+        _save(paths.state, state, diags)
+    return result
+
+
+@dataclass
+class Written:
+    made: int = 0  # files made by this build
+    kept: int = 0  # files kept from the last build
+    files: dict[str, tuple[str, FileStat]] = field(default_factory=dict)  # for the cache:
+    # output path -> (signature, stat as written)
+
+
+def _write(
+    renderer: Renderer,
+    output: Path,
+    cached: CachedBuild | None,
+    keys: tuple[str, str] | None,
+    options: BuildOptions,
+    progress: Progress | None,
+    idle: Callable[[], None],
+    diags: Diagnostics,
+) -> Written:
+    """Every file of the site into the output, through a staging folder (output.py)."""
+    site = renderer.site
     total = len(site.standalone_pages)
     done = 0
+    written = Written()
     signatures: dict[str, str] = {}
-    stats: dict[str, tuple[int, int]] = {}
-    written = kept = 0
 
     def on_page() -> None:
         nonlocal done
@@ -170,34 +254,31 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         if progress is not None:
             progress(done, total)
 
-    # The model lives until the build ends: keep the cyclic collector from walking it again
-    # and again (a fifth of a large build's time), and from touching the memory pages that
-    # forked workers share with this process.
-    gc.freeze()
     with build_lock(output):
         previous = cached.reusable(keys[1], output) if cached and keys else {}
         staging = Staging(output)
         try:
             staging.open()
             workers = options.jobs or os.cpu_count() or 1
-            for item in renderer.outputs(on_page, previous, workers):
+            for item in renderer.outputs(on_page, previous, workers, idle):
                 if item.data is None:
                     staging.reuse(item.path)
-                    kept += 1
+                    written.kept += 1
                 else:
                     staging.write(item.path, item.data)
-                    written += 1
+                    written.made += 1
                 if item.signature is not None:
                     signatures[item.path] = item.signature
             for rel, path in site.assets.items():
-                # content files (images…): kept when the source and the last copy are as they were
+                # content files (images…): kept when the source and the last copy are as
+                # they were
                 signature = repr((str(path), file_stat(path)))
                 if previous.get(rel) == signature:
                     staging.reuse(rel)
-                    kept += 1
+                    written.kept += 1
                 else:
                     staging.write(rel, path.read_bytes())
-                    written += 1
+                    written.made += 1
                 signatures[rel] = signature
             stats = dict(staging.stats)
             staging.commit()
@@ -211,46 +292,22 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         except BaseException:
             staging.abort()
             raise
-        finally:
-            gc.unfreeze()
-    counts = Counter(p.lang for p in site.standalone_pages)
-    result = BuildResult(
-        loaded.config,
-        site,
-        output,
-        diags,
-        0.0,
-        {lang: counts[lang] for lang in config.languages},
-        summary_notes(config.comments, config.base_url),
-        [p.source.path for p in loaded.outdated if p.source],
-        written,
-        kept,
-    )
-    if keys is not None:
-        files = {rel: (sig, stats[rel]) for rel, sig in signatures.items() if rel in stats}
-        state = CachedBuild(
-            keys[0],
-            keys[1],
-            inputs,
-            output_snapshot(output),
-            files,
-            result.pages_per_language,
-            list(diags.items),
-            result.notes,
-            result.outdated,
+    written.files = {rel: (sig, stats[rel]) for rel, sig in signatures.items() if rel in stats}
+    return written
+
+
+def _save(
+    path: Path, value: CachedBuild | CachedBodies | CachedSources, diags: Diagnostics
+) -> None:
+    try:
+        save_cache(path, value)
+    except OSError as exc:
+        message = (
+            f"could not save the build cache: {exc.strerror or exc}; the next build will "
+            "start from scratch (set cache_dir in config.yaml to a writable folder)"
         )
-        try:
-            save_cache(cache_paths.bodies, CachedBodies(keys[0], bodies.entries, bodies.targets))
-            save_cache(cache_paths.sources, CachedSources(keys[0], memo.seen))
-            save_cache(cache_paths.state, state)
-        except OSError as exc:
-            diags.warning(
-                f"could not save the build cache: {exc.strerror or exc}; the next build will "
-                "start from scratch (set cache_dir in config.yaml to a writable folder)",
-                config.cache_dir,
-            )
-    result.seconds = time.perf_counter() - started
-    return result
+        if all(d.message != message for d in diags.items):  # once for its three files
+            diags.warning(message, path.parent)
 
 
 def _cache_keys(config: Config, theme: Theme, options: BuildOptions) -> tuple[str, str] | None:

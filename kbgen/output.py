@@ -121,9 +121,9 @@ class Staging:
         into the staging folder if that is swapped in: same bytes, same stat, no copying)."""
         clean = self._claim(rel)
         self.kept.append(clean)
-        self._record(clean, self.output / clean)
+        self._record(clean, f"{self.output}/{clean}")  # a string: no Path made per file
 
-    def _record(self, rel: str, target: Path) -> None:
+    def _record(self, rel: str, target: Path | str) -> None:
         found = os.stat(target)
         self.stats[rel] = (found.st_size, found.st_mtime_ns)
 

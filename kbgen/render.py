@@ -132,11 +132,13 @@ class Renderer:
         on_page: Callable[[], None] | None = None,
         previous: dict[str, str] | None = None,
         workers: int = 1,
+        idle: Callable[[], None] | None = None,
     ) -> Iterator[Output]:
         """Every output file: assets, search indexes, pages, redirects, the root page,
         sitemap, robots. A page or search file whose signature is `previous[path]` is not
         made again (its data is None). With `workers` > 1, a large site's pages and search
-        indexes are made in that many forked processes."""
+        indexes are made in that many other processes. `idle` is called once, when all that
+        is left is to wait for the search indexes."""
         previous = previous or {}
         yield from (Output(path, data) for path, data in self.assets.files.items())
         search = self.site.config.search
@@ -183,6 +185,14 @@ class Renderer:
                         on_page()
             for found in searches:  # a small site's, made here
                 yield Output(found.path, search_file(found.lang, found.docs), found.digest)
+            # kept, like a page, while what it shows is unchanged
+            signature = signatures.sitemap() if self.render_key else None
+            if signature is not None and previous.get("sitemap.xml") == signature:
+                yield Output("sitemap.xml", None, signature)
+            else:
+                yield Output("sitemap.xml", sitemap(self.site), signature)
+            if idle is not None:
+                idle()
             yield from self._finished(indexed, wait=True)
         finally:
             for pool in (page_pool, index_pool):
@@ -196,7 +206,6 @@ class Renderer:
         default_404 = self.site.page(self.site.config.default_language, "not_found")
         if default_404 is not None:
             yield Output("404.html", self.render_page(default_404))
-        yield Output("sitemap.xml", sitemap(self.site))
         yield Output("robots.txt", robots(self.site))
 
     def _fork(self, workers: int, standalone: list[Page]) -> ProcessPoolExecutor:

@@ -53,6 +53,15 @@ class Signatures:
         self.common = _digest(render_key, sitewide, sorted(search_files.items()))
         self._languages: dict[str, str] = {}
         self._bodies: dict[str, str] = {}
+        self._summaries: dict[int, str] = {}  # id(page) -> repr(summary(page))
+
+    def _summary(self, page: Page) -> str:
+        """repr(summary(page)), made once: each page is summarized in its own signature and
+        in each of its translations'."""
+        found = self._summaries.get(id(page))
+        if found is None:
+            found = self._summaries[id(page)] = repr(summary(page))
+        return found
 
     def _language(self, lang: str) -> str:
         if lang not in self._languages:
@@ -74,15 +83,21 @@ class Signatures:
             self._bodies[lang] = _digest(bodies)
         return self._bodies[lang]
 
+    def sitemap(self) -> str:
+        """The sitemap shows every page's summary, in the model's order: each language's pages
+        in order, and the order of their languages."""
+        languages = [self._language(lang) for lang in self.site.config.languages]
+        return _digest("sitemap.xml", languages, [p.lang for p in self.site.pages])
+
     def page(self, page: Page) -> str:
-        translations = [summary(t) for t in self.site.translations(page).values()]
+        translations = [self._summary(t) for t in self.site.translations(page).values()]
         listed = self._listed_bodies(page.lang) if page.kind in LISTING_KINDS else ""
         digest = hashlib.blake2b(digest_size=16)
         parts = (
             self._language(page.lang),
-            summary(page),
+            self._summary(page),
             page.source.rel if page.source else None,
-            page.toc,
+            [(h.level, h.id, h.text) for h in page.toc],  # a dataclass's repr() is slow
             translations,
             listed,
             self.site.discussions.get(page.url),

@@ -44,6 +44,11 @@ def translation_title(root: Path) -> None:
     _edit(root / VI_ROLE, 'title: "', 'title: "Mới: ')
 
 
+def updated_date(root: Path) -> None:
+    # the sitemap's lastmod, and the page's own date line
+    _edit(root / FR_ROLE, "updated: 2026-09-21", "updated: 2026-10-02")
+
+
 def template(root: Path) -> None:
     theme = root / "themes" / "brand"
     (theme / "templates" / "partials").mkdir(parents=True)
@@ -82,6 +87,7 @@ Change = Callable[[Path], None]
 CHANGES = [
     page_text,
     translation_title,
+    updated_date,
     template,
     config_title,
     faq_answer,

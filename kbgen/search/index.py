@@ -194,7 +194,10 @@ def documents_digest(lang: str, docs: list[SearchDoc]) -> str:
     by document: one string of a large language's whole text would cost its size again."""
     digest = hashlib.blake2b(repr((FORMAT, lang, len(docs))).encode(), digest_size=16)
     for doc in docs:
-        digest.update(repr(doc).encode())
+        # the fields' lengths, then the fields: repr() would escape every text, in a copy
+        fields: tuple[str, ...] = tuple(vars(doc).values())  # all of them, in order
+        digest.update(repr([len(f) for f in fields]).encode())
+        digest.update("".join(fields).encode())
     return digest.hexdigest()
 
 
