@@ -79,6 +79,7 @@ class FastBuilder:
         idfs = {
             term: idf(posting, self.document_count) for term, posting in self.inverted_index.items()
         }
+        by_number = number.__getitem__
         for key, counts in self.frequencies.items():
             if not counts:  # an empty field (in every document, maybe: an average of 0)
                 yield [key, []]
@@ -88,11 +89,12 @@ class FastBuilder:
             # lunr.py's expression, in its order, with what does not change per term taken
             # out of the loop: the same floats (and lunr.py's final "* 1" is no change at all)
             base = K1 * (1 - B + B * (self.lengths[key] / average[field]))
-            elements = sorted(
-                (number[term], round(idfs[term] * (K1_PLUS_1 * tf) / (base + tf) * boost, 3))
-                for term, tf in counts.items()
-            )
-            yield [key, [x for pair in elements for x in pair]]
+            flat: list[object] = []  # [term number, score, ...] by term number
+            for term in sorted(counts, key=by_number):
+                tf = counts[term]
+                flat.append(number[term])
+                flat.append(round(idfs[term] * (K1_PLUS_1 * tf) / (base + tf) * boost, 3))
+            yield [key, flat]
 
     def inverted_index_sorted(self) -> list[list[object]]:
         return [[t, self.inverted_index[t]] for t in sorted(self.inverted_index)]
