@@ -155,6 +155,12 @@ class Renderer:
         page_pool: ProcessPoolExecutor | None = None
         indexed: dict[Future[bytes], SearchFile] = {}
         try:
+            large_site = workers > 1 and len(standalone) >= PARALLEL_FROM
+            if large_site and not (self.render_key and previous):
+                # every page is to be made (no earlier build's files to keep): the page
+                # workers are forked first, while this process runs no other thread (the
+                # index pool's; a fork copies the locks they hold, not the threads)
+                page_pool = self._fork(workers, standalone)
             if workers > 1 and sum(len(f.docs) for f in searches) >= PARALLEL_FROM:
                 # the indexes are the longest tasks: they start now, and run while this
                 # process works out which pages changed (all a one-edit rebuild has to do)
@@ -172,8 +178,9 @@ class Renderer:
                         on_page()
                 else:
                     pages.append((number, signature))
-            if workers > 1 and len(pages) >= PARALLEL_FROM:
+            if page_pool is None and workers > 1 and len(pages) >= PARALLEL_FROM:
                 page_pool = self._fork(workers, standalone)
+            if page_pool is not None:
                 yield from self._made_in_workers(
                     page_pool, workers, standalone, pages, indexed, on_page
                 )
@@ -213,12 +220,14 @@ class Renderer:
         instead of receiving it with each page."""
         global _FORKED, _FORKED_PAGES
         _FORKED, _FORKED_PAGES = self, standalone
-        return ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             workers,
             multiprocessing.get_context("fork"),
             initializer=end_with_parent,
             initargs=(os.getpid(),),
         )
+        pool.submit(os.getpid).result()  # forked at the first task: now
+        return pool
 
     @staticmethod
     def _unfork() -> None:
