@@ -192,7 +192,13 @@ def _build(
             _save(paths.bodies, CachedBodies(keys[0], bodies.entries, bodies.targets), diags)
             _save(paths.sources, CachedSources(keys[0], memo.seen), diags)
 
-    renderer = Renderer(site, loaded.theme, loaded.ui, render_key=keys[1] if keys else "")
+    renderer = Renderer(
+        site,
+        loaded.theme,
+        loaded.ui,
+        render_key=keys[1] if keys else "",
+        search_words=paths.words if keys else None,
+    )
     written = _write(renderer, output, cached, keys, options, progress, save_model_caches, diags)
     counts = Counter(p.lang for p in site.standalone_pages)
     result = BuildResult(

@@ -14,6 +14,7 @@ still the one this build wrote (same size and modification time).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import os
@@ -30,6 +31,7 @@ from kbgen.theme import Theme
 
 if TYPE_CHECKING:  # the model's modules are heavy to import; a build with nothing to do
     # needs none of them
+    from kbgen.search.builder import Analyzed
     from kbgen.site import CachedBody, LinkTarget
     from kbgen.sources import ReadResult
 
@@ -186,6 +188,14 @@ class CachedSources:
     files: dict[str, tuple[FileStat, ReadResult]]
 
 
+@dataclass
+class CachedWords:
+    """One language's analyzed search words (search/index.py: WordsMemo), by document."""
+
+    environment: str  # environment_key(): the words depend on kbgen's code and lunr's
+    entries: dict[bytes, Analyzed]
+
+
 @dataclass(frozen=True)
 class CacheFiles:
     """The files of the cache for builds into one output folder."""
@@ -193,6 +203,7 @@ class CacheFiles:
     state: Path  # CachedBuild
     bodies: Path  # CachedBodies
     sources: Path  # CachedSources
+    words: dict[str, Path]  # language -> CachedWords
 
 
 def cache_files(config: Config, output: Path) -> CacheFiles:
@@ -202,6 +213,7 @@ def cache_files(config: Config, output: Path) -> CacheFiles:
         folder / f"build-{name}.pickle",
         folder / f"bodies-{name}.pickle",
         folder / f"sources-{name}.pickle",
+        {lang: folder / f"words-{lang}-{name}.pickle" for lang in config.languages},
     )
 
 
@@ -220,6 +232,20 @@ def load_sources(path: Path, key: str) -> CachedSources | None:
     return found if isinstance(found, CachedSources) and found.model_key == key else None
 
 
+def load_words(path: Path) -> dict[bytes, Analyzed]:
+    found = _load(path)
+    if isinstance(found, CachedWords) and found.environment == environment_key():
+        return found.entries
+    return {}
+
+
+def save_words(path: Path, entries: dict[bytes, Analyzed]) -> None:
+    """Saved by the process that builds the index, which has no one to warn: a file that
+    cannot be written costs the next build some time, nothing else."""
+    with contextlib.suppress(OSError):
+        save_cache(path, CachedWords(environment_key(), entries))
+
+
 def _load(path: Path) -> object:
     # Loading makes millions of objects and no garbage: the cyclic collector, run again and
     # again as they are made, would take three quarters of the time.
@@ -235,7 +261,7 @@ def _load(path: Path) -> object:
             gc.enable()
 
 
-def save_cache(path: Path, value: CachedBuild | CachedBodies | CachedSources) -> None:
+def save_cache(path: Path, value: CachedBuild | CachedBodies | CachedSources | CachedWords) -> None:
     """Written beside and renamed over the old one, so a killed build leaves a whole file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")

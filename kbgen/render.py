@@ -104,11 +104,14 @@ class Renderer:
         ui: UiStrings,
         search_on_demand: bool = False,
         render_key: str = "",
+        search_words: dict[str, Path] | None = None,
     ) -> None:
         self.site, self.theme, self.ui = site, theme, ui
         # serve: search files are built when first asked for (LiveSite)
         self.search_on_demand = search_on_demand
         self.render_key = render_key
+        # the build cache's files of analyzed search words, by language (search/index.py)
+        self.search_words = search_words or {}
         self.env = make_environment(theme)
         self.assets = Assets.collect(theme)
         self.search_files: dict[str, str] = {}  # language -> output path of its search file
@@ -165,7 +168,11 @@ class Renderer:
                 # the indexes are the longest tasks: they start now, and run while this
                 # process works out which pages changed (all a one-edit rebuild has to do)
                 index_pool = fresh_pool(min(workers, len(searches)))
-                indexed = {index_pool.submit(search_file, f.lang, f.docs): f for f in searches}
+                words = self.search_words
+                indexed = {
+                    index_pool.submit(search_file, f.lang, f.docs, words.get(f.lang)): f
+                    for f in searches
+                }
                 searches = []
             # signatures only matter to a build that keeps a cache (a render key)
             signatures = Signatures(self.site, self.render_key, self.search_files)
@@ -191,7 +198,8 @@ class Renderer:
                     if on_page is not None:
                         on_page()
             for found in searches:  # a small site's, made here
-                yield Output(found.path, search_file(found.lang, found.docs), found.digest)
+                data = search_file(found.lang, found.docs, self.search_words.get(found.lang))
+                yield Output(found.path, data, found.digest)
             # kept, like a page, while what it shows is unchanged
             signature = signatures.sitemap() if self.render_key else None
             if signature is not None and previous.get("sitemap.xml") == signature:

@@ -14,6 +14,7 @@ from lunr.stemmer import stemmer as lunr_py_stemmer
 from lunr.token import Token
 
 from kbgen.build import BuildOptions, BuildResult, build
+from kbgen.cache import load_words
 from kbgen.search.index import (
     FORMAT,
     build_index,
@@ -211,6 +212,35 @@ def test_search_config_problems_name_key_and_line(example_copy: Path, tmp_path: 
     assert_clean_failure(result)
     assert "config.yaml:3: error: 'search.enabled': must be true or false" in result.stderr
     assert "config.yaml:4: error: 'search.colour': unknown key" in result.stderr
+
+
+def test_the_analyzed_words_memo_changes_nothing_but_the_work(
+    example_build: BuildResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search file built with the cache's analyzed words of an earlier build (one
+    document edited, one gone) is the file built without them; only the edited document is
+    analyzed again, and the memo keeps only what this build used."""
+    from dataclasses import replace
+
+    import kbgen.search.index as index
+
+    assert example_build.site is not None
+    docs = documents(example_build.site, "fr", include_replies=True)
+    memo = tmp_path / "words-fr.pickle"
+    make_file("fr", docs, memo)
+    edited = [replace(docs[0], text=docs[0].text + " Une phrase ajoutée."), *docs[2:]]
+    analyzed: list[str] = []
+    real = index.FastBuilder.analyze
+
+    def spied(self: index.FastBuilder, values: dict[str, dict[str, int]]) -> object:
+        analyzed.append(" ".join(values["b"]))
+        return real(self, values)
+
+    monkeypatch.setattr(index.FastBuilder, "analyze", spied)
+    assert make_file("fr", edited, memo) == make_file("fr", edited)
+    assert len(analyzed) == 1 + len(edited)  # the edited one, then all without the memo
+    assert "ajoutée" in analyzed[0]
+    assert set(load_words(memo)) == {index.analysis_key(d) for d in edited}
 
 
 @pytest.mark.parametrize("lang", ["fr", "vi", "en"])

@@ -22,6 +22,10 @@ K1_PLUS_1 = K1 + 1
 # as millions of them (a large language's index has that many postings).
 _NO_METADATA: dict[str, object] = {}
 
+# One document's terms per field, in the builder's field order: (term -> count, in order of
+# first appearance; the field's length in terms).
+Analyzed = list[tuple[dict[str, int], int]]
+
 
 class FastBuilder:
     def __init__(self, fields: Sequence[tuple[str, int]], pipeline: Pipeline) -> None:
@@ -40,29 +44,34 @@ class FastBuilder:
             found = self._terms[word] = self.pipeline.run_string(word)
         return found
 
-    def add(self, ref: str, values: Mapping[str, Mapping[str, int]]) -> None:
-        """One document: how many times each word (normalized and split) is in each field,
-        the words in order of first appearance (which numbers new terms)."""
-        self.document_count += 1
+    def analyze(self, values: Mapping[str, Mapping[str, int]]) -> Analyzed:
+        """One document's terms, field by field: what the pipeline makes of each word
+        (`values`: how many times each word, normalized and split, is in each field), counted
+        in order of first appearance (which numbers new terms), and the field's length."""
+        analyzed: Analyzed = []
         for field in self.fields:
             counts: dict[str, int] = {}
             length = 0
             for word, times in values[field].items():
                 for term in self._run(word.lower()):
                     length += times
-                    before = counts.get(term)
-                    if before is not None:
-                        counts[term] = before + times
-                        continue
-                    counts[term] = times
-                    posting = self.inverted_index.get(term)
-                    if posting is None:
-                        posting = {name: {} for name in self.fields}
-                        posting["_index"] = len(self.inverted_index)
-                        self.inverted_index[term] = posting
-                    docs = posting[field]
-                    assert isinstance(docs, dict)
-                    docs[ref] = _NO_METADATA
+                    counts[term] = counts.get(term, 0) + times
+            analyzed.append((counts, length))
+        return analyzed
+
+    def add(self, ref: str, analyzed: Analyzed) -> None:
+        """One analyzed document (`analyze`)."""
+        self.document_count += 1
+        for field, (counts, length) in zip(self.fields, analyzed, strict=True):
+            for term in counts:
+                posting = self.inverted_index.get(term)
+                if posting is None:
+                    posting = {name: {} for name in self.fields}
+                    posting["_index"] = len(self.inverted_index)
+                    self.inverted_index[term] = posting
+                docs = posting[field]
+                assert isinstance(docs, dict)
+                docs[ref] = _NO_METADATA
             key = f"{field}/{ref}"
             self.frequencies[key] = counts
             self.lengths[key] = length

@@ -16,14 +16,16 @@ import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from lunr import __TARGET_JS_VERSION__
 from lunr.builder import Builder
 
-from kbgen.search.builder import FastBuilder
+from kbgen.cache import load_words, save_words
+from kbgen.search.builder import Analyzed, FastBuilder
 from kbgen.search.normalize import fold, words
 from kbgen.search.pipeline import functions_for, make_pipeline
 from kbgen.workers import fresh_pool
@@ -97,21 +99,18 @@ def _fields(text: str) -> tuple[list[str], list[str]]:
     return exact, folded
 
 
-def _records(
-    docs: Iterable[SearchDoc], split: Callable[[str], tuple[Words, Words]]
-) -> Iterator[dict[str, Words]]:
-    """Each document's words per field, exact and folded, as `split` gives them: in order
+def _record(doc: SearchDoc, split: Callable[[str], tuple[Words, Words]]) -> dict[str, Words]:
+    """A document's words per field, exact and folded, as `split` gives them: in order
     (_fields, what lunr.py's Builder is given) or counted (_counted_fields, for ours)."""
-    for doc in docs:
-        record = {}
-        for exact, folded, value in zip(
-            EXACT_FIELDS,
-            FOLDED_FIELDS,
-            (doc.title, doc.headings, doc.text, doc.section),
-            strict=True,
-        ):
-            record[exact], record[folded] = split(value)
-        yield record
+    record = {}
+    for exact, folded, value in zip(
+        EXACT_FIELDS,
+        FOLDED_FIELDS,
+        (doc.title, doc.headings, doc.text, doc.section),
+        strict=True,
+    ):
+        record[exact], record[folded] = split(value)
+    return record
 
 
 def _counted_fields(text: str) -> tuple[Counter[str], Counter[str]]:
@@ -133,12 +132,39 @@ def _field_boosts() -> list[tuple[str, int]]:
     return found
 
 
-def _filled_builder(lang: str, docs: Iterable[SearchDoc]) -> tuple[FastBuilder, list[str]]:
+def analysis_key(doc: SearchDoc) -> bytes:
+    """What a document's analyzed words depend on: its fields, but its URL."""
+    fields = (doc.title, doc.headings, doc.text, doc.section)
+    digest = hashlib.blake2b(repr([len(f) for f in fields]).encode(), digest_size=16)
+    digest.update("".join(fields).encode())
+    return digest.digest()
+
+
+@dataclass
+class WordsMemo:
+    """Documents' analyzed words (FastBuilder.analyze) by `analysis_key`: those the last
+    build of a language's index made, and those this one used. Splitting, folding and
+    stemming are most of an index's time; a rebuild after one edit does it for one document."""
+
+    known: dict[bytes, Analyzed] = field(default_factory=dict)
+    used: dict[bytes, Analyzed] = field(default_factory=dict)
+
+
+def _filled_builder(
+    lang: str, docs: Iterable[SearchDoc], memo: WordsMemo | None = None
+) -> tuple[FastBuilder, list[str]]:
     """The builder holding one language's documents, and its search pipeline's names."""
     pipeline = make_pipeline(lang)
     builder = FastBuilder(_field_boosts(), pipeline)
-    for number, record in enumerate(_records(docs, _counted_fields)):
-        builder.add(str(number), record)
+    for number, doc in enumerate(docs):
+        if memo is None:
+            analyzed = builder.analyze(_record(doc, _counted_fields))
+        else:
+            key = analysis_key(doc)
+            found = memo.known.get(key) or memo.used.get(key)
+            analyzed = found or builder.analyze(_record(doc, _counted_fields))
+            memo.used[key] = analyzed
+        builder.add(str(number), analyzed)
     return builder, list(pipeline.serialize())
 
 
@@ -156,7 +182,8 @@ def build_index_with_lunr_py(lang: str, docs: Iterable[SearchDoc]) -> dict[str, 
     builder.ref("id")
     for name, boost in _field_boosts():
         builder.field(name, boost=boost)
-    for number, record in enumerate(_records(docs, _fields)):
+    for number, doc in enumerate(docs):
+        record = _record(doc, _fields)
         builder.add({"id": str(number), **{k: " ".join(v) for k, v in record.items()}})
     serialized: dict[str, object] = builder.build().serialize()
     return serialized
@@ -165,13 +192,18 @@ def build_index_with_lunr_py(lang: str, docs: Iterable[SearchDoc]) -> dict[str, 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def search_file(lang: str, docs: list[SearchDoc]) -> bytes:
+def search_file(lang: str, docs: list[SearchDoc], words: Path | None = None) -> bytes:
     """The file the browser loads: the index and, per document, what a result shows.
 
     It is the JSON of {"format", "lang", "index": build_index(), "docs"}, written piece by
     piece: the field vectors of a large language, as Python lists all at once, would be
-    hundreds of megabytes (tests/test_search.py checks the bytes against json.dumps)."""
-    builder, search_pipeline = _filled_builder(lang, docs)
+    hundreds of megabytes (tests/test_search.py checks the bytes against json.dumps).
+    `words`: the build cache's file of this language's analyzed words (WordsMemo), read
+    and written again here, in the process that builds the index."""
+    memo = WordsMemo(load_words(words)) if words is not None else None
+    builder, search_pipeline = _filled_builder(lang, docs, memo)
+    if words is not None and memo is not None:
+        save_words(words, memo.used)
     encode = _JSON.encode
     parts = [
         f'{{"format":{encode(FORMAT)},"lang":{encode(lang)},"index":{{',
