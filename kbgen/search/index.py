@@ -47,7 +47,7 @@ PARALLEL_FROM = 400
 
 
 @dataclass(frozen=True)
-class SearchDoc:
+class SearchDoc:  # a field added here is digested in analysis_key too
     url: str  # site-relative
     title: str
     section: str
@@ -133,8 +133,10 @@ def _field_boosts() -> list[tuple[str, int]]:
 
 
 def analysis_key(doc: SearchDoc) -> bytes:
-    """What a document's analyzed words depend on: its fields, but its URL."""
-    fields = (doc.title, doc.headings, doc.text, doc.section)
+    """What a document's analyzed words depend on: its fields, but its URL (every field but
+    the URL: documents_digest adds it). The fields' lengths, then the fields: repr() would
+    escape every text, in a copy."""
+    fields = (doc.title, doc.section, doc.headings, doc.text)
     digest = hashlib.blake2b(repr([len(f) for f in fields]).encode(), digest_size=16)
     digest.update("".join(fields).encode())
     return digest.digest()
@@ -226,10 +228,8 @@ def documents_digest(lang: str, docs: list[SearchDoc]) -> str:
     by document: one string of a large language's whole text would cost its size again."""
     digest = hashlib.blake2b(repr((FORMAT, lang, len(docs))).encode(), digest_size=16)
     for doc in docs:
-        # the fields' lengths, then the fields: repr() would escape every text, in a copy
-        fields: tuple[str, ...] = tuple(vars(doc).values())  # all of them, in order
-        digest.update(repr([len(f) for f in fields]).encode())
-        digest.update("".join(fields).encode())
+        digest.update(repr(doc.url).encode())
+        digest.update(analysis_key(doc))  # the rest of it
     return digest.hexdigest()
 
 
