@@ -69,7 +69,7 @@ class Signatures:
                 (g.key, g.title, g.description, [e.key for e in g.entries])
                 for g in self.site.faq_groups.get(lang, [])
             ]
-            pages = [summary(p) for p in self.site.in_language(lang)]
+            pages = [self._summary(p) for p in self.site.in_language(lang)]
             self._languages[lang] = _digest(self.common, pages, groups)
         return self._languages[lang]
 
