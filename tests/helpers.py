@@ -35,13 +35,13 @@ def assert_clean_failure(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stderr, result.stderr
 
 
-GEN_CORPUS = REPO.parent / "shared" / "bench" / "gen_corpus.py"
+GEN_CORPUS = REPO / "bench" / "gen_corpus.py"
 CORPUS_CONFIG = "title: Bench\nbase_url: https://kb.example.com/\nlanguages: [en, fr, vi]\n"
 
 
 def generated_corpus(root: Path, articles: int) -> Path:
-    """A knowledge base of `articles` articles per language (en, fr, vi), made by the shared
-    corpus generator; returns the folder holding its config.yaml."""
+    """A knowledge base of `articles` articles per language (en, fr, vi), made by the project's
+    corpus generator (bench/gen_corpus.py); returns the folder holding its config.yaml."""
     subprocess.run(
         [sys.executable, str(GEN_CORPUS), "--articles", str(articles), "--out", str(root)],
         check=True,

@@ -5,17 +5,38 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 from tests.helpers import REPO
 
 
-def test_init_and_build_from_an_installed_package(tmp_path: Path) -> None:
-    venv = tmp_path / "venv"
-    # The venv sees the already-installed dependencies; kbgen itself is installed into it
-    # from a wheel built from this repository, so the theme must ship inside the package.
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+def _venv_seeing_this_suites_packages(venv: Path) -> Path:
+    """A new virtual environment whose Python also sees the packages of the Python running
+    this suite (jinja2, hatchling...), whether that is a system Python or itself a virtual
+    environment; returns its Python. (`--system-site-packages` would show the base
+    interpreter's packages, not a virtual environment's.)"""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
+    own = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    suites = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
+    # A path line in a .pth file appends the folder to sys.path, after the venv's own
+    # site-packages, without running that folder's .pth files: the editable install of kbgen
+    # that the suite may have stays invisible, the wheel installed below is what is imported.
+    (Path(own) / "suite-packages.pth").write_text("".join(f"{p}\n" for p in suites))
+    return python
+
+
+def test_init_and_build_from_an_installed_package(tmp_path: Path) -> None:
+    # kbgen itself is installed into a new venv from a wheel built from this repository, so the
+    # theme must ship inside the package; its dependencies are those this suite runs with.
+    python = _venv_seeing_this_suites_packages(tmp_path / "venv")
+    venv = tmp_path / "venv"
     install = subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", str(REPO)],
         capture_output=True,
