@@ -1,0 +1,216 @@
+"""`kbgen build` with its cache and `kbgen serve` agree with a build from scratch, byte for byte,
+after each of a list of edits a writer makes: the two ways of redoing part of a site must never
+keep a file that a change made stale."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kbgen.build import BuildOptions, build
+from kbgen.incremental import LiveSite
+from tests.helpers import checksums
+
+FR = "content/fr"
+ROLE = f"{FR}/articles/community-management/representatives-role.md"
+RULES_ARTICLE = f"{FR}/articles/community-management/writing-rules.md"
+VI_ROLE = "content/vi/articles/community-management/representatives-role.md"
+# A theme override of the article page
+ARTICLE = """{% extends "base.html" %}
+{% block main %}
+<article><h1>{{ page.title }}</h1>{{ page.html | safe }}</article>
+{% endblock %}
+"""
+# One that also lists the other articles of the section: a template reading more of the model
+# than the default theme does.
+SIBLINGS = """{% extends "base.html" %}
+{% block main %}
+<article><h1>{{ page.title }}</h1>{{ page.html | safe }}</article>
+<nav><ul>{% for other in site.articles(page.lang, page.group) %}
+<li>{{ other.title }}</li>{% endfor %}</ul></nav>
+{% endblock %}
+"""
+
+Edit = Callable[[Path], list[Path]]  # changes the site's sources, returns the paths it touched
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def page_text(root: Path) -> list[Path]:
+    _edit(root / ROLE, "ne fonctionnent pas tout seuls", "ne tournent pas toutes seules")
+    return [root / ROLE]
+
+
+def title(root: Path) -> list[Path]:
+    _edit(root / ROLE, 'title: "Le rôle de vos', 'title: "Le rôle essentiel de vos')
+    return [root / ROLE]
+
+
+def slug(root: Path) -> list[Path]:
+    _edit(root / ROLE, "slug: role-des-representants", "slug: role-representants")
+    return [root / ROLE]
+
+
+def new_page(root: Path) -> list[Path]:
+    text = (
+        '---\ntitle: "Un nouvel article"\nweight: -1\n---\n\nVoir [la règle](../../rules.md#3).\n'
+    )
+    return [_write(root / FR / "articles/self-service/a-new-one.md", text)]
+
+
+def deleted_page(root: Path) -> list[Path]:
+    path = root / "content/en/faq/community-rules/when-to-share.md"
+    path.unlink()
+    return [path]
+
+
+def new_language_file(root: Path) -> list[Path]:
+    # shown in vi as the French fallback until now
+    text = '---\ntitle: "Bài viết mới"\nweight: -1\n---\n\nMột bài viết mới.\n'
+    return [_write(root / "content/vi/articles/self-service/a-new-one.md", text)]
+
+
+def image(root: Path) -> list[Path]:
+    picture = root / FR / "articles/self-service/schema.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    why = root / FR / "articles/self-service/why-self-service.md"
+    _edit(why, "\n## ", "\n![schéma](schema.png)\n\n## ")
+    return [picture, why]
+
+
+def theme_override(root: Path) -> list[Path]:
+    _write(root / "themes/mine/theme.yaml", "extends: default\n")
+    template = _write(root / "themes/mine/templates/article.html", ARTICLE)
+    _edit(root / "config.yaml", "theme: default", "theme: mine")
+    return [root / "config.yaml", template]
+
+
+def siblings_listed(root: Path) -> list[Path]:
+    return [_write(root / "themes/mine/templates/article.html", SIBLINGS)]
+
+
+def sibling_title(root: Path) -> list[Path]:
+    # the override lists this article on the role article's page
+    _edit(root / RULES_ARTICLE, 'title: "', 'title: "Bien ')
+    return [root / RULES_ARTICLE]
+
+
+def template(root: Path) -> list[Path]:
+    path = root / "themes/mine/templates/article.html"
+    _edit(path, "<article>", '<article class="article">')
+    return [path]
+
+
+def config(root: Path) -> list[Path]:
+    _edit(root / "config.yaml", "fr: Base de connaissances", "fr: Centre d'aide")
+    return [root / "config.yaml"]
+
+
+def ui_strings(root: Path) -> list[Path]:
+    catalog = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+    catalog += 'msgid "Updated"\nmsgstr "Modifié le"\n'
+    return [_write(root / "themes/mine/locales/fr.po", catalog)]
+
+
+def translation(root: Path) -> list[Path]:
+    text = (root / VI_ROLE).read_text(encoding="utf-8")
+    first = next(line for line in text.splitlines()[1:] if line.startswith("title:"))
+    (root / VI_ROLE).write_text(text.replace(first, 'title: "Vai trò của đại diện"'), "utf-8")
+    return [root / VI_ROLE]
+
+
+def faq_answer(root: Path) -> list[Path]:
+    # FAQ answers are shown on the FAQ index too
+    path = root / FR / "faq/representatives/price-change-thread.md"
+    _edit(path, "Remerciez l’utilisateur", "Remerciez d’abord l’utilisateur")
+    return [path]
+
+
+EDITS: list[Edit] = [
+    page_text,
+    title,
+    slug,
+    new_page,
+    deleted_page,
+    new_language_file,
+    image,
+    theme_override,
+    siblings_listed,
+    sibling_title,
+    template,
+    config,
+    ui_strings,
+    translation,
+    faq_answer,
+]
+
+
+def _served(live: LiveSite) -> dict[str, bytes]:
+    """Every file serve answers with: rendered files, search files, content files."""
+    files = dict(live.files)
+    assert live.renderer is not None
+    for path in live.renderer.search_files.values():
+        data = live.search_data(path)
+        assert data is not None, path
+        files[path] = data
+    for rel, source in live.assets.items():
+        files[rel] = source.read_bytes()
+    return files
+
+
+def _on_disk(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != ".kbgen-output.json"
+    }
+
+
+def _run(root: Path, edits: list[Edit]) -> list[tuple[str, str, list[str]]]:
+    """Apply the edits in a row; after each, the files that the cached build and serve got
+    wrong against a build from scratch: (edit, "build" or "serve", wrong paths)."""
+    options = BuildOptions(root / "config.yaml", output=root / "site")
+    live = LiveSite(BuildOptions(root / "config.yaml"))
+    assert live.build().ok
+    build(options)
+    wrong: list[tuple[str, str, list[str]]] = []
+    for edit in edits:
+        touched = edit(root)
+        outcome = live.update(touched)
+        assert outcome.ok, (edit.__name__, [d.format() for d in outcome.diagnostics.errors])
+        build(options)
+        build(BuildOptions(root / "config.yaml", output=root / "cold", cache=False))
+        cold = _on_disk(root / "cold")
+        for engine, files in (("build", _on_disk(root / "site")), ("serve", _served(live))):
+            differ = sorted(p for p in cold.keys() | files.keys() if cold.get(p) != files.get(p))
+            if differ:
+                wrong.append((edit.__name__, engine, differ))
+        assert checksums(root / "site").keys() - {".kbgen-output.json"}
+    return wrong
+
+
+def test_build_and_serve_equal_a_cold_build_after_each_edit(example_copy: Path) -> None:
+    wrong = _run(example_copy, [e for e in EDITS if e not in (siblings_listed, sibling_title)])
+    assert wrong == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="serve decides by hand-written rules which pages list which (incremental.py); a "
+    "theme override reading more of the model is not covered: one rebuild engine is to fix it",
+)
+def test_a_theme_override_listing_siblings_under_serve(example_copy: Path) -> None:
+    wrong = _run(example_copy, [theme_override, siblings_listed, sibling_title, translation])
+    assert [(edit, engine) for edit, engine, _ in wrong] == []
