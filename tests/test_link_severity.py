@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import kbgen.site
 from kbgen.build import BuildOptions, build
 from kbgen.diagnostics import BuildFailed
 from kbgen.incremental import LiveSite
 from tests.helpers import assert_clean_failure, checksums, run_kbgen
+from tests.test_incremental import _from_scratch, _problems, _served
 
 SITE = Path(__file__).parent / "sites" / "valid" / "custom-heading-ids"
 MIGRATED = "content/en/articles/start/migrated.md"
@@ -178,15 +181,60 @@ def test_serve_shows_broken_links_and_follows_links_config(tmp_path: Path) -> No
     assert len(edited.diagnostics.warnings) == BROKEN + 1
     hello_page = live.files["en/articles/start/hello/index.html"].decode()
     assert 'href="#appeals" class="broken-link"' in hello_page
+    # the missing heading written: the page linking to it is no longer shown broken there
+    _edit(hello, "## Sanctions {#sanctions}", "## Old three {#old-3}\n\n## Sanctions {#sanctions}")
+    fixed = live.update([hello])
+    assert fixed.ok and fixed.method == "bodies"
+    assert len(fixed.diagnostics.warnings) == BROKEN
+    page = live.files[MIGRATED_PAGE].decode()
+    assert '<a href="../hello/#old-3">old 3</a>' in page
+    files, _, problems = _from_scratch(root)
+    assert files == _served(live)
+    assert _problems(fixed.diagnostics) == problems
     # config: anchors are errors again, the last good files are kept
     good = dict(live.files)
     config = root / "config.yaml"
     _set_links(root, "  anchors: error\n")
     failed = live.update([config])
     assert not failed.ok and failed.full
-    assert len(failed.diagnostics.errors) == BROKEN + 1 and not failed.diagnostics.warnings
+    assert len(failed.diagnostics.errors) == BROKEN and not failed.diagnostics.warnings
     assert live.files == good
     _set_links(root, "  anchors: warning\n")
     back = live.update([config])
-    assert back.ok and len(back.diagnostics.warnings) == BROKEN + 1
+    assert back.ok and len(back.diagnostics.warnings) == BROKEN
     assert live.files[MIGRATED_PAGE] == good[MIGRATED_PAGE]
+
+
+def test_workers_report_and_render_as_one_process_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kbgen.site, "PARALLEL_BODIES_FROM", 2)  # this small site in workers
+    started: list[int] = []
+    real = kbgen.site.BodyWorkers.__init__
+
+    def counted(self: kbgen.site.BodyWorkers, *args: Any) -> None:
+        started.append(args[2])
+        real(self, *args)
+
+    monkeypatch.setattr(kbgen.site.BodyWorkers, "__init__", counted)
+    root = _site(tmp_path, "  anchors: warning\n")
+    reports = []
+    for jobs in (1, 2):
+        options = BuildOptions(root / "config.yaml", root / str(jobs), cache=False, jobs=jobs)
+        reports.append([d.format() for d in build(options).diagnostics.items])
+    assert started == [2]
+    assert len(reports[0]) == BROKEN and reports[0] == reports[1]
+    assert checksums(root / "1") == checksums(root / "2")
+    # a heading id problem found in a worker is reported as one process reports it
+    _edit(root / "content/fr/rules.md", "{#sanctions}", "{#1}")
+    errors = []
+    for jobs in (1, 2):
+        options = BuildOptions(root / "config.yaml", root / "x", cache=False, jobs=jobs)
+        with pytest.raises(BuildFailed) as failed:
+            build(options)
+        errors.append([d.format() for d in failed.value.diagnostics.errors])
+    assert errors[0] == errors[1]
+    assert [e for e in errors[0] if "is used twice" in e] == [
+        f"{root / 'content/fr/rules.md'}:7: error: the id '#1' is used twice on this page "
+        "(line 5); give one of the headings another {#id}"
+    ]
