@@ -173,6 +173,8 @@ def test_serve_shows_broken_links_and_follows_links_config(tmp_path: Path) -> No
     assert first.ok and len(first.diagnostics.warnings) == BROKEN
     page = live.files[MIGRATED_PAGE].decode()
     assert 'class="broken-link" title="Broken link: hello.md#old-3 does not exist"' in page
+    [css] = [data for path, data in live.files.items() if path.startswith("assets/css/main")]
+    assert b".broken-link {" in css
     # a body edit that breaks one more anchor: one more warning, the page updated
     hello = root / "content/en/articles/start/hello.md"
     _edit(hello, "(#appeal)", "(#appeals)")
