@@ -12,7 +12,7 @@ from kbgen import __version__
 from kbgen.diagnostics import BuildFailed, Diagnostics
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
-FAIL_ON = ("outdated", "missing", "orphan", "ui")
+FAIL_ON = ("outdated", "missing", "orphan", "ui", "ids")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -305,6 +305,7 @@ def _status(args: argparse.Namespace) -> int:
             ("missing", entry.missing),
             ("orphan", entry.orphan),
             ("ui", entry.missing_ui_strings),
+            ("ids", entry.missing_ids),
         ):
             if items:
                 found.add(what)

@@ -14,6 +14,7 @@ from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.yamlfile import load_mapping
 
 FALLBACK_MODES = ("default", "none")
+LINK_SEVERITIES = ("error", "warning")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,16 @@ class MarkdownOptions:
 class SearchOptions:
     enabled: bool = True
     include_replies: bool = False
+
+
+@dataclass(frozen=True)
+class LinkOptions:
+    """How a broken link is reported: "error" (the build fails) or "warning" (it is shown
+    as broken). `broken`: a link to a page or file that does not exist; `anchors`: a link
+    to a heading or anchor that does not exist."""
+
+    broken: str = "error"
+    anchors: str = "error"
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class Config:
     markdown: MarkdownOptions = field(default_factory=MarkdownOptions)
     comments: CommentsConfig = field(default_factory=CommentsConfig)
     search: SearchOptions = field(default_factory=SearchOptions)
+    links: LinkOptions = field(default_factory=LinkOptions)
     cache_dir: Path = Path(
         ".kbgen-cache"
     )  # the build cache (cache.py); load_config makes it absolute
@@ -108,10 +120,12 @@ TOP_LEVEL_KEYS = {
     "markdown",
     "comments",
     "search",
+    "links",
     "cache_dir",
 }
 MARKDOWN_KEYS = {"allow_html", "highlight", "toc_depth"}
 SEARCH_KEYS = {"enabled", "include_replies"}
+LINKS_KEYS = {"broken", "anchors"}
 
 
 def load_config(path: Path, base_url: str | None = None) -> Config:
@@ -196,6 +210,8 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
             ),
         )
 
+    links = _links(raw, check)
+
     config = Config(
         path=path.resolve(),
         root=root,
@@ -211,10 +227,29 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         markdown=markdown,
         comments=comments,
         search=search,
+        links=links,
     )
     if diags.errors:
         raise BuildFailed(diags)
     return config
+
+
+def _links(raw: dict[str, Any], check: _Check) -> LinkOptions:
+    value = raw.get("links", {})
+    if not isinstance(value, dict):
+        check.fail("links", "must be a mapping (broken, anchors)")
+        return LinkOptions()
+    check.unknown_keys(value, LINKS_KEYS, "links.")
+    chosen = {}
+    for key in sorted(LINKS_KEYS):
+        severity = value.get(key, "error")
+        if severity not in LINK_SEVERITIES:
+            check.fail(
+                f"links.{key}", f"must be one of {', '.join(LINK_SEVERITIES)}, got {severity!r}"
+            )
+            severity = "error"
+        chosen[key] = severity
+    return LinkOptions(**chosen)
 
 
 def _languages(raw: dict[str, Any], check: _Check) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.anchors import anchors_plugin
@@ -65,6 +66,9 @@ _ALLOWED_ATTRIBUTES = {
 }
 _NOT_SLUG = re.compile(r"[^\w]+|_+")
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]+\]")
+# `## Les sanctions {#sanctions}`: a heading's own id, written at the end of its line
+_HEADING_ID = re.compile(r"[ \t]*\{#([^{}]*)\}[ \t]*$")
+_VALID_ID = re.compile(r"[\w-]+")
 _FORMATTER = HtmlFormatter(nowrap=True)
 
 
@@ -116,6 +120,9 @@ def create_parser(options: MarkdownOptions) -> MarkdownIt:
     md.use(footnote_plugin)
     md.use(tasklists_plugin)
     md.use(admon_plugin)
+    # before the anchors plugin, which keeps an id a heading has and gives the others
+    # slugs that differ from it
+    md.core.ruler.after("inline", "heading_id", _heading_ids)
     md.use(
         anchors_plugin,
         min_level=1,
@@ -125,6 +132,33 @@ def create_parser(options: MarkdownOptions) -> MarkdownIt:
         permalinkSymbol="#",
     )
     return md
+
+
+def _heading_ids(state: StateCore) -> None:
+    """Take a trailing `{#id}` off a heading's text and make it the heading's id.
+
+    Hugo, Pandoc, MkDocs and Docusaurus write it so: translated headings keep the id that
+    links use. It runs before the text is joined, so an escaped `\\{#id}` stays text. An id
+    that is not letters, digits, `-` and `_` stays in the text and is marked, for an error.
+    """
+    tokens = state.tokens
+    for index, token in enumerate(tokens[:-1]):
+        children = tokens[index + 1].children
+        if token.type != "heading_open" or not children or children[-1].type != "text":
+            continue
+        last = children[-1]
+        match = _HEADING_ID.search(last.content)
+        if match is None:
+            continue
+        wanted = match.group(1)
+        if not _VALID_ID.fullmatch(wanted):
+            token.meta["invalid_id"] = wanted
+            continue
+        token.attrSet("id", wanted)
+        token.meta["custom_id"] = True
+        last.content = last.content[: match.start()]
+        if not last.content:
+            children.pop()
 
 
 @dataclass
@@ -158,6 +192,43 @@ class Document:
             if value:
                 ids.add(str(value))
         return ids
+
+    def id_problems(self) -> list[tuple[int | None, str]]:
+        """(file line, message) for each invalid `{#id}`, and each `{#id}` that another
+        heading or rule of the page has too: links to it would be ambiguous."""
+        problems: list[tuple[int | None, str]] = []
+        first: dict[str, int | None] = {}  # id -> the line of its first element
+        for token in self.tokens:
+            line = token.map[0] + self.body_line if token.map else None
+            invalid = token.meta.get("invalid_id") if token.meta else None
+            if invalid is not None:
+                problems.append(
+                    (
+                        line,
+                        f"invalid heading id '{{#{invalid}}}': use letters, digits, '-' "
+                        "and '_' only, such as {#refund-policy}",
+                    )
+                )
+            value = token.attrGet("id")
+            if not value:
+                continue
+            value = str(value)
+            if value not in first:
+                first[value] = line
+            elif token.meta.get("custom_id") or _has_custom_id(self.tokens, value):
+                where = f" (line {first[value]})" if first[value] is not None else ""
+                problems.append(
+                    (
+                        line,
+                        f"the id '#{value}' is used twice on this page{where}; give "
+                        "one of the headings another {#id}",
+                    )
+                )
+        return problems
+
+
+def _has_custom_id(tokens: list[Token], value: str) -> bool:
+    return any(t.meta.get("custom_id") and t.attrGet("id") == value for t in tokens if t.meta)
 
 
 def parse(md: MarkdownIt, body: str, body_line: int, doc_id: str) -> Document:

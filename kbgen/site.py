@@ -143,7 +143,8 @@ class CachedBody:
     html: str
     listed_html: str
     targets: frozenset[tuple[str, str]]  # the (lang, rel) its links were resolved against
-    link_problems: tuple[Diagnostic, ...]  # what resolving its links reported
+    # what checking its heading ids and resolving its links reported
+    link_problems: tuple[Diagnostic, ...]
 
 
 LinkTarget = tuple[str, set[str], bool, str] | None  # url, anchors, is fallback, kind
@@ -483,7 +484,9 @@ class _SiteBuilder:
             return None
         if not parts.path:
             if parts.fragment and unquote(parts.fragment) not in page.anchors:
-                self.link_error(page, ref, f"no heading or anchor '#{parts.fragment}' on this page")
+                self.link_error(
+                    page, ref, f"no heading or anchor '#{parts.fragment}' on this page", "anchors"
+                )
             return None
         folder = posixpath.dirname(page.source.rel)
         rel = posixpath.normpath(posixpath.join(folder, unquote(parts.path)))
@@ -510,9 +513,13 @@ class _SiteBuilder:
                 if page.is_fallback and original and unquote(parts.fragment) in original.anchors:
                     return original.url + fragment
                 self.link_error(
-                    page, ref, f"'{href}': no heading or anchor '#{parts.fragment}' in {rel}"
+                    page,
+                    ref,
+                    f"'{href}': no heading or anchor '#{parts.fragment}' in {rel}",
+                    "anchors",
                 )
-                return None
+                # the page is there: lead to it (a link shown broken, if a warning)
+                return target.url if target.kind == "reply" else target.url + fragment
             if target.is_fallback and not page.is_fallback:
                 self.diags.warning(
                     f"'{href}' is not translated into '{page.lang}' yet; the "
@@ -541,9 +548,22 @@ class _SiteBuilder:
             message = f"'{ref.target}': no such page in content/{page.lang}/ ({rel})"
         self.link_error(page, ref, message)
 
-    def link_error(self, page: Page, ref: LinkRef, message: str) -> None:
+    def link_error(self, page: Page, ref: LinkRef, message: str, kind: str = "broken") -> None:
+        """Report a broken link as `links.broken` or `links.anchors` says (`kind`). As a
+        warning, the site is built with the link marked: a class the theme shows as broken
+        and a title saying why; its href stays as written, or leads to the page that lacks
+        the anchor."""
         assert page.source is not None
-        self.diags.error(f"broken link: {message}", page.source.path, ref.line)
+        severity = self.config.links.anchors if kind == "anchors" else self.config.links.broken
+        # a page shown untranslated has its original's links: the original reports them
+        if not page.is_fallback:
+            report = self.diags.error if severity == "error" else self.diags.warning
+            report(f"broken link: {message}", page.source.path, ref.line)
+        if severity == "error":
+            return
+        ref.token.attrJoin("class", "broken-link")
+        title = self._(page.lang, "Broken link: %(target)s does not exist")
+        ref.token.attrSet("title", title % {"target": ref.target})
 
     def render_bodies(self) -> None:
         changed = self.changed_targets()
@@ -581,6 +601,9 @@ class _SiteBuilder:
         assert page.doc is not None
         reported = len(self.diags.items)
         self.depends = set()
+        if not page.is_fallback:  # the original reports its own
+            for line, message in page.doc.id_problems():
+                self.diags.error(message, page.source.path if page.source else None, line)
         self.resolve_links(page)
         if page.kind in STANDALONE_KINDS:
             page.html = self.render_at(page.doc, page.url)

@@ -13,17 +13,20 @@ import datetime as dt
 import functools
 import hashlib
 import io
+import posixpath
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from babel.messages.pofile import read_po
 from jinja2.ext import babel_extract
 
 from kbgen.config import Config
 from kbgen.diagnostics import Diagnostics
+from kbgen.markdown import create_parser, links, number_rules, parse
 from kbgen.site import Page, Site, translation_key
 from kbgen.sources import Source, SourceSet, read_source
 from kbgen.theme import Theme
@@ -89,6 +92,18 @@ def outdated_since(site: Site, page: Page) -> dt.date | None:
 # The status report ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class MissingId:
+    """A heading id that a translation lacks while its original has it and a page links
+    to it: the link works in the original's language and breaks in this one."""
+
+    translation: Source
+    id: str
+    original: Source
+    linked_from: Source
+    line: int
+
+
 @dataclass
 class LanguageStatus:
     lang: str
@@ -99,6 +114,7 @@ class LanguageStatus:
     missing: list[Source] = field(default_factory=list)  # originals with no translation
     orphan: list[Source] = field(default_factory=list)  # translations whose original is gone
     missing_ui_strings: list[str] = field(default_factory=list)
+    missing_ids: list[MissingId] = field(default_factory=list)
 
 
 def translation_status(
@@ -111,10 +127,12 @@ def translation_status(
         by_lang.setdefault(source.lang, {}).setdefault(translation_key(source), source)
     originals = by_lang.get(default, {})
     missing_strings = missing_ui_strings(theme, config.languages) if theme else {}
+    lacking = missing_ids(config, sources, by_lang)
     report = []
     for lang in config.languages:
         status = LanguageStatus(lang, lang == default)
         status.missing_ui_strings = missing_strings.get(lang, [])
+        status.missing_ids = lacking.get(lang, [])
         own = by_lang.get(lang, {})
         if lang == default:
             status.translated = list(own.values())
@@ -133,6 +151,55 @@ def translation_status(
         status.orphan = [s for key, s in own.items() if key not in originals]
         report.append(status)
     return report
+
+
+def missing_ids(
+    config: Config, sources: SourceSet, by_lang: dict[str, dict[str, Source]]
+) -> dict[str, list[MissingId]]:
+    """Per language, the ids linked to (`page.md#id`, from any page of any language) that
+    the original has and the translation lacks, each once, with the first link to it."""
+    default = config.default_language
+    originals = by_lang.get(default, {})
+    md = create_parser(config.markdown)
+    by_rel = {(s.lang, s.rel): s for s in sources.pages}
+    known: dict[Path, set[str]] = {}
+
+    def ids(source: Source) -> set[str]:
+        if source.path not in known:
+            doc = parse(md, source.body, source.body_line, "status")
+            if source.kind == "rules":
+                number_rules(doc, str)
+            known[source.path] = doc.anchors()
+        return known[source.path]
+
+    found: dict[str, list[MissingId]] = {}
+    reported: set[tuple[Path, str]] = set()
+    for source in sources.pages:
+        if ".md#" not in source.body:  # no link to another page's heading: skip parsing
+            continue
+        doc = parse(md, source.body, source.body_line, "status")
+        for ref in links(doc):
+            parts = urlsplit(ref.target)
+            if parts.scheme or parts.netloc or not parts.fragment:
+                continue
+            if not parts.path.endswith(".md"):
+                continue
+            folder = posixpath.dirname(source.rel)
+            rel = posixpath.normpath(posixpath.join(folder, unquote(parts.path)))
+            target = by_rel.get((source.lang, rel)) or by_rel.get((default, rel))
+            wanted = unquote(parts.fragment)
+            original = originals.get(translation_key(target)) if target else None
+            if original is None or wanted not in ids(original):
+                continue  # a broken link: the build reports it
+            for lang in config.languages:
+                translation = by_lang.get(lang, {}).get(translation_key(original))
+                if lang == default or translation is None or wanted in ids(translation):
+                    continue
+                if (translation.path, wanted) not in reported:
+                    reported.add((translation.path, wanted))
+                    missing = MissingId(translation, wanted, original, source, ref.line)
+                    found.setdefault(lang, []).append(missing)
+    return found
 
 
 def status_data(config: Config, report: list[LanguageStatus]) -> dict[str, Any]:
@@ -162,6 +229,16 @@ def status_data(config: Config, report: list[LanguageStatus]) -> dict[str, Any]:
             "missing": [rel(s.path) for s in entry.missing],
             "orphan": [rel(s.path) for s in entry.orphan],
             "missing_ui_strings": entry.missing_ui_strings,
+            "missing_ids": [
+                {
+                    "file": rel(m.translation.path),
+                    "id": m.id,
+                    "original": rel(m.original.path),
+                    "linked_from": rel(m.linked_from.path),
+                    "line": m.line,
+                }
+                for m in entry.missing_ids
+            ],
         }
     return {"default_language": config.default_language, "languages": languages}
 
@@ -196,6 +273,13 @@ def status_table(data: dict[str, Any]) -> str:
             lines.append(f"{lang}: missing: kbgen new translation {item} --to {lang}")
         for item in entry["orphan"]:
             lines.append(f"{lang}: orphan: {item} (no page in '{default}' has its path or key)")
+        for item in entry["missing_ids"]:
+            lines.append(
+                f"{lang}: warning: {item['file']} has no heading with the id "
+                f"{{#{item['id']}}}, which {item['original']} has and "
+                f"{item['linked_from']}:{item['line']} links to; add {{#{item['id']}}} to the "
+                "heading that translates it"
+            )
         for message in entry["missing_ui_strings"]:
             lines.append(f"{lang}: UI string missing from the theme's locales/{lang}.po: {message}")
     untracked = sum(len(entry["untracked"]) for entry in data["languages"].values())
