@@ -129,6 +129,26 @@ def test_two_pages_with_one_url_name_both_files(example_copy: Path, tmp_path: Pa
     assert "copy.md" in result.stderr and "why-self-service.md" in result.stderr
 
 
+def test_slug_collision_is_the_one_error_and_names_both_files_alike(
+    example_copy: Path, tmp_path: Path
+) -> None:
+    # A second French article takes the slug of "writing-rules.md", whose headings other pages
+    # link to; its Vietnamese translations are missing, so 'vi' shows both as fallbacks.
+    role = example_copy / "content/fr/articles/community-management/representatives-role.md"
+    text = role.read_text(encoding="utf-8")
+    role.write_text(text.replace("slug: role-des-representants", "slug: rediger-des-regles"))
+    for name in ("writing-rules.md", "representatives-role.md"):
+        (example_copy / "content/vi/articles/community-management" / name).unlink()
+    (example_copy / "content/vi/faq/representatives/every-conversation.md").unlink()
+    result = run_kbgen("build", "--output", str(tmp_path / "out"), cwd=example_copy)
+    assert_clean_failure(result)
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 1, result.stderr  # no false broken links, not repeated for 'vi'
+    folder = "content/fr/articles/community-management/"
+    assert errors[0].startswith(f"{folder}writing-rules.md:4: error: two pages claim the URL")
+    assert f"this file and {folder}representatives-role.md;" in errors[0]
+
+
 def test_site_served_from_a_subpath(example_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = run_kbgen(
