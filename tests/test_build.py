@@ -6,6 +6,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -168,6 +169,25 @@ def test_json_ld_and_open_graph(example_site: Path) -> None:
     assert '<meta property="og:locale" content="en_US">' in article
     assert '<meta property="og:locale:alternate" content="fr_FR">' in article
     assert "Sitemap: https://kb.example.com/sitemap.xml" in read(example_site, "robots.txt")
+
+
+def _json_ld(html: str) -> list[dict[str, Any]]:
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    return [json.loads(b) for b in blocks]
+
+
+def test_structured_data_holds_only_its_own_language(example_site: Path) -> None:
+    # 'vi' shows a French FAQ entry as a fallback: it is listed on the page, but vi's FAQPage
+    # (inLanguage vi) holds only Vietnamese questions, and the fallback's Article says 'fr'
+    faq = read(example_site, "vi/faq/index.html")
+    assert "Comment répondre à une discussion sur un changement de prix" in faq
+    [faq_page] = [d for d in _json_ld(faq) if d["@type"] == "FAQPage"]
+    assert faq_page["inLanguage"] == "vi"
+    names = [q["name"] for q in faq_page["mainEntity"]]
+    assert names and not any("changement de prix" in name for name in names)
+    fallback = read(example_site, UNTRANSLATED_IN_VI)
+    [article] = [d for d in _json_ld(fallback) if d["@type"] == "Article"]
+    assert article["inLanguage"] == "fr"
 
 
 def test_reply_templates_page(example_site: Path) -> None:
