@@ -129,7 +129,9 @@ def test_untranslated_page_falls_back_with_a_banner(example_site: Path) -> None:
     assert (
         '<link rel="canonical" href="https://kb.example.com/fr/faq/repondre-changement-de-prix/">'
     ) in html
-    assert '<main id="main" tabindex="-1" lang="fr">' in html
+    # the French text is marked as French (and its direction); the page around it is not
+    assert '<main id="main" tabindex="-1">' in html
+    assert '<div class="content" lang="fr" dir="ltr">' in html
     assert 'hreflang="' not in html.split("</head>")[0].split("canonical")[1]
     # the switcher marks the language that has no translation
     fr_page = read(example_site, "fr/faq/repondre-changement-de-prix/index.html")
@@ -201,7 +203,8 @@ def test_faq_index_groups_every_question_with_its_answer(example_site: Path) -> 
     html = read(example_site, "vi/faq/index.html")
     assert html.count('<section class="faq-group"') == 2
     assert html.count('<section class="faq-item"') == 8  # 7 translated + 1 fallback
-    assert html.count('<section class="faq-item" id="repondre-changement-de-prix" lang="fr">') == 1
+    fallback = '<section class="faq-item" id="repondre-changement-de-prix" lang="fr" dir="ltr">'
+    assert html.count(fallback) == 1
     assert 'id="tham-gia-moi-cuoc-tro-chuyen"' in html
 
 
