@@ -276,8 +276,7 @@ def _new(args: argparse.Namespace) -> int:
                 return _usage("new translation FILE needs --to LANG")
             if args.lang or args.section:
                 return _usage("new translation takes --to, not --lang or --section")
-            written = new_translation(config, Path(args.what), args.to, diags)
-            paths = [written] if written else []
+            paths = new_translation(config, Path(args.what), args.to, diags)
         else:
             if not args.lang:
                 return _usage(f"new {args.kind} needs --lang LANG")

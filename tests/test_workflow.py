@@ -126,6 +126,36 @@ def test_new_translation_builds_and_is_current(example_copy: Path, tmp_path: Pat
     assert_clean_failure(again)
 
 
+def test_new_translation_in_a_new_section_brings_the_section_along(
+    example_copy: Path, tmp_path: Path
+) -> None:
+    made = run_kbgen(
+        "new", "article", "--lang", "fr", "--section", "facturation", "Rembourser", cwd=example_copy
+    )
+    assert made.returncode == 0, made.stderr
+    section_fr = example_copy / "content/fr/articles/facturation/_section.md"
+    section_fr.write_text('---\ntitle: "Facturation"\n---\n', encoding="utf-8")
+    article = "content/fr/articles/facturation/rembourser.md"
+    result = run_kbgen("new", "translation", article, "--to", "vi", cwd=example_copy)
+    assert result.returncode == 0, result.stderr
+    section_vi = example_copy / "content/vi/articles/facturation/_section.md"
+    assert "wrote content/vi/articles/facturation/_section.md" in result.stdout
+    text = section_vi.read_text(encoding="utf-8")
+    assert "title: Facturation" in text and "source_hash: sha256:" in text
+    assert (
+        "0 warning(s)"
+        in run_kbgen("build", "--output", str(tmp_path / "out"), cwd=example_copy).stdout
+    )
+    vi = _status(example_copy)["languages"]["vi"]
+    assert not any("facturation" in path for path in vi["missing"] + vi["outdated"])
+    # a section the language has already is left as it is
+    section_vi.write_text('---\ntitle: "Thanh toán"\n---\n', encoding="utf-8")
+    (example_copy / "content/vi/articles/facturation/rembourser.md").unlink()
+    again = run_kbgen("new", "translation", article, "--to", "vi", cwd=example_copy)
+    assert again.returncode == 0 and "_section.md" not in again.stdout, again.stderr
+    assert "Thanh toán" in section_vi.read_text(encoding="utf-8")
+
+
 def test_new_translation_only_from_the_default_language(example_copy: Path) -> None:
     result = run_kbgen("new", "translation", ROLE_VI, "--to", "en", cwd=example_copy)
     assert_clean_failure(result)
