@@ -5,14 +5,16 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from kbgen.scaffold import SKELETONS
 from kbgen.status import set_front_matter_value, text_hash
-from tests.helpers import assert_clean_failure, run_kbgen
+from tests.helpers import REPO, assert_clean_failure, run_kbgen
 
 ROLE_FR = "content/fr/articles/community-management/representatives-role.md"
 ROLE_VI = "content/vi/articles/community-management/representatives-role.md"
@@ -30,6 +32,56 @@ def _status(root: Path, *args: str) -> dict:  # type: ignore[type-arg]
     result = run_kbgen("status", "--json", *args, cwd=root)
     assert result.returncode == 0, result.stderr
     return dict(json.loads(result.stdout))
+
+
+# kbgen init -----------------------------------------------------------------------------
+
+
+def test_init_writes_each_language_in_its_own_words(tmp_path: Path) -> None:
+    result = run_kbgen("init", "kb", "--languages", "fr,vi,en,de", "--title", "Acme", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    content = tmp_path / "kb/content"
+    faq = {
+        lang: (content / lang / "faq/contact-support.md").read_text(encoding="utf-8")
+        for lang in ("fr", "vi", "en", "de")
+    }
+    assert 'title: "Comment contacter le support\u00a0?"' in faq["fr"]
+    assert "Ouvrez une discussion sur le forum" in faq["fr"]
+    assert 'title: "Làm thế nào để liên hệ bộ phận hỗ trợ?"' in faq["vi"]
+    assert 'title: "How do I contact support?"' in faq["en"]
+    assert faq["de"] == faq["en"]  # no UI strings for German: English
+    rules_vi = (content / "vi/rules.md").read_text(encoding="utf-8")
+    assert "Quy tắc cộng đồng" in rules_vi and "Be respectful" not in rules_vi
+    welcome_fr = (content / "fr/articles/getting-started/welcome.md").read_text(encoding="utf-8")
+    assert "Rédiger des articles" in welcome_fr and "content/fr/articles" in welcome_fr
+    built = run_kbgen("build", cwd=tmp_path / "kb")
+    assert built.returncode == 0, built.stderr
+    home = (tmp_path / "kb/site/fr/index.html").read_text(encoding="utf-8")
+    assert "Premiers pas" in home and "Bienvenue dans la base de connaissances" in home
+
+
+def test_every_ui_language_has_starter_pages() -> None:
+    locales = REPO / "themes/default/locales"
+    assert {po.stem for po in locales.glob("*.po")} == set(SKELETONS)
+
+
+def test_init_gitignore_leaves_only_the_sources_to_commit(tmp_path: Path) -> None:
+    assert run_kbgen("init", "kb", "--languages", "en", cwd=tmp_path).returncode == 0
+    site = tmp_path / "kb"
+    assert run_kbgen("build", cwd=site).returncode == 0
+    assert (site / ".site.kbgen-lock").exists()  # the build's lock, beside the output
+    subprocess.run(["git", "init", "-q", str(site)], check=True)
+    listed = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    files = {line[3:] for line in listed.splitlines()}
+    assert files == {".gitignore", "config.yaml"} | {
+        str(p.relative_to(site)) for p in (site / "content").rglob("*.md")
+    }
 
 
 # kbgen new ------------------------------------------------------------------------------
