@@ -246,7 +246,7 @@ def test_editing_an_original_outdates_its_translations_until_marked_current(
     assert "1 translation(s) older than their original" in stderr and ROLE_VI in stderr
     page = (out / ROLE_VI_URL).read_text(encoding="utf-8")
     assert "banner-outdated" in page
-    assert "Bản gốc đã được cập nhật vào ngày 12 tháng 3, 2027" in page
+    assert "Bản gốc đã được cập nhật vào ngày 12 tháng 3, 2027, sau khi bản dịch" in page
     fr_page = out / "fr/articles/community-management/role-des-representants/index.html"
     assert "banner-outdated" not in fr_page.read_text(encoding="utf-8")
 
@@ -254,6 +254,23 @@ def test_editing_an_original_outdates_its_translations_until_marked_current(
     assert _status(example_copy)["languages"]["vi"]["outdated"] == []
     _build(example_copy, out)
     assert "banner-outdated" not in (out / ROLE_VI_URL).read_text(encoding="utf-8")
+
+
+def test_outdated_banner_never_dates_the_original_before_the_translation(
+    example_copy: Path, tmp_path: Path
+) -> None:
+    # the French original is edited without touching `updated` (2026-09-21), the very day
+    # the Vietnamese translation says it was updated: no date would explain the banner
+    assert run_kbgen("status", "--mark-current", ROLE_VI, cwd=example_copy).returncode == 0
+    original = example_copy / ROLE_FR
+    text = original.read_text(encoding="utf-8")
+    original.write_text(text.replace("Leurs tâches", "Les tâches"), encoding="utf-8")
+    out = tmp_path / "out"
+    _build(example_copy, out)
+    page = (out / ROLE_VI_URL).read_text(encoding="utf-8")
+    banner = page.split('class="banner banner-outdated"', 1)[1].split("</div>", 1)[0]
+    assert "Bản gốc đã thay đổi kể từ khi bản dịch này được thực hiện" in banner
+    assert "21 tháng 9" not in banner and "2026" not in banner
 
 
 def test_front_matter_changes_do_not_outdate_translations(example_copy: Path) -> None:
