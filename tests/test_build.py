@@ -195,8 +195,17 @@ def test_structured_data_holds_only_its_own_language(example_site: Path) -> None
 def test_reply_templates_page(example_site: Path) -> None:
     html = read(example_site, "fr/replies/index.html")
     assert html.count('<section class="reply"') == 3
-    assert '<mark class="placeholder">[company’s name]</mark>' in html
+    assert '<mark class="placeholder">[nom de l’entreprise]</mark>' in html
     assert 'class="copy-button"' in html
+    # each language's templates are in its own words, their [placeholders] too
+    vi = read(example_site, "vi/replies/index.html")
+    assert '<mark class="placeholder">[tên công ty]</mark>' in vi
+    assert '<mark class="placeholder">[company’s name]</mark>' in read(
+        example_site, "en/replies/index.html"
+    )
+    for french_or_vietnamese in (html, vi):
+        text = french_or_vietnamese.split("<main", 1)[1]
+        assert "Thank you" not in text and "We " not in text and "name]" not in text
 
 
 def test_faq_index_groups_every_question_with_its_answer(example_site: Path) -> None:

@@ -18,6 +18,7 @@ from tests.helpers import REPO, assert_clean_failure, run_kbgen
 
 ROLE_FR = "content/fr/articles/community-management/representatives-role.md"
 ROLE_VI = "content/vi/articles/community-management/representatives-role.md"
+ROLE_EN = "content/en/articles/community-management/representatives-role.md"
 ROLE_VI_URL = "vi/articles/community-management/vai-tro-cua-dai-dien/index.html"
 PRICE_FR = "content/fr/faq/representatives/price-change-thread.md"  # no vi translation
 
@@ -243,7 +244,9 @@ def test_editing_an_original_outdates_its_translations_until_marked_current(
 
     out = tmp_path / "out"
     stderr = _build(example_copy, out)
-    assert "1 translation(s) older than their original" in stderr and ROLE_VI in stderr
+    # both translations of the article record the version they were made from
+    assert "2 translation(s) older than their original" in stderr
+    assert ROLE_VI in stderr and ROLE_EN in stderr
     page = (out / ROLE_VI_URL).read_text(encoding="utf-8")
     assert "banner-outdated" in page
     assert "Bản gốc đã được cập nhật vào ngày 12 tháng 3, 2027, sau khi bản dịch" in page
@@ -254,6 +257,25 @@ def test_editing_an_original_outdates_its_translations_until_marked_current(
     assert _status(example_copy)["languages"]["vi"]["outdated"] == []
     _build(example_copy, out)
     assert "banner-outdated" not in (out / ROLE_VI_URL).read_text(encoding="utf-8")
+
+
+def test_the_example_tracks_its_translations_out_of_the_box(
+    example_copy: Path, tmp_path: Path
+) -> None:
+    status = _status(example_copy)["languages"]
+    for lang in ("vi", "en"):  # every translation records the version of its original
+        assert status[lang]["untracked"] == [] and status[lang]["outdated"] == []
+        assert len(status[lang]["translated"]) >= 19
+    # so editing a French original outdates its translations, with nothing marked first
+    original = example_copy / "content/fr/replies/price-change.md"
+    text = original.read_text(encoding="utf-8")
+    original.write_text(text.replace("du jour au lendemain", "à la légère"), encoding="utf-8")
+    status = _status(example_copy)["languages"]
+    for lang in ("vi", "en"):
+        [outdated] = status[lang]["outdated"]
+        assert outdated["file"] == f"content/{lang}/replies/price-change.md"
+    stderr = _build(example_copy, tmp_path / "out")
+    assert "2 translation(s) older than their original" in stderr
 
 
 def test_outdated_banner_never_dates_the_original_before_the_translation(
