@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from kbgen import __version__
 from kbgen.diagnostics import BuildFailed, Diagnostics
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+EXIT_PIPE = 128 + signal.SIGPIPE  # what a shell shows for a command whose reader went away
 FAIL_ON = ("outdated", "missing", "orphan", "ui", "ids")
 
 
@@ -151,6 +153,18 @@ def _report(diags: Diagnostics, stream: object = sys.stderr) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader left (`kbgen status --json | head -1`): it wants no more output, so the
+        # rest, and the final flush, go nowhere instead of ending in a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for stream in (sys.stdout, sys.stderr):
+            os.dup2(devnull, stream.fileno())
+        return EXIT_PIPE
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "build":
@@ -262,8 +276,7 @@ def _new(args: argparse.Namespace) -> int:
                 return _usage("new translation FILE needs --to LANG")
             if args.lang or args.section:
                 return _usage("new translation takes --to, not --lang or --section")
-            written = new_translation(config, Path(args.what), args.to, diags)
-            paths = [written] if written else []
+            paths = new_translation(config, Path(args.what), args.to, diags)
         else:
             if not args.lang:
                 return _usage(f"new {args.kind} needs --lang LANG")

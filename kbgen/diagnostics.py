@@ -23,6 +23,14 @@ def _resolved_absolute(folder: Path) -> Path:
     return folder.resolve()
 
 
+def shown_path(path: Path) -> str:
+    """A file named inside a message, shown as `Diagnostic.format` shows the file it is
+    about (relative to the working directory when inside it), so the two read alike."""
+    with contextlib.suppress(ValueError):
+        return str(Path(os.path.abspath(path)).relative_to(_resolved(Path.cwd())))
+    return str(path)
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     severity: Severity

@@ -6,6 +6,7 @@ Never overwrites: if the file exists, it says so and writes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -92,11 +93,11 @@ def new_page(
     return written
 
 
-def new_translation(
-    config: Config, original_path: Path, to: str, diags: Diagnostics
-) -> Path | None:
+def new_translation(config: Config, original_path: Path, to: str, diags: Diagnostics) -> list[Path]:
     """Write the translation into `to` of a default-language page: its front matter (but
-    aliases and discussion) with the original's source_hash, and its body to translate."""
+    aliases and discussion) with the original's source_hash, and its body to translate.
+    An article or FAQ entry of a section (or group) that `to` lacks brings the section's
+    _section.md along, translated the same way. Returns the files written."""
     if to not in config.languages:
         raise UsageError(
             f"--to {to}: not a language of {config.path}; use one of {', '.join(config.languages)}"
@@ -105,10 +106,10 @@ def new_translation(
     content = config.content_dir.resolve()
     if not original_path.is_file():
         diags.error("no such file; give the path of the page to translate", original_path)
-        return None
+        return []
     if not original_path.is_relative_to(content):
         diags.error(f"not a page of the content folder {content}", original_path)
-        return None
+        return []
     lang, *rest = original_path.relative_to(content).parts
     rel = unicodedata.normalize("NFC", "/".join(rest))
     if lang != config.default_language:
@@ -117,15 +118,13 @@ def new_translation(
             f"give the file in content/{config.default_language}/",
             original_path,
         )
-        return None
+        return []
     if to == lang:
         raise UsageError(f"--to {to}: that is the original's own language")
-    if classify(rel) is None:
+    kind_and_group = classify(rel)
+    if kind_and_group is None:
         diags.error("not a page of the knowledge-base layout", original_path)
-        return None
-    original = read_source(original_path, lang, rel, diags)
-    if original is None or diags.errors:
-        return None
+        return []
     target = config.content_dir / to / rel
     if target.exists():
         diags.error(
@@ -133,6 +132,31 @@ def new_translation(
             f"kbgen status --mark-current {target}",
             target,
         )
+        return []
+    written = _translate(original_path, lang, rel, target, diags)
+    if written is None:
+        return []
+    kind, group = kind_and_group
+    section_rel = f"{posixpath.dirname(rel)}/_section.md"
+    section_original = content / lang / section_rel
+    section_target = config.content_dir / to / section_rel
+    if (
+        kind in ("article", "faq")
+        and group is not None
+        and section_original.is_file()
+        and not section_target.exists()
+    ):
+        # without it the new language's section has no title (and the build warns)
+        section = _translate(section_original, lang, section_rel, section_target, diags)
+        return [section, written] if section else [written]
+    return [written]
+
+
+def _translate(
+    original_path: Path, lang: str, rel: str, target: Path, diags: Diagnostics
+) -> Path | None:
+    original = read_source(original_path, lang, rel, diags)
+    if original is None or diags.errors:
         return None
     text = original_path.read_bytes().decode("utf-8-sig")
     split = split_front_matter(text.replace("\r\n", "\n"), original_path, diags)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from pygments.formatters import HtmlFormatter
 
 from kbgen.diagnostics import BuildFailed, Diagnostics
@@ -335,6 +336,8 @@ class Renderer:
                 self.site, target if isinstance(target, str) else target.url
             ),
             "format_date": lambda value: format_date(value, lang),
+            "text_attrs": text_attrs,
+            "ui_attrs": lambda shown: text_attrs(shown, lang),
             "search_file": self.search_files.get(lang),
             **context,
         }
@@ -387,6 +390,17 @@ def _template_frame(exc: BaseException, theme: Theme) -> tuple[Path | None, int 
         if any(frame.filename.startswith(f) for f in folders):
             return Path(frame.filename), frame.lineno
     return None, None
+
+
+def text_attrs(page: Page | None, ui_lang: str | None = None) -> Markup:
+    """` lang="…" dir="…"` for the element holding an untranslated page's text (its
+    original's language, whose direction may not be the page's: "?" must not flip); with
+    `ui_lang`, for the page's own words nested in such an element (a badge). Empty for a
+    translated page."""
+    if page is None or page.fallback_of is None:
+        return Markup("")
+    shown = language(ui_lang or page.fallback_of)
+    return Markup(' lang="{}" dir="{}"').format(shown.code, shown.dir)
 
 
 def breadcrumbs(site: Site, page: Page) -> list[tuple[str, Page]]:

@@ -49,7 +49,8 @@ def json_ld(site: Site, page: Page, breadcrumbs: list[tuple[str, Page]]) -> list
             "@context": "https://schema.org",
             "@type": "Article",
             "headline": page.title,
-            "inLanguage": page.lang,
+            # a fallback shows its original's text: that is the language it is written in
+            "inLanguage": page.fallback_of or page.lang,
             "url": url,
             "mainEntityOfPage": url,
         }
@@ -69,15 +70,18 @@ def json_ld(site: Site, page: Page, breadcrumbs: list[tuple[str, Page]]) -> list
             }
             for group in site.faq_groups.get(page.lang, [])
             for entry in group.entries
+            # entries shown untranslated are the original language's FAQPage's, not this one's
+            if not entry.is_fallback
         ]
-        found.append(
-            {
-                "@context": "https://schema.org",
-                "@type": "FAQPage",
-                "inLanguage": page.lang,
-                "mainEntity": questions,
-            }
-        )
+        if questions:
+            found.append(
+                {
+                    "@context": "https://schema.org",
+                    "@type": "FAQPage",
+                    "inLanguage": page.lang,
+                    "mainEntity": questions,
+                }
+            )
     if len(breadcrumbs) > 1:
         found.append(
             {

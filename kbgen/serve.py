@@ -271,6 +271,13 @@ class _Server(http.server.ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         super().__init__(address, handler)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A browser that closes a tab or reloads mid-response (the live-reload poll above
+        # all) leaves the socket closed under the reply: nothing went wrong, nothing to say.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 def _int(value: str) -> int:
     try:

@@ -42,7 +42,8 @@ def summary(page: Page) -> tuple[object, ...]:
         page.fallback_of,
         page.comments,
         page.discussion,
-        page.outdated_since,
+        # not outdated_since: only the page itself shows its banner (in `Signatures.page`),
+        # so a translation falling behind does not make its whole language render again
     )
 
 
@@ -101,6 +102,7 @@ class Signatures:
             translations,
             listed,
             self.site.discussions.get(page.url),
+            page.outdated_since,
             # the bodies follow as they are (their repr() would copy and escape every page's
             # HTML: most of this function's time), their lengths keep the parts apart
             len(page.html),

@@ -27,7 +27,7 @@ from markdown_it import MarkdownIt
 
 from kbgen.comments import Discussion
 from kbgen.config import Config
-from kbgen.diagnostics import Diagnostic, Diagnostics
+from kbgen.diagnostics import Diagnostic, Diagnostics, shown_path
 from kbgen.i18n import UiStrings
 from kbgen.markdown import (
     Document,
@@ -277,6 +277,9 @@ class _SiteBuilder:
         self.md: MarkdownIt = create_parser(config.markdown)
         self.by_rel: dict[tuple[str, str], Page] = {}  # (lang, source rel) -> page
         self.urls: dict[str, Page] = {}
+        # pages left out for a URL another page has: links to them are not reported again
+        self.unplaced: set[int] = set()
+        self.reported: set[tuple[str, str]] = set()  # the pairs of files said to share a URL
         self.faq_group_sources: dict[tuple[str, str], Source] = {}
 
     def _(self, lang: str, message: str) -> str:
@@ -292,7 +295,7 @@ class _SiteBuilder:
                 other = by_lang[source.lang][key]
                 self.diags.error(
                     f"two files in '{source.lang}' are the same page ({key}); the other is "
-                    f"{other.path}: give them different translation_key values",
+                    f"{shown_path(other.path)}: give them different translation_key values",
                     source.path,
                     source.meta.lines.get("translation_key"),
                 )
@@ -357,22 +360,29 @@ class _SiteBuilder:
             discussion=meta.discussion,
             fallback_of=fallback_of,
         )
-        self.register(page)
+        if not self.register(page):
+            self.unplaced.add(id(page))
         self.by_rel[(lang, source.rel)] = page
 
-    def register(self, page: Page) -> None:
+    def register(self, page: Page) -> bool:
+        """Add the page to the site; False if another page has its URL (an error)."""
         if page.kind in STANDALONE_KINDS:
             other = self.urls.get(page.url)
             if other is not None:
-                self.diags.error(
-                    f"two pages claim the URL /{page.url}: this file and {_where(other)}; "
-                    "give one of them another slug",
-                    _file(page),
-                    _line(page, "slug"),
-                )
-                return
+                # a fallback page repeats its original's collision: reported once
+                pair = (_where(page), _where(other))
+                if pair not in self.reported:
+                    self.reported.add(pair)
+                    self.diags.error(
+                        f"two pages claim the URL /{page.url}: this file and {pair[1]}; "
+                        "give one of them another slug",
+                        _file(page),
+                        _line(page, "slug"),
+                    )
+                return False
             self.urls[page.url] = page
         self.site.add(page)
+        return True
 
     def add_generated_pages(self, lang: str) -> None:
         _ = self._
@@ -507,6 +517,8 @@ class _SiteBuilder:
             if target is None:
                 self.missing_page(page, ref, rel)
                 return None
+            if id(target) in self.unplaced:
+                return None  # its URL collision is the error; its anchors were never read
             if parts.fragment and unquote(parts.fragment) not in target.anchors:
                 # A fallback page's anchors are in its original's language: lead there.
                 original = self.by_rel.get((str(page.fallback_of), rel))
@@ -729,7 +741,7 @@ def _line(page: Page, key: str) -> int | None:
 
 
 def _where(page: Page) -> str:
-    return str(page.source.path) if page.source else f"the generated page /{page.url}"
+    return shown_path(page.source.path) if page.source else f"the generated page /{page.url}"
 
 
 # Under this many bodies to parse, forking costs more than it saves.

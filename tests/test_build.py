@@ -6,6 +6,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,7 +129,9 @@ def test_untranslated_page_falls_back_with_a_banner(example_site: Path) -> None:
     assert (
         '<link rel="canonical" href="https://kb.example.com/fr/faq/repondre-changement-de-prix/">'
     ) in html
-    assert '<main id="main" tabindex="-1" lang="fr">' in html
+    # the French text is marked as French (and its direction); the page around it is not
+    assert '<main id="main" tabindex="-1">' in html
+    assert '<div class="content" lang="fr" dir="ltr">' in html
     assert 'hreflang="' not in html.split("</head>")[0].split("canonical")[1]
     # the switcher marks the language that has no translation
     fr_page = read(example_site, "fr/faq/repondre-changement-de-prix/index.html")
@@ -170,18 +173,47 @@ def test_json_ld_and_open_graph(example_site: Path) -> None:
     assert "Sitemap: https://kb.example.com/sitemap.xml" in read(example_site, "robots.txt")
 
 
+def _json_ld(html: str) -> list[dict[str, Any]]:
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    return [json.loads(b) for b in blocks]
+
+
+def test_structured_data_holds_only_its_own_language(example_site: Path) -> None:
+    # 'vi' shows a French FAQ entry as a fallback: it is listed on the page, but vi's FAQPage
+    # (inLanguage vi) holds only Vietnamese questions, and the fallback's Article says 'fr'
+    faq = read(example_site, "vi/faq/index.html")
+    assert "Comment répondre à une discussion sur un changement de prix" in faq
+    [faq_page] = [d for d in _json_ld(faq) if d["@type"] == "FAQPage"]
+    assert faq_page["inLanguage"] == "vi"
+    names = [q["name"] for q in faq_page["mainEntity"]]
+    assert names and not any("changement de prix" in name for name in names)
+    fallback = read(example_site, UNTRANSLATED_IN_VI)
+    [article] = [d for d in _json_ld(fallback) if d["@type"] == "Article"]
+    assert article["inLanguage"] == "fr"
+
+
 def test_reply_templates_page(example_site: Path) -> None:
     html = read(example_site, "fr/replies/index.html")
     assert html.count('<section class="reply"') == 3
-    assert '<mark class="placeholder">[company’s name]</mark>' in html
+    assert '<mark class="placeholder">[nom de l’entreprise]</mark>' in html
     assert 'class="copy-button"' in html
+    # each language's templates are in its own words, their [placeholders] too
+    vi = read(example_site, "vi/replies/index.html")
+    assert '<mark class="placeholder">[tên công ty]</mark>' in vi
+    assert '<mark class="placeholder">[company’s name]</mark>' in read(
+        example_site, "en/replies/index.html"
+    )
+    for french_or_vietnamese in (html, vi):
+        text = french_or_vietnamese.split("<main", 1)[1]
+        assert "Thank you" not in text and "We " not in text and "name]" not in text
 
 
 def test_faq_index_groups_every_question_with_its_answer(example_site: Path) -> None:
     html = read(example_site, "vi/faq/index.html")
     assert html.count('<section class="faq-group"') == 2
     assert html.count('<section class="faq-item"') == 8  # 7 translated + 1 fallback
-    assert html.count('<section class="faq-item" id="repondre-changement-de-prix" lang="fr">') == 1
+    fallback = '<section class="faq-item" id="repondre-changement-de-prix" lang="fr" dir="ltr">'
+    assert html.count(fallback) == 1
     assert 'id="tham-gia-moi-cuoc-tro-chuyen"' in html
 
 

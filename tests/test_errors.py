@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import assert_clean_failure, checksums, run_kbgen
+from tests.helpers import REPO, assert_clean_failure, checksums, run_kbgen
 
 ARTICLE = "content/fr/articles/community-management/role-des-representants.md"
 
@@ -159,3 +162,24 @@ def test_rebuild_replaces_the_previous_output(example_copy: Path, tmp_path: Path
     _build_ok(example_copy, out)
     assert not (out / "en/faq/write-rules").exists()
     assert not list(tmp_path.glob(".out.kbgen-staging-*"))
+
+
+@pytest.mark.parametrize("command", [["status", "--json"], ["status"], ["build"]])
+def test_a_reader_that_leaves_early_gets_no_traceback(
+    example_copy: Path, command: list[str]
+) -> None:
+    # `kbgen status --json | head -1`: the reader closes the pipe before kbgen writes to it
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kbgen", *command],
+        cwd=example_copy,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    errors = process.stderr.read()
+    assert process.wait(timeout=300) == 141, errors  # 128 + SIGPIPE, as a shell shows it
+    assert "Traceback" not in errors and "Exception ignored" not in errors, errors

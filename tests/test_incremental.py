@@ -158,18 +158,13 @@ def folder_moved(root: Path) -> list[Path]:
 
 
 def translation_outdated(root: Path) -> list[Path]:
-    vi = root / "content/vi/articles/community-management/representatives-role.md"
-    from kbgen.config import load_config
-    from kbgen.diagnostics import Diagnostics
-    from kbgen.status import mark_current
-
-    assert mark_current(load_config(root / "config.yaml"), vi, Diagnostics())
+    # the example's translations record source_hash: the vi and en ones fall behind
     _edit(root / ROLE, "Leurs tâches devraient inclure", "Leurs tâches incluent")
-    return [vi, root / ROLE]
+    return [root / ROLE]
 
 
 # Edits below the front matter patch the model in place instead of building it again.
-IN_PLACE = {body_edit, heading_edit, fallback_body_edit}
+IN_PLACE = {body_edit, heading_edit, fallback_body_edit, translation_outdated}
 
 CHANGES = [
     body_edit,

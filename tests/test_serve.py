@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
+import struct
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
 from kbgen.diagnostics import Diagnostics
 from kbgen.incremental import Outcome
-from kbgen.serve import DevServer, site_path
+from kbgen.serve import DevServer, _Handler, _Server, site_path
 from kbgen.watch import Debouncer, Watcher
 from tests.helpers import run_kbgen
 from tests.serving import Served, kbgen_serve
@@ -267,3 +270,26 @@ def test_warnings_are_printed_once_and_errors_every_time(tmp_path: Path) -> None
     dev.report(outcome("bad"), "rebuilt")
     assert sum(": error: bad" in line for line in logged) == 2
     assert dev.state.errors == ({"where": "content/fr/x.md:9", "message": "bad"},)
+
+
+def test_a_client_that_goes_away_mid_response_prints_no_traceback(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # A browser tab closed during live reload: the client resets the connection before the
+    # reply is written. The request is handled here, in this thread, as a server thread would.
+    live = SimpleNamespace(files={"index.html": b"<html><head></head>" + b"x" * 2_000_000})
+    dev = DevServer(live, Path.cwd(), lambda line: None)  # type: ignore[arg-type]
+    handler: type[_Handler] = type("Handler", (_Handler,), {"dev": dev})
+    server = _Server(("127.0.0.1", 0), handler)
+    try:
+        client = socket.create_connection(server.server_address[:2])
+        client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        request, address = server.socket.accept()
+        # SO_LINGER 0: close() sends a reset, as a tab closing mid-response does
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+        server.process_request_thread(request, address)
+    finally:
+        server.server_close()
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Exception occurred" not in err, err

@@ -91,6 +91,49 @@ def test_right_to_left_language_by_config_alone(example_copy: Path, tmp_path: Pa
     assert "the theme has no UI strings for 'ar'" in result.stderr
 
 
+def test_fallback_text_keeps_its_own_language_and_direction(
+    example_copy: Path, tmp_path: Path
+) -> None:
+    # French (left to right) shown untranslated in Arabic (right to left), and Arabic shown
+    # untranslated in French: each fallback's text says its language and direction, so its
+    # punctuation does not flip; the page's own words around it stay in the page's.
+    config = example_copy / "config.yaml"
+    config.write_text(
+        config.read_text().replace("languages: [fr, vi, en]", "languages: [fr, vi, en, ar]")
+    )
+    out = tmp_path / "out"
+    result = run_kbgen("build", "--output", str(out), cwd=example_copy)
+    assert result.returncode == 0, result.stderr
+    rtl = ' lang="ar" dir="rtl"'
+    ltr = ' lang="fr" dir="ltr"'
+    article = (
+        out / "ar/articles/community-management/role-des-representants/index.html"
+    ).read_text(encoding="utf-8")
+    assert '<html lang="ar" dir="rtl">' in article and '<main id="main" tabindex="-1">' in article
+    assert f"<h1{ltr}>Le rôle de vos représentants" in article
+    assert f'<div class="content"{ltr}>' in article
+    assert f'<span aria-current="page"{ltr}>' in article  # its breadcrumb
+    faq = (out / "ar/faq/index.html").read_text(encoding="utf-8")
+    assert f'id="repondre-changement-de-prix"{ltr}>' in faq
+    assert f'<span class="badge"{rtl}>' in faq  # "not translated yet", in the page's language
+    replies = (out / "ar/replies/index.html").read_text(encoding="utf-8")
+    assert f'<div class="reply-text" id="price-change-text"{ltr}>' in replies
+    # the reverse: right-to-left text shown untranslated in a left-to-right language
+    site = tmp_path / "rtl-first"
+    _write(
+        site / "config.yaml", "title: KB\nbase_url: https://kb.example.com/\nlanguages: [ar, en]\n"
+    )
+    _write(site / "content/ar/faq/question.md", '---\ntitle: "هل هذا سؤال؟"\n---\n\nنعم.\n')
+    result = run_kbgen("build", cwd=site)
+    assert result.returncode == 0, result.stderr
+    english = (site / "site/en/faq/question/index.html").read_text(encoding="utf-8")
+    assert '<html lang="en" dir="ltr">' in english
+    assert f"<h1{rtl}>هل هذا سؤال؟</h1>" in english
+    assert f'<div class="content"{rtl}>' in english
+    home = (site / "site/en/index.html").read_text(encoding="utf-8")
+    assert f"{rtl}>هل هذا سؤال؟</a>" in home
+
+
 def test_aliases_redirect_to_the_page(example_copy: Path, tmp_path: Path) -> None:
     article = example_copy / "content/fr/articles/self-service/why-self-service.md"
     text = article.read_text(encoding="utf-8")
@@ -127,6 +170,26 @@ def test_two_pages_with_one_url_name_both_files(example_copy: Path, tmp_path: Pa
     assert_clean_failure(result)
     assert "two pages claim the URL /en/articles/self-service/why-self-service/" in result.stderr
     assert "copy.md" in result.stderr and "why-self-service.md" in result.stderr
+
+
+def test_slug_collision_is_the_one_error_and_names_both_files_alike(
+    example_copy: Path, tmp_path: Path
+) -> None:
+    # A second French article takes the slug of "writing-rules.md", whose headings other pages
+    # link to; its Vietnamese translations are missing, so 'vi' shows both as fallbacks.
+    role = example_copy / "content/fr/articles/community-management/representatives-role.md"
+    text = role.read_text(encoding="utf-8")
+    role.write_text(text.replace("slug: role-des-representants", "slug: rediger-des-regles"))
+    for name in ("writing-rules.md", "representatives-role.md"):
+        (example_copy / "content/vi/articles/community-management" / name).unlink()
+    (example_copy / "content/vi/faq/representatives/every-conversation.md").unlink()
+    result = run_kbgen("build", "--output", str(tmp_path / "out"), cwd=example_copy)
+    assert_clean_failure(result)
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 1, result.stderr  # no false broken links, not repeated for 'vi'
+    folder = "content/fr/articles/community-management/"
+    assert errors[0].startswith(f"{folder}writing-rules.md:4: error: two pages claim the URL")
+    assert f"this file and {folder}representatives-role.md;" in errors[0]
 
 
 def test_site_served_from_a_subpath(example_copy: Path, tmp_path: Path) -> None:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from kbgen.scaffold import SKELETONS
 from kbgen.status import set_front_matter_value, text_hash
-from tests.helpers import assert_clean_failure, run_kbgen
+from tests.helpers import REPO, assert_clean_failure, run_kbgen
 
 ROLE_FR = "content/fr/articles/community-management/representatives-role.md"
 ROLE_VI = "content/vi/articles/community-management/representatives-role.md"
+ROLE_EN = "content/en/articles/community-management/representatives-role.md"
 ROLE_VI_URL = "vi/articles/community-management/vai-tro-cua-dai-dien/index.html"
 PRICE_FR = "content/fr/faq/representatives/price-change-thread.md"  # no vi translation
 
@@ -30,6 +33,56 @@ def _status(root: Path, *args: str) -> dict:  # type: ignore[type-arg]
     result = run_kbgen("status", "--json", *args, cwd=root)
     assert result.returncode == 0, result.stderr
     return dict(json.loads(result.stdout))
+
+
+# kbgen init -----------------------------------------------------------------------------
+
+
+def test_init_writes_each_language_in_its_own_words(tmp_path: Path) -> None:
+    result = run_kbgen("init", "kb", "--languages", "fr,vi,en,de", "--title", "Acme", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    content = tmp_path / "kb/content"
+    faq = {
+        lang: (content / lang / "faq/contact-support.md").read_text(encoding="utf-8")
+        for lang in ("fr", "vi", "en", "de")
+    }
+    assert 'title: "Comment contacter le support\u00a0?"' in faq["fr"]
+    assert "Ouvrez une discussion sur le forum" in faq["fr"]
+    assert 'title: "Làm thế nào để liên hệ bộ phận hỗ trợ?"' in faq["vi"]
+    assert 'title: "How do I contact support?"' in faq["en"]
+    assert faq["de"] == faq["en"]  # no UI strings for German: English
+    rules_vi = (content / "vi/rules.md").read_text(encoding="utf-8")
+    assert "Quy tắc cộng đồng" in rules_vi and "Be respectful" not in rules_vi
+    welcome_fr = (content / "fr/articles/getting-started/welcome.md").read_text(encoding="utf-8")
+    assert "Rédiger des articles" in welcome_fr and "content/fr/articles" in welcome_fr
+    built = run_kbgen("build", cwd=tmp_path / "kb")
+    assert built.returncode == 0, built.stderr
+    home = (tmp_path / "kb/site/fr/index.html").read_text(encoding="utf-8")
+    assert "Premiers pas" in home and "Bienvenue dans la base de connaissances" in home
+
+
+def test_every_ui_language_has_starter_pages() -> None:
+    locales = REPO / "themes/default/locales"
+    assert {po.stem for po in locales.glob("*.po")} == set(SKELETONS)
+
+
+def test_init_gitignore_leaves_only_the_sources_to_commit(tmp_path: Path) -> None:
+    assert run_kbgen("init", "kb", "--languages", "en", cwd=tmp_path).returncode == 0
+    site = tmp_path / "kb"
+    assert run_kbgen("build", cwd=site).returncode == 0
+    assert (site / ".site.kbgen-lock").exists()  # the build's lock, beside the output
+    subprocess.run(["git", "init", "-q", str(site)], check=True)
+    listed = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    files = {line[3:] for line in listed.splitlines()}
+    assert files == {".gitignore", "config.yaml"} | {
+        str(p.relative_to(site)) for p in (site / "content").rglob("*.md")
+    }
 
 
 # kbgen new ------------------------------------------------------------------------------
@@ -126,6 +179,36 @@ def test_new_translation_builds_and_is_current(example_copy: Path, tmp_path: Pat
     assert_clean_failure(again)
 
 
+def test_new_translation_in_a_new_section_brings_the_section_along(
+    example_copy: Path, tmp_path: Path
+) -> None:
+    made = run_kbgen(
+        "new", "article", "--lang", "fr", "--section", "facturation", "Rembourser", cwd=example_copy
+    )
+    assert made.returncode == 0, made.stderr
+    section_fr = example_copy / "content/fr/articles/facturation/_section.md"
+    section_fr.write_text('---\ntitle: "Facturation"\n---\n', encoding="utf-8")
+    article = "content/fr/articles/facturation/rembourser.md"
+    result = run_kbgen("new", "translation", article, "--to", "vi", cwd=example_copy)
+    assert result.returncode == 0, result.stderr
+    section_vi = example_copy / "content/vi/articles/facturation/_section.md"
+    assert "wrote content/vi/articles/facturation/_section.md" in result.stdout
+    text = section_vi.read_text(encoding="utf-8")
+    assert "title: Facturation" in text and "source_hash: sha256:" in text
+    assert (
+        "0 warning(s)"
+        in run_kbgen("build", "--output", str(tmp_path / "out"), cwd=example_copy).stdout
+    )
+    vi = _status(example_copy)["languages"]["vi"]
+    assert not any("facturation" in path for path in vi["missing"] + vi["outdated"])
+    # a section the language has already is left as it is
+    section_vi.write_text('---\ntitle: "Thanh toán"\n---\n', encoding="utf-8")
+    (example_copy / "content/vi/articles/facturation/rembourser.md").unlink()
+    again = run_kbgen("new", "translation", article, "--to", "vi", cwd=example_copy)
+    assert again.returncode == 0 and "_section.md" not in again.stdout, again.stderr
+    assert "Thanh toán" in section_vi.read_text(encoding="utf-8")
+
+
 def test_new_translation_only_from_the_default_language(example_copy: Path) -> None:
     result = run_kbgen("new", "translation", ROLE_VI, "--to", "en", cwd=example_copy)
     assert_clean_failure(result)
@@ -161,10 +244,12 @@ def test_editing_an_original_outdates_its_translations_until_marked_current(
 
     out = tmp_path / "out"
     stderr = _build(example_copy, out)
-    assert "1 translation(s) older than their original" in stderr and ROLE_VI in stderr
+    # both translations of the article record the version they were made from
+    assert "2 translation(s) older than their original" in stderr
+    assert ROLE_VI in stderr and ROLE_EN in stderr
     page = (out / ROLE_VI_URL).read_text(encoding="utf-8")
     assert "banner-outdated" in page
-    assert "Bản gốc đã được cập nhật vào ngày 12 tháng 3, 2027" in page
+    assert "Bản gốc đã được cập nhật vào ngày 12 tháng 3, 2027, sau khi bản dịch" in page
     fr_page = out / "fr/articles/community-management/role-des-representants/index.html"
     assert "banner-outdated" not in fr_page.read_text(encoding="utf-8")
 
@@ -172,6 +257,42 @@ def test_editing_an_original_outdates_its_translations_until_marked_current(
     assert _status(example_copy)["languages"]["vi"]["outdated"] == []
     _build(example_copy, out)
     assert "banner-outdated" not in (out / ROLE_VI_URL).read_text(encoding="utf-8")
+
+
+def test_the_example_tracks_its_translations_out_of_the_box(
+    example_copy: Path, tmp_path: Path
+) -> None:
+    status = _status(example_copy)["languages"]
+    for lang in ("vi", "en"):  # every translation records the version of its original
+        assert status[lang]["untracked"] == [] and status[lang]["outdated"] == []
+        assert len(status[lang]["translated"]) >= 19
+    # so editing a French original outdates its translations, with nothing marked first
+    original = example_copy / "content/fr/replies/price-change.md"
+    text = original.read_text(encoding="utf-8")
+    original.write_text(text.replace("du jour au lendemain", "à la légère"), encoding="utf-8")
+    status = _status(example_copy)["languages"]
+    for lang in ("vi", "en"):
+        [outdated] = status[lang]["outdated"]
+        assert outdated["file"] == f"content/{lang}/replies/price-change.md"
+    stderr = _build(example_copy, tmp_path / "out")
+    assert "2 translation(s) older than their original" in stderr
+
+
+def test_outdated_banner_never_dates_the_original_before_the_translation(
+    example_copy: Path, tmp_path: Path
+) -> None:
+    # the French original is edited without touching `updated` (2026-09-21), the very day
+    # the Vietnamese translation says it was updated: no date would explain the banner
+    assert run_kbgen("status", "--mark-current", ROLE_VI, cwd=example_copy).returncode == 0
+    original = example_copy / ROLE_FR
+    text = original.read_text(encoding="utf-8")
+    original.write_text(text.replace("Leurs tâches", "Les tâches"), encoding="utf-8")
+    out = tmp_path / "out"
+    _build(example_copy, out)
+    page = (out / ROLE_VI_URL).read_text(encoding="utf-8")
+    banner = page.split('class="banner banner-outdated"', 1)[1].split("</div>", 1)[0]
+    assert "Bản gốc đã thay đổi kể từ khi bản dịch này được thực hiện" in banner
+    assert "21 tháng 9" not in banner and "2026" not in banner
 
 
 def test_front_matter_changes_do_not_outdate_translations(example_copy: Path) -> None:
