@@ -78,9 +78,14 @@ def title_edit(root: Path) -> list[Path]:
 
 
 def heading_edit(root: Path) -> list[Path]:
-    # the role article links to this heading: renamed on both sides in one burst of saves
-    _edit(root / WHY, "### Un outil de libre-service pour les clients", "### Un outil libre")
-    _edit(root / ROLE, "#un-outil-de-libre-service-pour-les-clients", "#un-outil-libre")
+    # the role article links to this heading: its id renamed on both sides in one burst of
+    # saves (and its text changed)
+    _edit(
+        root / WHY,
+        "### Un outil de libre-service pour les clients {#self-service-tool}",
+        "### Un outil libre {#outil-libre}",
+    )
+    _edit(root / ROLE, "#self-service-tool", "#outil-libre")
     return [root / WHY, root / ROLE]
 
 
