@@ -118,6 +118,9 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
     """Read and validate config.yaml; raise BuildFailed listing every problem."""
     diags = Diagnostics()
     try:
+        if path.exists() and not path.is_file():  # a named pipe would block the read forever
+            diags.error("not a regular file; config.yaml must be a plain text file", path)
+            raise BuildFailed(diags)
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         diags.error(

@@ -208,6 +208,9 @@ def read_content_file(
         if not target.is_relative_to(content_root):
             diags.warning("symbolic link leading out of the content folder skipped", path)
             return None
+    if not path.is_file():  # reading a named pipe or a device would wait forever
+        diags.warning("not a regular file (a named pipe, socket or device) skipped", path)
+        return None
     if not path.name.endswith(".md"):
         return Asset(path, lang, rel)
     source = read_source(path, lang, rel, diags)
