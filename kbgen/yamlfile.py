@@ -74,10 +74,13 @@ def load_mapping(text: str, first_line: int = 1, what: str = "this YAML") -> Yam
             return result
         except yaml.reader.ReaderError as exc:
             # a character YAML forbids: say which, and where, rather than libyaml's position
-            before = text[: exc.position]
-            line = before.count("\n") + first_line
-            column = exc.position - (before.rfind("\n") + 1) + 1
             char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+            at = exc.position  # libyaml counts bytes of UTF-8, PyYAML characters
+            if not (at < len(text) and ord(text[at]) == char):
+                at = len(text.encode("utf-8")[:at].decode("utf-8", "ignore"))
+            before = text[:at]
+            line = before.count("\n") + first_line
+            column = at - (before.rfind("\n") + 1) + 1
             message = f"invalid YAML: the character U+{char:04X} is not allowed; remove it"
             result.problems.append(YamlProblem(message, line, column))
             return result

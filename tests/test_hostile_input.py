@@ -97,6 +97,13 @@ def test_aliases_repeating_small_values_still_load() -> None:
     assert loaded.values["more"] == [{"x": 1}] * 3
 
 
+def test_a_forbidden_character_is_named_at_its_line_and_column() -> None:
+    loaded = load_mapping("title: Hi\ndescription: Déjà\x07 vu\n", first_line=2)
+    [problem] = loaded.problems
+    assert problem.message == "invalid YAML: the character U+0007 is not allowed; remove it"
+    assert (problem.line, problem.column) == (3, 18)  # counted in characters, not bytes
+
+
 def test_values_quoted_in_messages_are_short_and_in_yaml_terms() -> None:
     import datetime as dt
 
