@@ -132,7 +132,7 @@ def _probe(url: str, timeout: float) -> tuple[str, str] | None:
         request = urllib.request.Request(url, method=method, headers={"User-Agent": USER_AGENT})
         try:
             with _opener.open(request, timeout=timeout):
-                return None  # redirects followed; 2xx (and 3xx without Location) land here
+                return None  # a 2xx answer, redirects followed
         except urllib.error.HTTPError as exc:
             status = exc.code
             if 300 <= status < 400:  # urllib's own refusal: a loop, or a file: address
