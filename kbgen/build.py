@@ -31,6 +31,7 @@ from kbgen.config import Config, load_config
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.output import Staging, build_lock, output_problems
 from kbgen.theme import Theme, load_theme
+from kbgen.yamlfile import shown
 
 # The stages past the config are imported where they run: a build that finds nothing changed
 # (cache.py) returns before needing them, in a fraction of their import time.
@@ -115,12 +116,20 @@ def model(
 
 def output_folder(options: BuildOptions, config: Config, theme: Theme) -> tuple[Path, list[str]]:
     """The output folder and why it must not be used (empty when it may)."""
-    output = (options.output or config.output_dir).expanduser().resolve()
+    given = options.output or config.output_dir
+    where = "--output" if options.output else f"output_dir (in {config.path.name})"
+    if "\0" in str(given):  # the system cuts a path there: never what was meant
+        return given, [f"{where}: a folder name cannot hold a NUL character (\\0)"]
     protected = {"content folder": config.content_dir}
     for folder in theme.folders:
         if folder.is_relative_to(config.root):
             protected[f"theme folder {folder.name}"] = folder
-    return output, output_problems(output, protected, config.root)
+    try:
+        output = given.expanduser().resolve()
+        return output, output_problems(output, protected, config.root)
+    except OSError as exc:  # a name too long for the system, a folder it may not enter…
+        reason = exc.strerror or str(exc)
+        return given, [f"{where}: cannot use {shown(str(given))} ({reason}); choose another folder"]
 
 
 def build(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
@@ -260,7 +269,7 @@ def _write(
         if progress is not None:
             progress(done, total)
 
-    with build_lock(output):
+    with build_lock(output, diags):
         previous = cached.reusable(keys[1], output) if cached and keys else {}
         staging = Staging(output)
         try:
@@ -283,7 +292,7 @@ def _write(
                     staging.reuse(rel)
                     written.kept += 1
                 else:
-                    staging.write(rel, path.read_bytes())
+                    staging.copy(rel, path)
                     written.made += 1
                 signatures[rel] = signature
             stats = dict(staging.stats)

@@ -4,7 +4,8 @@ every link to another site.
 The build's stages run up to the site model (front matter, layout, internal links and
 anchors, images and other files), nothing is rendered or written. External links are
 checked with the standard library: one HEAD request per distinct URL (GET when a server
-refuses HEAD), several at a time, each with a timeout.
+refuses HEAD), several at a time, each URL within a timeout (connecting, answering and
+redirects together).
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from __future__ import annotations
 import concurrent.futures
 import fnmatch
 import http.client
+import threading
 import urllib.error
 import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
 
 from kbgen import __version__
 from kbgen.build import BuildOptions, LoadedSite, load_site
@@ -91,17 +95,55 @@ def check_external(
 
 
 def probe(url: str, timeout: float) -> tuple[str, str] | None:
-    """None if `url` answers; else (severity, what went wrong)."""
+    """None if `url` answers within `timeout` seconds in all; else (severity, what went
+    wrong)."""
+    # A socket timeout bounds each read, not the answer: a server sending a byte every half
+    # second would hold a check for ever. The URL is tried in a thread of its own, given
+    # `timeout` seconds in all; one still waiting then is left behind (a daemon thread, its
+    # socket timeout still ends it once the server falls silent).
+    answer: list[tuple[str, str] | None] = []
+    worker = threading.Thread(target=lambda: answer.append(_probe(url, timeout)), daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not answer:
+        return "error", f"no complete answer within {timeout:g} s"
+    return answer[0]
+
+
+class _NotWeb(urllib.error.URLError):
+    """A redirect to another scheme than http(s) (ftp:, file:, data:…)."""
+
+
+class _WebRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> Any:
+        if urlsplit(newurl).scheme.lower() not in ("http", "https"):
+            raise _NotWeb(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_opener = urllib.request.build_opener(_WebRedirects)
+
+
+def _probe(url: str, timeout: float) -> tuple[str, str] | None:
     status = None
     for method in ("HEAD", "GET"):
         request = urllib.request.Request(url, method=method, headers={"User-Agent": USER_AGENT})
         try:
-            with urllib.request.urlopen(request, timeout=timeout):
-                return None  # redirects followed; 2xx (and 3xx without Location) land here
+            with _opener.open(request, timeout=timeout):
+                return None  # a 2xx answer, redirects followed
         except urllib.error.HTTPError as exc:
             status = exc.code
+            if 300 <= status < 400:  # urllib's own refusal: a loop, or a file: address
+                return "error", f"HTTP {status}: a redirect that cannot be followed ({exc.reason})"
             if method == "HEAD" and status in RETRY_WITH_GET:
                 continue
+        except _NotWeb as exc:
+            return "error", (
+                f"redirects to {exc.reason}, which is not an http(s) address; link to the "
+                "page itself"
+            )
         except urllib.error.URLError as exc:
             reason = exc.reason
             if isinstance(reason, TimeoutError):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from kbgen.diagnostics import Diagnostics
+from kbgen.yamlfile import shown
 
 if TYPE_CHECKING:  # the site model imports the config, which imports this module
     from kbgen.site import Page, Site
@@ -142,7 +143,7 @@ def _discourse_topic(settings: Settings, value: str) -> Topic:
     parts = urlsplit(value)
     if parts.scheme in ("http", "https") and parts.netloc:
         if not value.startswith(forum):
-            raise ValueError(f"{value!r} is not a topic of the forum {forum}")
+            raise ValueError(f"{shown(value)} is not a topic of the forum {forum}")
         found = re.fullmatch(
             r"t/(?:[^/]+/)?(\d+)(?:/\d+)?/?", parts.path[len(urlsplit(forum).path) :]
         )
@@ -150,7 +151,7 @@ def _discourse_topic(settings: Settings, value: str) -> Topic:
             return Topic(found.group(1), value)
     raise ValueError(
         f"must be a topic id (42) or a topic URL of the forum ({forum}t/some-title/42), "
-        f"got {value!r}"
+        f"got {shown(value)}"
     )
 
 
@@ -191,7 +192,7 @@ def _giscus_topic(settings: Settings, value: str) -> Topic:
         return Topic(found.group(1), value)
     raise ValueError(
         "must be a discussion number (42) or the URL of a discussion of "
-        f"{repo} (https://github.com/{repo}/discussions/42), got {value!r}"
+        f"{repo} (https://github.com/{repo}/discussions/42), got {shown(value)}"
     )
 
 
@@ -229,7 +230,7 @@ def _link_topic(settings: Settings, value: str) -> Topic:
     if _digits(value) and settings.get("topic_url"):
         return Topic(value, settings["topic_url"].replace("{id}", value))
     hint = "" if settings.get("topic_url") else " (or set comments.link.topic_url for topic ids)"
-    raise ValueError(f"must be the https:// URL of the thread{hint}, got {value!r}")
+    raise ValueError(f"must be the https:// URL of the thread{hint}, got {shown(value)}")
 
 
 def _link_home(settings: Settings) -> str | None:
@@ -394,15 +395,17 @@ def parse_comments(
     provider = raw.get("provider", NONE)
     if provider != NONE and provider not in PROVIDERS:
         known = " | ".join([*PROVIDERS, NONE])
-        report.fail("comments.provider", f"unknown provider {provider!r} (use {known})")
+        report.fail("comments.provider", f"unknown provider {shown(provider)} (use {known})")
         provider = NONE
     threads = raw.get("threads", "per-language")
     if threads not in THREAD_MODES:
-        report.fail("comments.threads", f"must be {' or '.join(THREAD_MODES)}, got {threads!r}")
+        report.fail(
+            "comments.threads", f"must be {' or '.join(THREAD_MODES)}, got {shown(threads)}"
+        )
         threads = "per-language"
     consent = raw.get("consent", True)
     if not isinstance(consent, bool):
-        report.fail("comments.consent", f"must be true or false, got {consent!r}")
+        report.fail("comments.consent", f"must be true or false, got {shown(consent)}")
         consent = True
     types = _types(raw.get("types", {}), report)
 
@@ -417,7 +420,7 @@ def parse_comments(
         report.fail(
             "comments.provider",
             f"comments via {provider} key each thread by the page's full URL; set base_url "
-            f"to the URL the site is served from (https://…), got {base_url!r}",
+            f"to the URL the site is served from (https://…), got {shown(base_url)}",
         )
     return CommentsConfig(provider, threads, consent, types, settings)
 
@@ -435,7 +438,7 @@ def _types(raw: Any, report: _Reporter) -> dict[str, bool]:
         if isinstance(value, bool):
             types[kind] = value
         else:
-            report.fail(f"comments.types.{kind}", f"must be true or false, got {value!r}")
+            report.fail(f"comments.types.{kind}", f"must be true or false, got {shown(value)}")
     return types
 
 
@@ -473,13 +476,13 @@ def _settings(
 
 def _https_url(value: Any, example: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"must be an https:// URL such as {example}, got {value!r}")
+        raise ValueError(f"must be an https:// URL such as {example}, got {shown(value)}")
     value = value.strip()
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.netloc:
-        raise ValueError(f"must be an https:// URL such as {example}, got {value!r}")
+        raise ValueError(f"must be an https:// URL such as {example}, got {shown(value)}")
     if "@" in parts.netloc or any(ch.isspace() or ch in "\"'<>\\" for ch in value):
-        raise ValueError(f"is not a plain URL: {value!r}")
+        raise ValueError(f"is not a plain URL: {shown(value)}")
     return value
 
 
@@ -514,39 +517,39 @@ def _check_topic_pattern(value: Any, spec: Field, languages: tuple[str, ...]) ->
 
 def _check_text(value: Any, spec: Field, languages: tuple[str, ...]) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
-        raise ValueError(f"must be a non-empty text, got {value!r}")
+        raise ValueError(f"must be a non-empty text, got {shown(value)}")
     return str(value).strip()
 
 
 def _check_repo(value: Any, spec: Field, languages: tuple[str, ...]) -> str:
     text = _check_text(value, spec, languages)
     if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", text):
-        raise ValueError(f"must name a GitHub repository as owner/name, got {value!r}")
+        raise ValueError(f"must name a GitHub repository as owner/name, got {shown(value)}")
     return text
 
 
 def _check_choice(value: Any, spec: Field, languages: tuple[str, ...]) -> str:
     if value not in spec.choices:
-        raise ValueError(f"must be one of {', '.join(spec.choices)}, got {value!r}")
+        raise ValueError(f"must be one of {', '.join(spec.choices)}, got {shown(value)}")
     return str(value)
 
 
 def _check_bool(value: Any, spec: Field, languages: tuple[str, ...]) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"must be true or false, got {value!r}")
+        raise ValueError(f"must be true or false, got {shown(value)}")
     return value
 
 
 def _check_per_language_id(value: Any, spec: Field, languages: tuple[str, ...]) -> dict[str, int]:
     def number(item: Any) -> int:
         if isinstance(item, bool) or not isinstance(item, int) or item <= 0:
-            raise ValueError(f"must be a category id (a whole number), got {item!r}")
+            raise ValueError(f"must be a category id (a whole number), got {shown(item)}")
         return item
 
     if isinstance(value, dict):
         for lang in value:
             if lang not in languages:
-                raise ValueError(f"names language {lang!r}, which is not in languages")
+                raise ValueError(f"names language {shown(lang)}, which is not in languages")
         return {lang: number(item) for lang, item in value.items()}
     # one number: the same category for every language
     return dict.fromkeys(languages, number(value))

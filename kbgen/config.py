@@ -11,7 +11,7 @@ from babel import Locale, UnknownLocaleError
 
 from kbgen.comments import CommentsConfig, parse_comments
 from kbgen.diagnostics import BuildFailed, Diagnostics
-from kbgen.yamlfile import load_mapping
+from kbgen.yamlfile import load_mapping, shown
 
 FALLBACK_MODES = ("default", "none")
 LINK_SEVERITIES = ("error", "warning")
@@ -90,14 +90,14 @@ class _Check:
     def string(self, raw: dict[str, Any], key: str, default: str) -> str:
         value = raw.get(key, default)
         if not isinstance(value, str) or not value.strip():
-            self.fail(key, f"must be a non-empty text, got {value!r}")
+            self.fail(key, f"must be a non-empty text, got {shown(value)}")
             return default
         return value.strip()
 
     def boolean(self, raw: dict[str, Any], key: str, default: bool, dotted: str) -> bool:
         value = raw.get(key, default)
         if not isinstance(value, bool):
-            self.fail(dotted, f"must be true or false, got {value!r}")
+            self.fail(dotted, f"must be true or false, got {shown(value)}")
             return default
         return value
 
@@ -132,6 +132,9 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
     """Read and validate config.yaml; raise BuildFailed listing every problem."""
     diags = Diagnostics()
     try:
+        if path.exists() and not path.is_file():  # a named pipe would block the read forever
+            diags.error("not a regular file; config.yaml must be a plain text file", path)
+            raise BuildFailed(diags)
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         diags.error(
@@ -158,7 +161,9 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         if chosen in languages:
             default_language = chosen
         else:
-            check.fail("default_language", f"{chosen!r} is not one of languages {list(languages)}")
+            check.fail(
+                "default_language", f"{shown(chosen)} is not one of languages {list(languages)}"
+            )
 
     title = _title(raw, check, languages)
     url = _base_url(
@@ -176,7 +181,7 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         )
     fallback = raw.get("fallback", "default")
     if fallback not in FALLBACK_MODES:
-        check.fail("fallback", f"must be one of {', '.join(FALLBACK_MODES)}, got {fallback!r}")
+        check.fail("fallback", f"must be one of {', '.join(FALLBACK_MODES)}, got {shown(fallback)}")
         fallback = "default"
 
     markdown = MarkdownOptions()
@@ -187,7 +192,9 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         check.unknown_keys(md_raw, MARKDOWN_KEYS, "markdown.")
         depth = md_raw.get("toc_depth", 3)
         if not isinstance(depth, int) or isinstance(depth, bool) or not 2 <= depth <= 6:
-            check.fail("markdown.toc_depth", f"must be a whole number from 2 to 6, got {depth!r}")
+            check.fail(
+                "markdown.toc_depth", f"must be a whole number from 2 to 6, got {shown(depth)}"
+            )
             depth = 3
         markdown = MarkdownOptions(
             allow_html=check.boolean(md_raw, "allow_html", False, "markdown.allow_html"),
@@ -259,7 +266,8 @@ def _languages(raw: dict[str, Any], check: _Check) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         check.fail(
-            "languages", f"must be a list of language codes such as [fr, vi, en], got {value!r}"
+            "languages",
+            f"must be a list of language codes such as [fr, vi, en], got {shown(value)}",
         )
         return ()
     seen: list[str] = []
@@ -285,7 +293,7 @@ def _title(raw: dict[str, Any], check: _Check, languages: tuple[str, ...]) -> di
     ):
         for lang in value:
             if lang not in languages:
-                check.fail("title", f"names language {lang!r}, which is not in languages")
+                check.fail("title", f"names language {shown(lang)}, which is not in languages")
         return dict(value)
     check.fail("title", "must be a text, or a mapping from language code to text")
     return {}
@@ -294,13 +302,19 @@ def _title(raw: dict[str, Any], check: _Check, languages: tuple[str, ...]) -> di
 def _base_url(value: Any, check: _Check, from_cli: bool) -> str:
     key = "--base-url" if from_cli else "base_url"
     if not isinstance(value, str) or not value:
-        check.fail(key, f"must be a URL such as https://example.com/help/, got {value!r}")
+        check.fail(key, f"must be a URL such as https://example.com/help/, got {shown(value)}")
         return "/"
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # such as an unclosed [ of an IPv6 address
+        check.fail(key, f"is not a valid URL (check its host), got {shown(value)}")
+        return "/"
     if value.startswith("/") and not parts.netloc:
         pass  # a site-relative base such as "/help/" is fine for previews
     elif parts.scheme not in ("http", "https") or not parts.netloc:
-        check.fail(key, f"must start with https:// (or http://) and name a host, got {value!r}")
+        check.fail(
+            key, f"must start with https:// (or http://) and name a host, got {shown(value)}"
+        )
         return "/"
     if parts.query or parts.fragment:
         check.fail(key, "must not have a ?query or #fragment")

@@ -339,7 +339,8 @@ def number_rules(doc: Document, label: Callable[[int], str]) -> None:
     """
     depth = 0
     number = 0
-    for index, token in enumerate(doc.tokens):
+    tokens = list(doc.tokens)  # doc.tokens may grow below (an empty item gets a text)
+    for index, token in enumerate(tokens):
         if token.type in ("bullet_list_open", "ordered_list_open"):
             depth += 1
             if token.type == "ordered_list_open" and depth == 1:
@@ -347,17 +348,32 @@ def number_rules(doc: Document, label: Callable[[int], str]) -> None:
                 token.attrJoin("class", "rules")
         elif token.type in ("bullet_list_close", "ordered_list_close"):
             depth -= 1
-        elif token.type == "list_item_open" and depth == 1 and _in_ordered(doc.tokens, index):
+        elif token.type == "list_item_open" and depth == 1 and _in_ordered(tokens, index):
             number += 1
             token.attrSet("id", str(number))
             token.attrJoin("class", "rule")
-            inline = next(t for t in doc.tokens[index:] if t.type == "inline")
             anchor = Token("html_inline", "", 0)
             anchor.content = (
                 f'<a class="rule-anchor" href="#{number}" '
                 f'aria-label="{html.escape(label(number))}">§{number}</a> '
             )
+            inline = _item_text(doc.tokens, token)
             inline.children = [anchor, *(inline.children or [])]
+
+
+def _item_text(tokens: list[Token], item: Token) -> Token:
+    """The inline token of the list item `item` opens (its first paragraph or heading); an
+    empty item (`2.` alone) gets one, so that its anchor stays inside it."""
+    start = next(i for i, token in enumerate(tokens) if token is item)
+    for token in tokens[start + 1 :]:
+        if token.type == "list_item_close" and token.level == item.level:
+            break
+        if token.type == "inline" and token.level == item.level + 2:
+            return token
+    inline = Token("inline", "", 0)
+    inline.level = item.level + 2
+    tokens.insert(start + 1, inline)
+    return inline
 
 
 def _in_ordered(tokens: list[Token], index: int) -> bool:

@@ -21,6 +21,7 @@ from kbgen.status import HASH_KEY, source_hash
 from kbgen.yamlfile import load_mapping
 
 KINDS = ("article", "faq", "reply")
+MAX_SLUG = 80  # bytes of UTF-8 in the file name a title gives
 # front-matter keys a translation does not take from its original: old URLs and forum
 # threads belong to one language, and it records its own source_hash
 NOT_TRANSLATED_KEYS = ("aliases", "discussion", HASH_KEY)
@@ -33,6 +34,20 @@ BODIES = {
 
 class UsageError(Exception):
     """A wrong argument: the command line says what to do (exit 2)."""
+
+
+def file_slug(title: str) -> str:
+    """The title as a file name: its slug, cut after a whole word once it is longer than
+    MAX_SLUG characters (a file name holds 255 bytes at most, and a URL reads better short)."""
+    slug = slugify(title)
+    words = slug.split("-")
+    kept: list[str] = []
+    for word in words:
+        if len("-".join([*kept, word]).encode("utf-8")) > MAX_SLUG:
+            break
+        kept.append(word)
+    # a first word longer than that is cut where it must be (between characters)
+    return "-".join(kept) or slug.encode("utf-8")[:MAX_SLUG].decode("utf-8", "ignore")
 
 
 def _front_matter(values: dict[str, Any]) -> str:
@@ -67,7 +82,7 @@ def new_page(
         problem = path_piece_problem(section, allow_slash=False)
         if problem or section.startswith(("_", ".")):
             raise UsageError(f"--section {section!r}: {problem or 'must not start with _ or .'}")
-    slug = slugify(title)
+    slug = file_slug(title)
     folder = {"article": f"articles/{section}", "faq": "faq", "reply": "replies"}[kind]
     if kind == "faq" and section:
         folder = f"faq/{section}"

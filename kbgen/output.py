@@ -116,6 +116,15 @@ class Staging:
         self.made.append(clean)
         self._record(clean, target)
 
+    def copy(self, rel: str, source: Path) -> None:
+        """The file `source` as `rel`, copied a piece at a time: an asset may be larger than
+        the memory (a video, a disk image)."""
+        clean = self._claim(rel)
+        target = self._staged(clean)
+        shutil.copyfile(source, target)
+        self.made.append(clean)
+        self._record(clean, target)
+
     def reuse(self, rel: str) -> None:
         """The file `rel` of the output as the last build wrote it: it stays as it is (linked
         into the staging folder if that is swapped in: same bytes, same stat, no copying)."""
@@ -286,12 +295,23 @@ os.register_at_fork(after_in_child=_drop_inherited_locks)
 
 
 @contextlib.contextmanager
-def build_lock(output: Path) -> Iterator[None]:
-    """One build at a time per output folder; a second one waits for the first."""
+def build_lock(output: Path, diags: Diagnostics | None = None) -> Iterator[None]:
+    """One build at a time per output folder; a second one waits for the first. BuildFailed
+    (added to `diags`) if the folder beside the output cannot be written."""
     output = output.expanduser().resolve()
-    output.parent.mkdir(parents=True, exist_ok=True)
     lock_path = output.parent / f".{output.name}.kbgen-lock"
-    with lock_path.open("a") as handle:
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        opened = lock_path.open("a")
+    except OSError as exc:
+        diags = diags if diags is not None else Diagnostics()
+        diags.error(
+            f"cannot write the site: {exc.strerror or exc} ({exc.filename or output.parent}); "
+            "kbgen writes the output and a staging folder beside it: fix the permissions "
+            "of that folder or choose another output folder"
+        )
+        raise BuildFailed(diags) from None
+    with opened as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         _HELD_LOCKS.add(handle.fileno())
         try:

@@ -170,6 +170,9 @@ def create_site(folder: Path, languages: list[str], title: str) -> list[Path]:
             language(code)
         except (ValueError, LookupError):
             diags.error(f"'{code}' is not a language code babel knows (try en, fr, vi)")
+    for code in dict.fromkeys(c for c in languages if languages.count(c) > 1):
+        # as config.yaml's own check would say at the first build
+        diags.error(f"--languages: '{code}' is listed twice; list each language once")
     if (folder / "config.yaml").exists():
         diags.error(
             "a config.yaml is already here; kbgen init never overwrites files",

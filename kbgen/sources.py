@@ -15,7 +15,7 @@ from typing import Any
 from kbgen.cache import FileStat
 from kbgen.config import Config
 from kbgen.diagnostics import Diagnostic, Diagnostics
-from kbgen.yamlfile import load_mapping
+from kbgen.yamlfile import load_mapping, shown
 
 FRONT_MATTER_KEYS = (
     "title",
@@ -208,6 +208,9 @@ def read_content_file(
         if not target.is_relative_to(content_root):
             diags.warning("symbolic link leading out of the content folder skipped", path)
             return None
+    if not path.is_file():  # reading a named pipe or a device would wait forever
+        diags.warning("not a regular file (a named pipe, socket or device) skipped", path)
+        return None
     if not path.name.endswith(".md"):
         return Asset(path, lang, rel)
     source = read_source(path, lang, rel, diags)
@@ -344,7 +347,7 @@ def parse_front_matter(yaml_text: str, path: Path, diags: Diagnostics) -> FrontM
     for key in ("description", "translation_key"):
         if key in raw and raw[key] is not None:
             if not isinstance(raw[key], str):
-                fail(key, f"must be a text, got {raw[key]!r}")
+                fail(key, f"must be a text, got {shown(raw[key])}")
             else:
                 values[key] = raw[key].strip()
     if "slug" in raw:
@@ -358,20 +361,20 @@ def parse_front_matter(yaml_text: str, path: Path, diags: Diagnostics) -> FrontM
         if isinstance(raw["weight"], int) and not isinstance(raw["weight"], bool):
             values["weight"] = raw["weight"]
         else:
-            fail("weight", f"must be a whole number, got {raw['weight']!r}")
+            fail("weight", f"must be a whole number, got {shown(raw['weight'])}")
     for key in ("tags", "aliases"):
         if key in raw:
             items = raw[key]
             if isinstance(items, str):
                 items = [items]
             if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-                fail(key, f"must be a list of texts, got {raw[key]!r}")
+                fail(key, f"must be a list of texts, got {shown(raw[key])}")
                 continue
             values[key] = tuple(items)
     for alias in values.get("aliases", ()):
         problem = path_piece_problem(alias, allow_slash=True)
         if problem:
-            fail("aliases", f"{alias!r}: {problem}")
+            fail("aliases", f"{shown(alias)}: {problem}")
     for key in ("date", "updated"):
         if key in raw:
             value = raw[key]
@@ -381,10 +384,10 @@ def parse_front_matter(yaml_text: str, path: Path, diags: Diagnostics) -> FrontM
                 try:
                     value = dt.date.fromisoformat(value.strip())
                 except ValueError:
-                    fail(key, f"must be a date like 2026-03-12, got {raw[key]!r}")
+                    fail(key, f"must be a date like 2026-03-12, got {shown(raw[key])}")
                     continue
             if not isinstance(value, dt.date):
-                fail(key, f"must be a date like 2026-03-12, got {raw[key]!r}")
+                fail(key, f"must be a date like 2026-03-12, got {shown(raw[key])}")
                 continue
             values[key] = value
     for key in ("draft", "comments"):
@@ -392,7 +395,7 @@ def parse_front_matter(yaml_text: str, path: Path, diags: Diagnostics) -> FrontM
             if isinstance(raw[key], bool):
                 values[key] = raw[key]
             else:
-                fail(key, f"must be true or false, got {raw[key]!r}")
+                fail(key, f"must be true or false, got {shown(raw[key])}")
     if "source_hash" in raw:
         value = raw["source_hash"]
         if isinstance(value, str) and value.strip():

@@ -109,6 +109,19 @@ def test_rules_get_their_number_as_id() -> None:
     assert "<li>nested</li>" in html
 
 
+@pytest.mark.parametrize("text", ["1. Kind.\n2.\n3. Calm.\n", "1. Kind.\n2.\n", "1.\n"])
+def test_an_empty_rule_keeps_its_anchor_inside_it(text: str) -> None:
+    md = create_parser(MarkdownOptions())
+    doc = parse(md, text, 1, "r")
+    number_rules(doc, lambda n: f"Rule {n}")
+    items = render(md, doc).split("<li ")[1:]
+    assert len(items) == text.count(".\n")
+    for number, item in enumerate(items, 1):
+        assert item.startswith(f'id="{number}" class="rule">')
+        assert item.count('class="rule-anchor"') == 1
+        assert f'href="#{number}"' in item
+
+
 def test_placeholders_are_highlighted_and_escaped() -> None:
     md = create_parser(MarkdownOptions())
     doc = parse(md, "Hello [user’s name]! See [<b>x</b>] and [a](b.md).\n", 1, "p")
