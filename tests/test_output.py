@@ -4,7 +4,10 @@ and no file kbgen did not write is touched."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +151,85 @@ def test_stopped_half_way_in_place_the_next_build_mends_the_site(
     _build(example_copy, cache=False, out="cold")
     assert checksums(output) == checksums(example_copy / "cold")
     assert _empty_folders(output) == []
+
+
+def test_a_marker_listing_paths_outside_the_output_removes_none_of_them(
+    example_copy: Path, mode: str
+) -> None:
+    """The marker is a file anyone can edit: a path in it that leads out of the output
+    folder (.., absolute) is never removed, nor is the folder holding it."""
+    _build(example_copy)
+    output = example_copy / "site"
+    victim = example_copy / "victim.txt"
+    victim.write_text("mine", encoding="utf-8")
+    (example_copy / "notes").mkdir()
+    kept_folder_file = example_copy / "notes/todo.txt"
+    kept_folder_file.write_text("mine", encoding="utf-8")
+    elsewhere = example_copy.parent / "elsewhere.txt"
+    elsewhere.write_text("mine", encoding="utf-8")
+    marker = output / kbgen.output.MARKER
+    data = json.loads(marker.read_text(encoding="utf-8"))
+    data["files"] += ["../victim.txt", "../notes/todo.txt", str(elsewhere), "en/../../victim.txt"]
+    marker.write_text(json.dumps(data), encoding="utf-8")
+    _edit_article(example_copy)
+    _build(example_copy)
+    assert victim.read_text(encoding="utf-8") == "mine"
+    assert kept_folder_file.read_text(encoding="utf-8") == "mine"
+    assert elsewhere.read_text(encoding="utf-8") == "mine"
+    _build(example_copy, cache=False, out="cold")
+    assert checksums(output) == checksums(example_copy / "cold")
+
+
+def test_another_users_folder_in_the_output_stops_the_build_before_anything_moves(
+    example_copy: Path, mode: str, monkeypatch: Any
+) -> None:
+    """After one `sudo kbgen build`, a user's build may not remove the old files: it must
+    fail before it changes anything (not swap the site in, then fail to remove the old one
+    and say it left it as it was). Running as root, the folder's permissions are
+    simulated where kbgen asks for them."""
+    _build(example_copy)
+    output = example_copy / "site"
+    roots = output / "en/faq"
+    real_access = os.access
+
+    def access(path: Any, mode: int, **kwargs: Any) -> bool:
+        if Path(path) == roots and mode & os.W_OK:
+            return False
+        return real_access(path, mode, **kwargs)
+
+    monkeypatch.setattr(kbgen.output.os, "access", access)
+    before = checksums(output)
+    inode = output.stat().st_ino
+    _edit_article(example_copy)
+    with pytest.raises(BuildFailed) as failed:
+        _build(example_copy)
+    message = failed.value.diagnostics.errors[0].message
+    assert str(roots) in message and "another user" in message
+    assert checksums(output) == before and output.stat().st_ino == inode
+    assert sorted(p.name for p in example_copy.glob(".site.kbgen-*")) == [".site.kbgen-lock"]
+
+
+def test_a_last_build_that_cannot_be_removed_stops_no_later_build(
+    example_copy: Path, monkeypatch: Any
+) -> None:
+    """A retired output left by a build that could not remove it (another user's files)
+    costs disk space, not every later build."""
+    _build(example_copy)
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    leftover = example_copy / f".site.kbgen-old-{ended.pid}"
+    leftover.mkdir()
+    (leftover / kbgen.output.MARKER).write_text('{"files": []}', encoding="utf-8")
+    real_rmtree = shutil.rmtree
+
+    def rmtree(path: Any, ignore_errors: bool = False, **kwargs: Any) -> None:
+        if Path(path) == leftover:
+            if ignore_errors:
+                return
+            raise PermissionError(13, "Permission denied", str(path))
+        real_rmtree(path, ignore_errors=ignore_errors, **kwargs)
+
+    monkeypatch.setattr(kbgen.output.shutil, "rmtree", rmtree)
+    _edit_article(example_copy)
+    _build(example_copy)
+    assert "One more sentence." in (example_copy / "site" / ARTICLE_PAGE).read_text("utf-8")
