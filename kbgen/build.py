@@ -283,7 +283,7 @@ def _write(
                     staging.reuse(rel)
                     written.kept += 1
                 else:
-                    staging.write(rel, path.read_bytes())
+                    staging.write(rel, _read_asset(path, diags))
                     written.made += 1
                 signatures[rel] = signature
             stats = dict(staging.stats)
@@ -300,6 +300,15 @@ def _write(
             raise
     written.files = {rel: (sig, stats[rel]) for rel, sig in signatures.items() if rel in stats}
     return written
+
+
+def _read_asset(path: Path, diags: Diagnostics) -> bytes:
+    """A content file to copy; one that cannot be read is its own error, not the output's."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        diags.error(f"cannot read the file: {exc.strerror or exc}; fix its permissions", path)
+        raise BuildFailed(diags) from None
 
 
 def _save(
