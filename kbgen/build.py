@@ -167,7 +167,7 @@ def _build(
 ) -> BuildResult:
     """The build once the cache had no shortcut to offer: the model, the files, the cache."""
     from kbgen.comments import summary_notes
-    from kbgen.render import Renderer
+    from kbgen.render import Renderer, check_output_paths
     from kbgen.site import BodyCache
     from kbgen.sources import SourceMemo
 
@@ -199,6 +199,9 @@ def _build(
         render_key=keys[1] if keys else "",
         search_words=paths.words if keys else None,
     )
+    check_output_paths(site, renderer.assets, diags)
+    if diags.failed(options.strict):
+        raise BuildFailed(diags)
     written = _write(renderer, output, cached, keys, options, progress, save_model_caches, diags)
     counts = Counter(p.lang for p in site.standalone_pages)
     result = BuildResult(

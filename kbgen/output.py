@@ -233,7 +233,11 @@ class Staging:
         (self.folder / MARKER).write_text(json.dumps(marker, indent=0), encoding="utf-8")
         retired = self.output.parent / f".{self.output.name}.kbgen-old-{os.getpid()}"
         os.replace(self.output, retired)
-        os.replace(self.folder, self.output)
+        try:
+            os.replace(self.folder, self.output)
+        except OSError:
+            os.replace(retired, self.output)  # as it was: the error says so
+            raise
         # the new site is in place: a last build that cannot all be removed (checked in
         # commit(); this is for what changed since) is left for the next build to try again
         shutil.rmtree(retired, ignore_errors=True)

@@ -233,3 +233,47 @@ def test_a_last_build_that_cannot_be_removed_stops_no_later_build(
     _edit_article(example_copy)
     _build(example_copy)
     assert "One more sentence." in (example_copy / "site" / ARTICLE_PAGE).read_text("utf-8")
+
+
+@pytest.mark.parametrize("alias", ["/sitemap.xml", "/assets/search/en.json/"])
+def test_an_alias_over_a_generated_file_fails_the_rebuild_and_changes_nothing(
+    example_copy: Path, mode: str, alias: str
+) -> None:
+    """Once built, an alias that would make a generated file a folder: an error naming the
+    alias, its file and line (with or without the cache), never a corrupted site."""
+    _build(example_copy)
+    output = example_copy / "site"
+    before = checksums(output)
+    path = example_copy / ARTICLE
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("---\n", f"---\naliases: ['{alias}']\n", 1), encoding="utf-8")
+    for cache in (True, False):
+        with pytest.raises(BuildFailed) as failed:
+            _build(example_copy, cache=cache)
+        error = failed.value.diagnostics.errors[0]
+        assert (error.file, error.line) == (path, 2)
+        assert f"the alias '{alias}' needs /{alias.strip('/')}/ as a folder" in error.message
+        assert checksums(output) == before
+
+
+def test_a_swap_that_fails_half_way_puts_the_last_build_back(
+    example_copy: Path, monkeypatch: Any
+) -> None:
+    """The error says the previous site was left as it was: it must be there, not beside."""
+    monkeypatch.setattr(kbgen.output, "IN_PLACE_AT_MOST", 0)
+    _build(example_copy)
+    output = example_copy / "site"
+    before = checksums(output)
+    real_replace = os.replace
+
+    def replace(source: Any, target: Any) -> None:
+        if Path(target) == output and ".kbgen-staging-" in str(source):
+            raise OSError(5, "Input/output error", str(target))
+        real_replace(source, target)
+
+    monkeypatch.setattr(kbgen.output.os, "replace", replace)
+    _edit_article(example_copy)
+    with pytest.raises(BuildFailed):
+        _build(example_copy)
+    assert checksums(output) == before
+    assert sorted(p.name for p in example_copy.glob(".site.kbgen-*")) == [".site.kbgen-lock"]

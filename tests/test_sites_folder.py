@@ -214,3 +214,13 @@ def test_an_unreadable_content_file_is_an_error(
     )
     errors = _build_in_process(site, tmp_path)
     assert "content/en/articles/start/diagram.png: error: cannot read the file" in errors[0]
+
+
+def test_check_reports_a_path_claimed_as_a_file_and_a_folder(tmp_path: Path) -> None:
+    """`kbgen check` checks what the build checks: an alias over a generated file too."""
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "invalid" / "alias-over-the-sitemap", site)
+    result = run_kbgen("check", cwd=site)
+    assert_clean_failure(result)
+    expected = (site / "expected.txt").read_text(encoding="utf-8").strip()
+    assert expected in result.stderr, result.stderr
