@@ -108,6 +108,8 @@ def _check_inside_site(folder: Path, root: Path, diags: Diagnostics) -> None:
                     pending.append(path)
             elif entry.is_dir(follow_symlinks=False):
                 pending.append(path)
+            elif not os.access(path, os.R_OK):
+                diags.error("cannot read the file: permission denied; fix its permissions", path)
 
 
 def _parent_of(folder: Path, diags: Diagnostics) -> str | None:

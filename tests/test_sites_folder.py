@@ -224,3 +224,19 @@ def test_check_reports_a_path_claimed_as_a_file_and_a_folder(tmp_path: Path) -> 
     assert_clean_failure(result)
     expected = (site / "expected.txt").read_text(encoding="utf-8").strip()
     assert expected in result.stderr, result.stderr
+
+
+def test_an_unreadable_theme_folder_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "valid" / "utf8-with-bom", site)
+    theme = site / "themes/mine"
+    (theme / "static/img").mkdir(parents=True)
+    (theme / "static/img/logo.svg").write_text("<svg/>")
+    (theme / "theme.yaml").write_text("extends: default\n")
+    with (site / "config.yaml").open("a") as config:
+        config.write("theme: mine\n")
+    _unreadable(monkeypatch, theme / "static/img")
+    errors = _build_in_process(site, tmp_path)
+    assert errors[0].startswith("themes/mine/static/img: error: cannot read the folder"), errors
