@@ -334,7 +334,7 @@ def _drop_inherited_locks() -> None:
     """In a forked worker: let go of the parent's build locks. A lock belongs to the open
     file, which fork shares; a worker outliving a killed build would otherwise keep the next
     build waiting forever. The descriptor is pointed at /dev/null (not unlocked, which would
-    unlock the parent's too, nor closed, since the file object still owns the number)."""
+    unlock the parent's too, nor closed, since the lock's code still owns the number)."""
     for descriptor in _HELD_LOCKS:
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, descriptor)
@@ -351,11 +351,16 @@ def build_lock(output: Path) -> Iterator[None]:
     output = output.expanduser().resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     lock_path = output.parent / f".{output.name}.kbgen-lock"
-    with lock_path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        _HELD_LOCKS.add(handle.fileno())
+    # opened for reading, which locks as well: the file may be another user's (made by
+    # `sudo kbgen build`), whom this build must wait for all the same
+    descriptor = os.open(lock_path, os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        _HELD_LOCKS.add(descriptor)
         try:
             yield
         finally:
-            _HELD_LOCKS.discard(handle.fileno())
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            _HELD_LOCKS.discard(descriptor)
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)

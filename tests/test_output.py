@@ -4,6 +4,7 @@ and no file kbgen did not write is touched."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -277,3 +278,30 @@ def test_a_swap_that_fails_half_way_puts_the_last_build_back(
         _build(example_copy)
     assert checksums(output) == before
     assert sorted(p.name for p in example_copy.glob(".site.kbgen-*")) == [".site.kbgen-lock"]
+
+
+def test_another_users_lock_file_does_not_stop_the_build(
+    example_copy: Path, monkeypatch: Any
+) -> None:
+    """After `sudo kbgen build` made the lock file, a user may read it but not write it:
+    the build still takes the lock (a lock needs no write access). Running as root, the
+    refusal to open it for writing is simulated."""
+    lock = example_copy / ".site.kbgen-lock"
+    lock.touch()
+    real_io_open, real_os_open = io.open, os.open
+    writing = os.O_WRONLY | os.O_RDWR | os.O_APPEND
+
+    def io_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if isinstance(file, (str, Path)) and Path(file) == lock and mode not in ("r", "rb"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_io_open(file, mode, *args, **kwargs)
+
+    def os_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if isinstance(path, (str, Path)) and Path(path) == lock and flags & writing:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_os_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", io_open)
+    monkeypatch.setattr(os, "open", os_open)
+    _build(example_copy)
+    assert (example_copy / "site" / ARTICLE_PAGE).is_file()
