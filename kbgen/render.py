@@ -428,10 +428,10 @@ def check_output_paths(site: Site, assets: Assets, diags: Diagnostics) -> None:
             _clash(diags, located, message)
             continue
         files[claim.path] = claim
-        folder = posixpath.dirname(claim.path)
+        folder = claim.path.rpartition("/")[0]  # not posixpath.dirname: a site has thousands
         while folder and folder not in folders:
             folders[folder] = claim
-            folder = posixpath.dirname(folder)
+            folder = folder.rpartition("/")[0]
     for path, claim in files.items():
         below = folders.get(path)
         if below is None:
