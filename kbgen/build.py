@@ -176,7 +176,7 @@ def _build(
 ) -> BuildResult:
     """The build once the cache had no shortcut to offer: the model, the files, the cache."""
     from kbgen.comments import summary_notes
-    from kbgen.render import Renderer
+    from kbgen.render import Renderer, check_output_paths
     from kbgen.site import BodyCache
     from kbgen.sources import SourceMemo
 
@@ -208,6 +208,9 @@ def _build(
         render_key=keys[1] if keys else "",
         search_words=paths.words if keys else None,
     )
+    check_output_paths(site, renderer.assets, diags)
+    if diags.failed(options.strict):
+        raise BuildFailed(diags)
     written = _write(renderer, output, cached, keys, options, progress, save_model_caches, diags)
     counts = Counter(p.lang for p in site.standalone_pages)
     result = BuildResult(
@@ -292,7 +295,7 @@ def _write(
                     staging.reuse(rel)
                     written.kept += 1
                 else:
-                    staging.copy(rel, path)
+                    _copy_asset(staging, rel, path, diags)
                     written.made += 1
                 signatures[rel] = signature
             stats = dict(staging.stats)
@@ -309,6 +312,18 @@ def _write(
             raise
     written.files = {rel: (sig, stats[rel]) for rel, sig in signatures.items() if rel in stats}
     return written
+
+
+def _copy_asset(staging: Staging, rel: str, path: Path, diags: Diagnostics) -> None:
+    """A content file copied in, a piece at a time; one that cannot be read is its own error,
+    not the output's."""
+    try:
+        staging.copy(rel, path)
+    except OSError as exc:
+        if exc.filename is None or Path(exc.filename) != path:
+            raise  # the output's problem, reported as such by the caller
+        diags.error(f"cannot read the file: {exc.strerror or exc}; fix its permissions", path)
+        raise BuildFailed(diags) from None
 
 
 def _save(

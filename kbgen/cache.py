@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from kbgen.config import Config
 from kbgen.diagnostics import Diagnostic
+from kbgen.output import InsideOutput
 from kbgen.theme import Theme
 
 if TYPE_CHECKING:  # the model's modules are heavy to import; a build with nothing to do
@@ -151,10 +152,11 @@ class CachedBuild:
         them, if they were rendered under the same render key."""
         if key != self.render_key:
             return {}
+        inside = InsideOutput(output)  # a cache file can be edited: no path leads out
         return {
             rel: signature
             for rel, (signature, stat) in self.files.items()
-            if file_stat(f"{output}/{rel}") == stat  # a string: no Path made per file
+            if inside(rel) and file_stat(f"{output}/{rel}") == stat  # a string: no Path
         }
 
     def up_to_date(

@@ -54,6 +54,10 @@ def check(
     result's diagnostics."""
     diags = Diagnostics()
     loaded = load_site(options, diags)
+    if not diags.errors:  # the paths of the files the build would write: none claimed twice
+        from kbgen.render import Assets, check_output_paths
+
+        check_output_paths(loaded.site, Assets.collect(loaded.theme), diags)
     result = CheckResult(loaded, diags, len(loaded.site.standalone_pages))
     if external:
         patterns = list(ignore)

@@ -28,7 +28,7 @@ from kbgen.comments import attach_discussions
 from kbgen.config import Config, load_config
 from kbgen.diagnostics import BuildFailed, Diagnostic, Diagnostics
 from kbgen.i18n import UiStrings, load_ui_strings
-from kbgen.render import Renderer, redirect_path
+from kbgen.render import Assets, Renderer, check_output_paths, redirect_path
 from kbgen.search.index import make_search_file
 from kbgen.seo import sitemap
 from kbgen.signatures import summary
@@ -300,6 +300,10 @@ class LiveSite:
         site = build_site(self.config, self._sources(), self.ui, diags, self.cache)
         attach_discussions(site, diags)
         outdated = mark_outdated(site)
+        if not diags.errors:
+            last = None if full else self.renderer  # a full rebuild: the theme may have changed
+            assets = last.assets if last is not None else Assets.collect(self.theme)
+            check_output_paths(site, assets, diags)
         if diags.failed(self.options.strict):
             return Outcome(False, diags, full, "full" if full else "model")
         try:

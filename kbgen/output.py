@@ -63,26 +63,62 @@ def output_problems(output: Path, protected: dict[str, Path], config_dir: Path) 
 
 
 def _manifest(folder: Path) -> set[str]:
+    """The files the marker lists; only paths that lie inside the folder count: the marker
+    is a file anyone can edit, and kbgen removes and replaces what it lists."""
     try:
         data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
-        return set(data["files"])
+        files = data["files"]
+        if not isinstance(files, list):
+            return set()
     except (OSError, ValueError, KeyError, TypeError):
         return set()
+    inside = InsideOutput(folder)
+    return {rel for rel in files if inside(rel)}
 
 
-def _foreign_files(folder: Path, manifest: set[str]) -> list[str]:
-    """Files in a kbgen output folder that its last build (which wrote `manifest`) did not."""
+class InsideOutput:
+    """Whether a path taken from the marker, the cache or the manifest names a file inside
+    the output folder: a clean relative path (no '..', '.', empty or absolute parts) none of
+    whose folders is a symbolic link (one lstat per folder, remembered: a site has
+    thousands)."""
+
+    def __init__(self, output: Path | str) -> None:
+        self.root = str(output)
+        self.folders: dict[str, bool] = {"": True}
+
+    def __call__(self, rel: object) -> bool:
+        if not isinstance(rel, str) or not rel or "\\" in rel or "\x00" in rel:
+            return False
+        if any(part in ("", ".", "..") for part in rel.split("/")):
+            return False
+        return self._folder_inside(posixpath.dirname(rel))
+
+    def _folder_inside(self, folder: str) -> bool:
+        known = self.folders.get(folder)
+        if known is None:
+            known = self._folder_inside(posixpath.dirname(folder)) and not os.path.islink(
+                f"{self.root}/{folder}"
+            )
+            self.folders[folder] = known
+        return known
+
+
+def _foreign_files(folder: Path, manifest: set[str], locked: list[str]) -> list[str]:
+    """Files in a kbgen output folder that its last build (which wrote `manifest`) did not;
+    `locked` gets the folders in which this user can neither add nor remove files."""
     known = manifest | {MARKER}
-    return sorted(rel for rel in _files_under(str(folder), "") if rel not in known)
+    return sorted(rel for rel in _files_under(str(folder), "", locked) if rel not in known)
 
 
-def _files_under(folder: str, prefix: str) -> Iterator[str]:
+def _files_under(folder: str, prefix: str, locked: list[str]) -> Iterator[str]:
     """The paths of the files under `folder`, relative to it (os.scandir: this walks the
     whole site, and pathlib would spend more time on the names than on the disk)."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        locked.append(folder)
     with os.scandir(folder) as entries:
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
-                yield from _files_under(entry.path, prefix + entry.name + "/")
+                yield from _files_under(entry.path, prefix + entry.name + "/", locked)
             else:
                 yield prefix + entry.name
 
@@ -167,7 +203,20 @@ class Staging:
             os.replace(self.folder, self.output)
             return
         last_build = _manifest(self.output)
-        foreign = _foreign_files(self.output, last_build)
+        locked: list[str] = []
+        foreign = _foreign_files(self.output, last_build, locked)
+        if locked:
+            # found before anything moves: a swap would have put the new site in and then
+            # failed to remove the old one (made by `sudo kbgen build`, say)
+            shown = ", ".join(locked[:3]) + (" …" if len(locked) > 3 else "")
+            diags = Diagnostics()
+            diags.error(
+                f"cannot replace the last build: kbgen may not remove or add files in {shown} "
+                "(another user's, or read-only); give the output folder back to yourself "
+                f"(sudo chown -R $USER {self.output}) or remove it, then build again",
+                self.output,
+            )
+            raise BuildFailed(diags)
         if foreign:
             shown = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
             diags = Diagnostics()
@@ -193,8 +242,14 @@ class Staging:
         (self.folder / MARKER).write_text(json.dumps(marker, indent=0), encoding="utf-8")
         retired = self.output.parent / f".{self.output.name}.kbgen-old-{os.getpid()}"
         os.replace(self.output, retired)
-        os.replace(self.folder, self.output)
-        shutil.rmtree(retired)
+        try:
+            os.replace(self.folder, self.output)
+        except OSError:
+            os.replace(retired, self.output)  # as it was: the error says so
+            raise
+        # the new site is in place: a last build that cannot all be removed (checked in
+        # commit(); this is for what changed since) is left for the next build to try again
+        shutil.rmtree(retired, ignore_errors=True)
 
     def _fits_in_place(self) -> bool:
         """No file made by this build stands where the output has a folder, or below a
@@ -224,7 +279,10 @@ class Staging:
         self._put_marker(both)
         for rel in self.made:
             os.replace(self.folder / rel, self.output / rel)
+        inside = InsideOutput(self.output)
         for rel in gone:
+            if not inside(rel):  # checked in _manifest(); folders may have changed since
+                continue
             (self.output / rel).unlink(missing_ok=True)
             _remove_empty_parents(self.output, rel)
         self._put_marker(marker)
@@ -263,7 +321,9 @@ def _remove_leftovers(output: Path) -> None:
             if leftover.name.startswith(f".{output.name}.kbgen-old-") and not output.exists():
                 os.replace(leftover, output)  # killed between the two renames of a swap
             else:
-                shutil.rmtree(leftover)
+                # not the output: one that cannot be removed (another user's files) costs
+                # disk space, and must not stop every later build
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
@@ -283,7 +343,7 @@ def _drop_inherited_locks() -> None:
     """In a forked worker: let go of the parent's build locks. A lock belongs to the open
     file, which fork shares; a worker outliving a killed build would otherwise keep the next
     build waiting forever. The descriptor is pointed at /dev/null (not unlocked, which would
-    unlock the parent's too, nor closed, since the file object still owns the number)."""
+    unlock the parent's too, nor closed, since the lock's code still owns the number)."""
     for descriptor in _HELD_LOCKS:
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, descriptor)
@@ -302,7 +362,9 @@ def build_lock(output: Path, diags: Diagnostics | None = None) -> Iterator[None]
     lock_path = output.parent / f".{output.name}.kbgen-lock"
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        opened = lock_path.open("a")
+        # opened for reading, which locks as well: the file may be another user's (made by
+        # `sudo kbgen build`), whom this build must wait for all the same
+        descriptor = os.open(lock_path, os.O_RDONLY | os.O_CREAT, 0o644)
     except OSError as exc:
         diags = diags if diags is not None else Diagnostics()
         diags.error(
@@ -311,11 +373,13 @@ def build_lock(output: Path, diags: Diagnostics | None = None) -> Iterator[None]
             "of that folder or choose another output folder"
         )
         raise BuildFailed(diags) from None
-    with opened as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        _HELD_LOCKS.add(handle.fileno())
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        _HELD_LOCKS.add(descriptor)
         try:
             yield
         finally:
-            _HELD_LOCKS.discard(handle.fileno())
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            _HELD_LOCKS.discard(descriptor)
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)

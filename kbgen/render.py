@@ -378,6 +378,102 @@ def _forked_pages(numbers: list[int]) -> list[bytes]:
     return [_FORKED.render_page(_FORKED_PAGES[n]) for n in numbers]
 
 
+@dataclass(frozen=True)
+class Claim:
+    """An output path, and what writes it: for the error when two things want one path."""
+
+    path: str
+    what: str
+    file: Path | None = None
+    line: int | None = None
+
+
+def output_claims(site: Site, assets: Assets) -> list[Claim]:
+    """Every file the build writes (outputs() and the content files), with what makes it."""
+    names = {out: name for name, out in assets.urls.items()}
+    claims = [Claim(out, f"the theme's static file {names.get(out, out)}") for out in assets.files]
+    if site.config.search.enabled:
+        claims += [
+            Claim(search_path(lang), f"the search index of '{lang}'")
+            for lang in site.config.languages
+        ]
+    for page in site.standalone_pages:
+        if page.source is None:
+            claims.append(Claim(page.output_path, f"the generated page /{page.url}"))
+        else:
+            line = page.source.meta.lines.get("slug")
+            what = f"the page shown untranslated at /{page.url}" if page.is_fallback else "the page"
+            claims.append(Claim(page.output_path, what, page.source.path, line))
+    claims += [Claim(rel, "the content file", path) for rel, path in site.assets.items()]
+    claims += [
+        Claim(redirect_path(r), f"the alias '{r.alias}'", r.source, r.line) for r in site.redirects
+    ]
+    claims.append(Claim("index.html", "the root page"))
+    if site.page(site.config.default_language, "not_found") is not None:
+        claims.append(Claim("404.html", "the site's 404 page"))
+    claims += [Claim("sitemap.xml", "the sitemap"), Claim("robots.txt", "robots.txt")]
+    return claims
+
+
+def check_output_paths(site: Site, assets: Assets, diags: Diagnostics) -> None:
+    """Two things writing one path, or one writing a file where another needs a folder (an
+    alias /sitemap.xml/, a slug index.html, a content file named like a page's folder): an
+    error naming both, before anything is written. Unchecked, the second would overwrite
+    the first, or fail halfway with a misleading error about the disk."""
+    root = site.config.root
+    files: dict[str, Claim] = {}
+    folders: dict[str, Claim] = {}  # folder -> the first claim below it
+    for claim in output_claims(site, assets):
+        other = files.get(claim.path)
+        if other is not None:
+            located, named = _located(claim, other)
+            message = f"and {_named(named, root)} both write /{claim.path}"
+            _clash(diags, located, message)
+            continue
+        files[claim.path] = claim
+        folder = claim.path.rpartition("/")[0]  # not posixpath.dirname: a site has thousands
+        while folder and folder not in folders:
+            folders[folder] = claim
+            folder = folder.rpartition("/")[0]
+    for path, claim in files.items():
+        below = folders.get(path)
+        if below is None:
+            continue
+        if _located(below, claim)[0] is below:
+            message = (
+                f"needs /{path}/ as a folder (for /{below.path}), but "
+                f"{_named(claim, root)} writes the file /{path}"
+            )
+            _clash(diags, below, message)
+        else:
+            message = (
+                f"writes the file /{path}, but {_named(below, root)} needs it as a folder "
+                f"(for /{below.path})"
+            )
+            _clash(diags, claim, message)
+
+
+def _located(first: Claim, second: Claim) -> tuple[Claim, Claim]:
+    """(where the error is reported, the other): the first unless only the second has a
+    file (aliases, pages and content files have one; what kbgen generates has none)."""
+    return (second, first) if first.file is None and second.file is not None else (first, second)
+
+
+def _named(claim: Claim, root: Path) -> str:
+    if claim.file is None:
+        return claim.what
+    shown = claim.file.relative_to(root) if claim.file.is_relative_to(root) else claim.file
+    return f"{claim.what} {shown}" + (f":{claim.line}" if claim.line else "")
+
+
+def _clash(diags: Diagnostics, claim: Claim, message: str) -> None:
+    diags.error(
+        f"{claim.what} {message}; give one of them another slug, alias or file name",
+        claim.file,
+        claim.line,
+    )
+
+
 def redirect_path(redirect: Redirect) -> str:
     return redirect.url + "index.html" if redirect.url.endswith("/") else redirect.url
 

@@ -114,6 +114,8 @@ class Redirect:
     url: str  # the old, site-relative URL
     target: Page
     source: Path
+    alias: str = ""  # as written in the front matter
+    line: int | None = None  # of `aliases` in that file
 
 
 @dataclass(frozen=True)
@@ -719,7 +721,9 @@ class _SiteBuilder:
                     )
                     continue
                 self.urls[url] = page
-                self.site.redirects.append(Redirect(url, page, page.source.path))
+                self.site.redirects.append(
+                    Redirect(url, page, page.source.path, alias, _line(page, "aliases"))
+                )
 
     def collect_assets(self) -> None:
         self.asset_rels: set[tuple[str, str]] = set()

@@ -132,7 +132,19 @@ def discover_sources(
             config.path,
         )
         return found
-    present = {p.name for p in content.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    if leads_out(content, config.root):
+        diags.error(
+            f"the content folder is a symbolic link leading out of the site's folder (to "
+            f"{content.resolve()}); kbgen reads nothing outside {config.root} unless "
+            "config.yaml names it: set content_dir to that folder, or move it here",
+            content,
+        )
+        return found
+    try:
+        present = {p.name for p in content.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    except OSError as exc:
+        diags.error(f"cannot read the folder: {exc.strerror}; fix its permissions", content)
+        return found
     for extra in sorted(present - set(config.languages)):
         diags.warning(
             f"folder '{extra}' is not a language listed in config.yaml; it is "
@@ -141,6 +153,15 @@ def discover_sources(
         )
     for lang in config.languages:
         lang_dir = content / lang
+        if lang_dir.is_symlink():
+            # as for the folders below it: what a link leads to is not the site's to publish
+            diags.error(
+                f"the language folder is a symbolic link (to {os.path.realpath(lang_dir)}); "
+                f"kbgen reads no folder through a link: make {lang_dir} a folder holding "
+                "the language's files",
+                lang_dir,
+            )
+            continue
         if not lang_dir.is_dir():
             diags.warning(
                 f"language '{lang}' is configured but {lang_dir} does not exist; "
@@ -155,6 +176,27 @@ def discover_sources(
     return found
 
 
+def leads_out(folder: Path, root: Path) -> bool:
+    """`folder`, written inside `root`, is reached through a symbolic link leading out of it
+    (a folder config.yaml names outside its own folder is the writer's choice, not a link's)."""
+    written = Path(os.path.normpath(folder))
+    return written.is_relative_to(root) and not folder.resolve().is_relative_to(root.resolve())
+
+
+def _unreadable(diags: Diagnostics) -> Callable[[OSError], None]:
+    """os.walk's onerror: a folder that cannot be listed is an error, never a silent gap."""
+
+    def report(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else None
+        diags.error(
+            f"cannot read the folder: {exc.strerror or exc}; fix its permissions "
+            "(chmod, or build as its owner) or move it out of the content folder",
+            where,
+        )
+
+    return report
+
+
 def _walk_language(
     lang_dir: Path,
     lang: str,
@@ -164,7 +206,9 @@ def _walk_language(
     drafts: bool,
     memo: SourceMemo,
 ) -> None:
-    for dirpath, dirnames, filenames in os.walk(lang_dir, followlinks=False):
+    for dirpath, dirnames, filenames in os.walk(
+        lang_dir, onerror=_unreadable(diags), followlinks=False
+    ):
         folder = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for link in [d for d in dirnames if (folder / d).is_symlink()]:
@@ -212,6 +256,9 @@ def read_content_file(
         diags.warning("not a regular file (a named pipe, socket or device) skipped", path)
         return None
     if not path.name.endswith(".md"):
+        if not os.access(path, os.R_OK):  # copied only once the site is made: say it now
+            diags.error("cannot read the file: permission denied; fix its permissions", path)
+            return None
         return Asset(path, lang, rel)
     source = read_source(path, lang, rel, diags)
     if source is not None and (drafts or not source.meta.draft):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,10 +55,61 @@ def load_theme(config: Config) -> Theme:
             diags.error(f"themes extend each other in a loop ({name})", folder / "theme.yaml")
             raise BuildFailed(diags)
         folders.append(folder)
+        if folder.parent == config.root / "themes":  # the site's own, not a bundled one
+            _check_inside_site(folder, config.root, diags)
+            if diags.errors:
+                raise BuildFailed(diags)
         name = _parent_of(folder, diags)
         if diags.errors:
             raise BuildFailed(diags)
     return Theme(config.theme, tuple(folders))
+
+
+def _check_inside_site(folder: Path, root: Path, diags: Diagnostics) -> None:
+    """Templates, static files and catalogs are read (and static files published) through
+    symbolic links: none of a site's theme may lead out of the site's folder, and every
+    folder of it must be readable."""
+    site = root.resolve()
+    real = folder.resolve()
+    if not real.is_relative_to(site):
+        diags.error(
+            f"the theme folder is a symbolic link leading out of the site's folder (to {real}); "
+            f"kbgen reads nothing outside {root}: copy the theme into themes/",
+            folder,
+        )
+        return
+    seen = {real}
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError as exc:
+            diags.error(
+                f"cannot read the folder: {exc.strerror or exc}; fix its permissions", current
+            )
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    continue  # leads nowhere: nothing is read through it
+                if not target.is_relative_to(site):
+                    diags.error(
+                        f"symbolic link leading out of the site's folder (to {target}); kbgen "
+                        "reads nothing outside it: copy the file into the theme instead",
+                        path,
+                    )
+                    continue
+                if target.is_dir() and target not in seen:
+                    seen.add(target)
+                    pending.append(path)
+            elif entry.is_dir(follow_symlinks=False):
+                pending.append(path)
+            elif not os.access(path, os.R_OK):
+                diags.error("cannot read the file: permission denied; fix its permissions", path)
 
 
 def _parent_of(folder: Path, diags: Diagnostics) -> str | None:

@@ -240,16 +240,16 @@ def test_an_output_folder_in_a_folder_kbgen_may_not_write(
     from kbgen.diagnostics import BuildFailed
 
     site = _site(tmp_path)
-    real_open = Path.open
+    real_open = os.open
 
-    def refusing_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+    def refusing_open(path: Any, *args: Any, **kwargs: Any) -> Any:
         # as a folder without write permission does (the tests may run as root, whom
         # permissions do not stop)
-        if self.name.endswith(".kbgen-lock"):
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)
+        if str(path).endswith(".kbgen-lock"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "open", refusing_open)
+    monkeypatch.setattr(os, "open", refusing_open)
     with pytest.raises(BuildFailed) as failed:
         build(BuildOptions(site / "config.yaml", output=tmp_path / "locked" / "site"))
     [error] = failed.value.diagnostics.errors
