@@ -116,7 +116,7 @@ def model(
 def output_folder(options: BuildOptions, config: Config, theme: Theme) -> tuple[Path, list[str]]:
     """The output folder and why it must not be used (empty when it may)."""
     output = (options.output or config.output_dir).expanduser().resolve()
-    protected = {"content folder": config.content_dir}
+    protected = {"content folder": config.content_dir, "build cache (cache_dir)": config.cache_dir}
     for folder in theme.folders:
         if folder.is_relative_to(config.root):
             protected[f"theme folder {folder.name}"] = folder
