@@ -292,7 +292,7 @@ def cache_key() -> bytes | None:
     return None
 
 
-def _tag(key: bytes, payload: bytes | memoryview) -> bytes:
+def _tag(key: bytes, payload: bytes) -> bytes:
     return hmac.new(key, payload, hashlib.sha256).digest()
 
 
@@ -327,12 +327,13 @@ def _load(path: Path) -> object:
     if key is None:
         return None
     try:
-        data = memoryview(path.read_bytes())
+        with path.open("rb") as handle:
+            header = handle.read(len(MAGIC) + hashlib.sha256().digest_size)
+            payload = handle.read()  # bytes, which the BytesIO below shares rather than copies
     except OSError:
         return None
-    start = len(MAGIC) + hashlib.sha256().digest_size
-    if data[: len(MAGIC)] != MAGIC or not hmac.compare_digest(
-        _tag(key, data[start:]), data[len(MAGIC) : start]
+    if header[: len(MAGIC)] != MAGIC or not hmac.compare_digest(
+        _tag(key, payload), header[len(MAGIC) :]
     ):
         return None  # not written by this user's kbgen with this key: never unpickled
     # Loading makes millions of objects and no garbage: the cyclic collector, run again and
@@ -340,7 +341,7 @@ def _load(path: Path) -> object:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _Unpickler(io.BytesIO(data[start:])).load()
+        return _Unpickler(io.BytesIO(payload)).load()
     except Exception:  # truncated, from another kbgen or Python: start afresh
         return None
     finally:
