@@ -34,7 +34,7 @@ import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from kbgen.config import Config
 from kbgen.diagnostics import Diagnostic
@@ -349,20 +349,33 @@ def _load(path: Path) -> object:
             gc.enable()
 
 
+class _Signing:
+    """The file a cache is pickled into, adding every byte written to its tag on the way:
+    no second copy of a large pickle in memory, no second pass over it."""
+
+    def __init__(self, handle: BinaryIO, mac: hmac.HMAC) -> None:
+        self.handle, self.mac = handle, mac
+
+    def write(self, data: bytes) -> int:
+        self.mac.update(data)
+        return self.handle.write(data)
+
+
 def save_cache(path: Path, value: CachedBuild | CachedBodies | CachedSources | CachedWords) -> None:
     """Written beside and renamed over the old one, so a killed build leaves a whole file.
     Without a key (see cache_key) nothing is written: it could not be trusted when read."""
     key = cache_key()
     if key is None:
         return
-    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with temporary.open("wb") as handle:
-            handle.write(MAGIC)
-            handle.write(_tag(key, payload))
-            handle.write(payload)
+            handle.write(MAGIC + bytes(hashlib.sha256().digest_size))  # the tag, once known
+            mac = hmac.new(key, digestmod=hashlib.sha256)
+            pickle.dump(value, _Signing(handle, mac), protocol=pickle.HIGHEST_PROTOCOL)
+            handle.seek(len(MAGIC))
+            handle.write(mac.digest())
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
