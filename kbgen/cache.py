@@ -278,17 +278,21 @@ def cache_key() -> bytes | None:
             pass
         except OSError:
             return None
+        key = secrets.token_bytes(32)
+        made = path.with_name(f".cache-key.{os.getpid()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            made = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(os.open(made, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+                f.write(key)
+            os.link(made, path)  # whole when it appears, and never over another build's key
+            return key
         except FileExistsError:
             continue
         except OSError:
             return None
-        key = secrets.token_bytes(32)
-        with os.fdopen(made, "wb") as handle:
-            handle.write(key)
-        return key
+        finally:
+            with contextlib.suppress(OSError):
+                made.unlink()
     return None
 
 

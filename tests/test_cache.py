@@ -234,6 +234,7 @@ def test_the_cache_key_is_made_once_outside_the_site(tmp_path: Path, monkeypatch
     made = tmp_path / "xdg" / "kbgen" / "cache-key"
     assert key is not None and len(key) == 32 and made.read_bytes() == key
     assert made.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in made.parent.iterdir()] == ["cache-key"]  # no temporary file left
     assert cache_key() == key
     monkeypatch.setenv("KBGEN_CACHE_KEY", "shared secret of a CI system")
     assert cache_key() == b"shared secret of a CI system"
