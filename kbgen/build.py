@@ -120,7 +120,7 @@ def output_folder(options: BuildOptions, config: Config, theme: Theme) -> tuple[
     where = "--output" if options.output else f"output_dir (in {config.path.name})"
     if "\0" in str(given):  # the system cuts a path there: never what was meant
         return given, [f"{where}: a folder name cannot hold a NUL character (\\0)"]
-    protected = {"content folder": config.content_dir}
+    protected = {"content folder": config.content_dir, "build cache (cache_dir)": config.cache_dir}
     for folder in theme.folders:
         if folder.is_relative_to(config.root):
             protected[f"theme folder {folder.name}"] = folder

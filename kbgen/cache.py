@@ -5,6 +5,13 @@ It lives in `.kbgen-cache/` beside config.yaml (`cache_dir` in the config), one 
 folder. Deleting it costs one slow build, nothing else; `kbgen build --no-cache` ignores it.
 A cache that cannot be read (another kbgen, a Python upgrade, a truncated file) is ignored.
 
+The files are pickles, fast to read back, and pickle runs code named by the file it loads:
+each file therefore carries an HMAC-SHA256 tag made with a secret key kept outside the
+site (`KBGEN_CACHE_KEY`, or a key file in the user's cache folder: cache_key), checked
+before anything is unpickled. A file without the right tag (crafted, or restored from
+another machine's cache with another key) is ignored like an unreadable one. Unpickling
+then only makes kbgen's own data classes and a few standard types (_Unpickler).
+
 Keys: anything that can change every page (kbgen itself, the libraries it renders with, the
 config, the build options, the theme) is digested into `model_key` and `render_key`; a
 mismatch drops the parsed bodies (model key) or the rendered files (render key). Each output
@@ -15,15 +22,19 @@ still the one this build wrote (same size and modification time).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import hashlib
+import hmac
+import io
 import os
 import pickle
+import secrets
 import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from kbgen.config import Config
 from kbgen.diagnostics import Diagnostic
@@ -36,7 +47,9 @@ if TYPE_CHECKING:  # the model's modules are heavy to import; a build with nothi
     from kbgen.site import CachedBody, LinkTarget
     from kbgen.sources import ReadResult
 
-FORMAT = 1
+FORMAT = 2
+MAGIC = b"kbgen-cache-2\n"  # then the HMAC-SHA256 tag of the pickle, then the pickle
+KEY_VARIABLE = "KBGEN_CACHE_KEY"
 LIBRARIES = ("jinja2", "markdown-it-py", "mdit-py-plugins", "pygments", "babel", "lunr", "nh3")
 FileStat = tuple[int, int]  # size, modification time in ns
 
@@ -248,28 +261,127 @@ def save_words(path: Path, entries: dict[bytes, Analyzed]) -> None:
         save_cache(path, CachedWords(environment_key(), entries))
 
 
+def cache_key() -> bytes | None:
+    """The secret the cache files are authenticated with: $KBGEN_CACHE_KEY if set (CI systems
+    that share caches between machines set the same secret on each), else a random key kept
+    in $XDG_CACHE_HOME/kbgen/cache-key (~/.cache/kbgen/cache-key), made on first use and
+    readable by its owner only. None if there is none and none can be made: no cache then."""
+    given = os.environ.get(KEY_VARIABLE)
+    if given:
+        return given.encode()
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    folder = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
+    path = folder / "kbgen" / "cache-key"
+    for _ in range(2):  # made by another build in between: read it again
+        try:
+            key = path.read_bytes()
+            return key if len(key) >= 32 else None
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return None
+        key = secrets.token_bytes(32)
+        made = path.with_name(f".cache-key.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with os.fdopen(os.open(made, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+                f.write(key)
+            os.link(made, path)  # whole when it appears, and never over another build's key
+            return key
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
+        finally:
+            with contextlib.suppress(OSError):
+                made.unlink()
+    return None
+
+
+def _tag(key: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, payload, hashlib.sha256).digest()
+
+
+# Besides kbgen's own data classes, the only things a cache file holds.
+_STANDARD = {
+    ("datetime", "date"),
+    ("datetime", "datetime"),
+    ("pathlib", "Path"),
+    ("pathlib", "PosixPath"),
+    ("pathlib", "PurePosixPath"),
+    ("pathlib", "WindowsPath"),
+    ("pathlib", "PureWindowsPath"),
+}
+
+
+class _Unpickler(pickle.Unpickler):
+    """Makes nothing but kbgen's data classes and _STANDARD: a second wall behind the tag."""
+
+    def find_class(self, module: str, name: str) -> object:
+        found = super().find_class(module, name)
+        if (module, name) in _STANDARD or (
+            (module == "kbgen" or module.startswith("kbgen."))
+            and isinstance(found, type)
+            and dataclasses.is_dataclass(found)
+        ):
+            return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not cache data")
+
+
 def _load(path: Path) -> object:
+    key = cache_key()
+    if key is None:
+        return None
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(MAGIC) + hashlib.sha256().digest_size)
+            payload = handle.read()  # bytes, which the BytesIO below shares rather than copies
+    except OSError:
+        return None
+    if header[: len(MAGIC)] != MAGIC or not hmac.compare_digest(
+        _tag(key, payload), header[len(MAGIC) :]
+    ):
+        return None  # not written by this user's kbgen with this key: never unpickled
     # Loading makes millions of objects and no garbage: the cyclic collector, run again and
     # again as they are made, would take three quarters of the time.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        with path.open("rb") as handle:
-            return pickle.load(handle)
-    except Exception:  # missing, truncated, from another kbgen or Python: start afresh
+        return _Unpickler(io.BytesIO(payload)).load()
+    except Exception:  # truncated, from another kbgen or Python: start afresh
         return None
     finally:
         if collecting:
             gc.enable()
 
 
+class _Signing:
+    """The file a cache is pickled into, adding every byte written to its tag on the way:
+    no second copy of a large pickle in memory, no second pass over it."""
+
+    def __init__(self, handle: BinaryIO, mac: hmac.HMAC) -> None:
+        self.handle, self.mac = handle, mac
+
+    def write(self, data: bytes) -> int:
+        self.mac.update(data)
+        return self.handle.write(data)
+
+
 def save_cache(path: Path, value: CachedBuild | CachedBodies | CachedSources | CachedWords) -> None:
-    """Written beside and renamed over the old one, so a killed build leaves a whole file."""
+    """Written beside and renamed over the old one, so a killed build leaves a whole file.
+    Without a key (see cache_key) nothing is written: it could not be trusted when read."""
+    key = cache_key()
+    if key is None:
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with temporary.open("wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(MAGIC + bytes(hashlib.sha256().digest_size))  # the tag, once known
+            mac = hmac.new(key, digestmod=hashlib.sha256)
+            pickle.dump(value, _Signing(handle, mac), protocol=pickle.HIGHEST_PROTOCOL)
+            handle.seek(len(MAGIC))
+            handle.write(mac.digest())
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from kbgen.diagnostics import Diagnostics
+from kbgen.urls import encode_url
 from kbgen.yamlfile import shown
 
 if TYPE_CHECKING:  # the site model imports the config, which imports this module
@@ -626,7 +627,7 @@ def attach_discussions(site: Site, diags: Diagnostics) -> None:
                     line = named.source.meta.lines.get("discussion")
                     diags.error(f"'discussion': {exc}", named.source.path, line)
                 continue
-        url = site.config.base_url + keyed.url
+        url = site.config.base_url + encode_url(keyed.url)
         thread = Thread(
             lang=page.lang,
             url=url,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,20 @@ from kbgen.yamlfile import load_mapping, shown
 
 FALLBACK_MODES = ("default", "none")
 LINK_SEVERITIES = ("error", "warning")
+
+# A BCP 47 language tag (RFC 5646: language[-script][-region][-variant]...[-extension]
+# [-x-private]): language codes name folders and URLs, so nothing else may pass.
+LANGUAGE_TAG = re.compile(
+    r"(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"  # language, extended language
+    r"(?:-[A-Za-z]{4})?"  # script
+    r"(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"  # region
+    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"  # variants
+    r"(?:-[0-9A-WYZa-wyz](?:-[A-Za-z0-9]{2,8})+)*"  # extensions
+    r"(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?"  # private use
+)
+# A theme's name: a folder of themes/ (or of kbgen's own themes), never a path.
+THEME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f]")  # control characters and the space
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,14 @@ class Config:
 
     def site_title(self, lang: str) -> str:
         return self.title.get(lang) or self.title.get(self.default_language) or "Knowledge base"
+
+
+def is_language_tag(code: str) -> bool:
+    return LANGUAGE_TAG.fullmatch(code) is not None
+
+
+def is_theme_name(name: str) -> bool:
+    return THEME_NAME.fullmatch(name) is not None and ".." not in name
 
 
 def builtin_themes_dir() -> Path:
@@ -172,7 +195,13 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         from_cli=base_url is not None,
     )
     theme = check.string(raw, "theme", "default")
-    if not ((root / "themes" / theme).is_dir() or (builtin_themes_dir() / theme).is_dir()):
+    if not is_theme_name(theme):
+        check.fail(
+            "theme",
+            f"must be the name of a theme (a folder of themes/ beside config.yaml, or a theme "
+            f"kbgen ships, such as default), not a path; got {theme!r}",
+        )
+    elif not ((root / "themes" / theme).is_dir() or (builtin_themes_dir() / theme).is_dir()):
         known = sorted(p.name for p in builtin_themes_dir().iterdir() if p.is_dir())
         check.fail(
             "theme",
@@ -218,7 +247,10 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         )
 
     links = _links(raw, check)
-
+    content_dir = root / check.string(raw, "content_dir", "content")
+    output_dir = root / check.string(raw, "output_dir", "site")
+    cache_dir = root / check.string(raw, "cache_dir", ".kbgen-cache")
+    _cache_dir(cache_dir, root, content_dir, output_dir, check)
     config = Config(
         path=path.resolve(),
         root=root,
@@ -226,9 +258,9 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         base_url=url,
         languages=languages,
         default_language=default_language,
-        content_dir=root / check.string(raw, "content_dir", "content"),
-        output_dir=root / check.string(raw, "output_dir", "site"),
-        cache_dir=root / check.string(raw, "cache_dir", ".kbgen-cache"),
+        content_dir=content_dir,
+        output_dir=output_dir,
+        cache_dir=cache_dir,
         theme=theme,
         fallback=fallback,
         markdown=markdown,
@@ -272,6 +304,12 @@ def _languages(raw: dict[str, Any], check: _Check) -> tuple[str, ...]:
         return ()
     seen: list[str] = []
     for code in value:
+        if not is_language_tag(code):
+            check.fail(
+                "languages",
+                f"{code!r} is not a language tag (BCP 47, such as fr, vi, en, pt-BR, zh-Hant)",
+            )
+            continue
         try:
             Locale.parse(code.replace("-", "_"))
         except (UnknownLocaleError, ValueError):
@@ -309,6 +347,9 @@ def _base_url(value: Any, check: _Check, from_cli: bool) -> str:
     except ValueError:  # such as an unclosed [ of an IPv6 address
         check.fail(key, f"is not a valid URL (check its host), got {shown(value)}")
         return "/"
+    if CONTROL.search(value):
+        check.fail(key, f"must not contain spaces or control characters, got {shown(value)}")
+        return "/"
     if value.startswith("/") and not parts.netloc:
         pass  # a site-relative base such as "/help/" is fine for previews
     elif parts.scheme not in ("http", "https") or not parts.netloc:
@@ -319,3 +360,51 @@ def _base_url(value: Any, check: _Check, from_cli: bool) -> str:
     if parts.query or parts.fragment:
         check.fail(key, "must not have a ?query or #fragment")
     return value if value.endswith("/") else value + "/"
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or path.is_relative_to(folder)
+
+
+def _resolved(path: Path) -> Path | None:
+    """`path` made absolute, or None where the system cannot name it (a NUL, too long)."""
+    try:
+        return path.expanduser().resolve()
+    except (OSError, ValueError):
+        return None
+
+
+def _cache_dir(cache: Path, root: Path, content: Path, output: Path, check: _Check) -> None:
+    """kbgen writes its files into the build cache's folder: it must be a folder of its own,
+    outside everything a build reads or publishes (the files would be published, or read as
+    theme files, or be mixed with the user's). One problem is reported: the first found."""
+    resolved = _resolved(cache)
+    if resolved is None:
+        check.fail("cache_dir", f"cannot use {shown(str(cache))} as a folder; choose another one")
+        return
+    cache = resolved
+    problem = None
+    for label, folder in (
+        ("the filesystem root", Path("/")),
+        ("your home folder", Path.home()),
+        ("the folder of config.yaml", root),
+    ):
+        if _inside(folder.resolve(), cache):
+            problem = f"{cache} is or contains {label}"
+            break
+    else:
+        for label, folder in (
+            ("the content folder", content),
+            ("the output folder", output),
+            ("the site's themes folder", root / "themes"),
+            ("kbgen's themes folder", builtin_themes_dir()),
+        ):
+            found = _resolved(folder)  # None: a folder the system refuses, reported later
+            if found is None:
+                continue
+            folder = found
+            if _inside(cache, folder) or _inside(folder, cache):
+                problem = f"{cache} is, contains or lies inside {label} ({folder})"
+                break
+    if problem is not None:
+        check.fail("cache_dir", f"{problem}; choose a folder of its own such as .kbgen-cache")

@@ -25,7 +25,7 @@ from kbgen.seo import absolute_url, alternates, canonical, is_indexed, json_ld, 
 from kbgen.signatures import Signatures
 from kbgen.site import Page, Redirect, Site
 from kbgen.theme import Theme
-from kbgen.urls import relative_url
+from kbgen.urls import encode_url, relative_url
 from kbgen.workers import end_with_parent, fresh_pool
 
 # Under this much work (pages, and about 100 pages' worth per search index), forking costs
@@ -312,7 +312,7 @@ class Renderer:
             """A link from this page; 404 pages are served at any path, so theirs are absolute."""
             to = target if isinstance(target, str) else target.url
             if absolute_links:
-                return base_path + to
+                return base_path + encode_url(to)
             return relative_url(at_url, to)
 
         def asset(name: str) -> str:

@@ -6,12 +6,15 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from kbgen.site import Page, Site
+from kbgen.urls import encode_url
 
 INDEXED_KINDS = ("home", "section", "article", "faq_index", "faq", "rules", "replies")
 
 
 def absolute_url(site: Site, url: str) -> str:
-    return site.config.base_url + url
+    """The full URL of a site-relative one of the model, percent-encoded: used for canonical,
+    hreflang, Open Graph, JSON-LD, the sitemap and robots.txt."""
+    return site.config.base_url + encode_url(url)
 
 
 def is_indexed(page: Page) -> bool:

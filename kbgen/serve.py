@@ -8,12 +8,15 @@ holds) that long-polls `/__kbgen/events`: it reloads the page after a rebuild an
 the build's errors over the last good page when a build fails.
 
 Only GET and HEAD are answered; a path with `..`, a backslash, a NUL or an empty segment,
-encoded or not, gets 404, as does anything not in the site.
+encoded or not, gets 404, as does anything not in the site. A request whose Host header is
+not an IP address, `localhost` or the --host given gets 403 (allowed_host): a page of
+another site that points its own name at 127.0.0.1 (DNS rebinding) cannot read the preview.
 """
 
 from __future__ import annotations
 
 import http.server
+import ipaddress
 import json
 import mimetypes
 import socket
@@ -134,6 +137,26 @@ class DevServer:
             self.changed.notify_all()
 
 
+def allowed_host(header: str | None, host: str) -> bool:
+    """Whether a request's Host header names this server: an IP address (a rebound name is
+    never one), `localhost`, or `host`, the name it was asked to listen on."""
+    if not header:
+        return False
+    try:
+        name = urlsplit(f"//{header}").hostname
+    except ValueError:
+        return False
+    if not name:
+        return False
+    if name in ("localhost", host.lower().strip("[]")):
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
 def site_path(raw: str) -> str | None:
     """The site-relative file a request path asks for, or None when it must not be served."""
     if not raw.startswith("/") or raw.startswith("//"):
@@ -152,6 +175,7 @@ def site_path(raw: str) -> str | None:
 class _Handler(http.server.BaseHTTPRequestHandler):
     server_version = "kbgen-serve"
     dev: DevServer  # set on the subclass `serve` makes
+    host: str  # the --host given, set likewise
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # the terminal shows builds, not requests
@@ -171,6 +195,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = refuse
 
     def respond(self, head: bool) -> None:
+        if not allowed_host(self.headers.get("Host"), self.host):
+            message = (
+                "kbgen serve answers requests for localhost, an IP address or the --host "
+                "it was given, not for this Host header.\n"
+            )
+            self.send(403, "text/plain; charset=utf-8", message.encode(), head)
+            return
         raw = self.path
         if raw.startswith(PREFIX):
             self.tool(raw, head)
@@ -321,7 +352,7 @@ def serve(
     """Build, serve and watch until `stop` is set (or Ctrl+C). `ready` gets the site's URL
     once the server listens; the first build runs after that."""
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
-    handler: type[_Handler] = type("Handler", (_Handler,), {})
+    handler: type[_Handler] = type("Handler", (_Handler,), {"host": host})
     server = _Server((host, port), handler)
     bound_port = server.server_address[1]
     shown_host = f"[{host}]" if ":" in host else host

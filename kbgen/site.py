@@ -42,7 +42,7 @@ from kbgen.markdown import (
     render,
     slugify,
 )
-from kbgen.sources import Source, SourceSet
+from kbgen.sources import Source, SourceSet, path_piece_problem
 from kbgen.urls import normalize_alias, output_path, relative_url
 from kbgen.workers import end_with_parent
 
@@ -283,6 +283,7 @@ class _SiteBuilder:
         self.unplaced: set[int] = set()
         self.reported: set[tuple[str, str]] = set()  # the pairs of files said to share a URL
         self.faq_group_sources: dict[tuple[str, str], Source] = {}
+        self.named: set[tuple[Path, str]] = set()  # file and folder names checked as slugs
 
     def _(self, lang: str, message: str) -> str:
         return self.ui.gettext(lang, message)
@@ -322,6 +323,24 @@ class _SiteBuilder:
             return section.source.meta.slug
         return folder
 
+    def named_slug(self, source: Source, folder: bool = False) -> str:
+        """The slug a page (or, with `folder`, its section) takes from its file (folder) name
+        when it has no `slug:`; a name `slug:` would refuse is an error on the file."""
+        name = str(source.group) if folder else _stem(source)
+        where = source.path.parent if folder else source.path
+        if (folder or not source.meta.slug) and (where, name) not in self.named:
+            self.named.add((where, name))
+            problem = path_piece_problem(name, allow_slash=False)
+            if problem:
+                what = "folder" if folder else "file"
+                fix = "give its _section.md" if folder else "give it"
+                self.diags.error(
+                    f"the {what} name gives the URL slug {name!r}, which {problem}; rename the "
+                    f"{what} or {fix} a 'slug:' in the front matter",
+                    where,
+                )
+        return name
+
     def url_for(self, lang: str, source: Source) -> str:
         match source.kind:
             case "home":
@@ -329,13 +348,15 @@ class _SiteBuilder:
             case "rules":
                 return f"{lang}/rules/"
             case "section":
-                return f"{lang}/articles/{_stem(source) if source.meta.slug else source.group}/"
+                slug = _stem(source) if source.meta.slug else self.named_slug(source, folder=True)
+                return f"{lang}/articles/{slug}/"
             case "article":
-                return (
-                    f"{lang}/articles/{self.section_slug(lang, str(source.group))}/{_stem(source)}/"
-                )
+                section = self.section_slug(lang, str(source.group))
+                if section == source.group:  # the folder's name, not a slug: that it gave
+                    self.named_slug(source, folder=True)
+                return f"{lang}/articles/{section}/{self.named_slug(source)}/"
             case "faq":
-                return f"{lang}/faq/{_stem(source)}/"
+                return f"{lang}/faq/{self.named_slug(source)}/"
             case "reply":
                 return f"{lang}/replies/#{slugify(_stem(source))}"
         raise AssertionError(source.kind)

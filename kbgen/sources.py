@@ -37,7 +37,9 @@ LAYOUT_HINT = (
     "expected _index.md, rules.md, articles/<section>/*.md, faq/*.md, "
     "faq/<group>/*.md or replies/*.md"
 )
-_BAD_PATH_PIECE = re.compile(r"[\x00-\x1f\x7f\\?#]|^[a-zA-Z][a-zA-Z0-9+.-]*:")
+# What a slug (a file or folder name, or `slug:`) may not hold: what a URL path cannot hold
+# as is, or would read otherwise once a server decodes it (a "%41" folder is asked for as "A").
+_BAD_PATH_PIECE = re.compile(r"[\x00-\x1f\x7f-\x9f\\?#%]|^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
 @dataclass(frozen=True)
@@ -461,13 +463,14 @@ def parse_front_matter(yaml_text: str, path: Path, diags: Diagnostics) -> FrontM
 
 
 def path_piece_problem(value: Any, allow_slash: bool) -> str | None:
-    """Why `value` cannot be a slug (or an alias, which may hold '/'), or None."""
+    """Why `value` cannot be a slug (or an alias, which may hold '/'), or None. One rule for
+    `slug:` and the file and folder names that give a slug when there is none (site.py)."""
     if not isinstance(value, str) or not value.strip():
         return "must be a non-empty text"
     if value != value.strip() or any(ch.isspace() for ch in value):
         return "must not contain spaces; use '-' between words"
     if _BAD_PATH_PIECE.search(value) or "://" in value:
-        return "must not contain a URL scheme, '\\', '?', '#' or control characters"
+        return "must not contain a URL scheme, '\\', '?', '#', '%' or control characters"
     pieces = value.strip("/").split("/")
     if not allow_slash and "/" in value:
         return "must not contain '/'; a slug names one folder"

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from kbgen.config import Config, builtin_themes_dir
+from kbgen.config import Config, builtin_themes_dir, is_theme_name
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.yamlfile import load_mapping
 
@@ -30,6 +30,8 @@ class Theme:
 
 
 def find_theme_folder(name: str, site_root: Path) -> Path | None:
+    if not is_theme_name(name):  # a path such as ../../etc: never looked for
+        return None
     for candidate in (site_root / "themes" / name, builtin_themes_dir() / name):
         if candidate.is_dir():
             return candidate

@@ -1,9 +1,34 @@
-"""Site-relative URLs ("fr/faq/") and how one page reaches another from where it is served."""
+"""Site-relative URLs ("fr/faq/") and how one page reaches another from where it is served.
+
+The site model keeps URLs decoded ("vi/câu-hỏi/"): they are also the paths of the output
+files. They are percent-encoded (UTF-8) where they are written into a page, the sitemap or
+the search index: by relative_url for links, by encode_url for the rest.
+"""
 
 from __future__ import annotations
 
 import posixpath
+import re
 from urllib.parse import quote
+
+# What a path may hold as is: RFC 3986's unreserved characters (quote keeps letters, digits and
+# "_.-~"), its sub-delims, "@" and "/". ":" is encoded: "a:b/" would read as a URL scheme.
+_PATH_SAFE = "/!$&'()*+,;=@~"
+# In a fragment (anchors: ASCII ids, or what a writer typed after "#"), only what cannot stand
+# in a URL is encoded; an escape already there ("#%C3%A9") is kept.
+_FRAGMENT_UNSAFE = re.compile(r'[\x00-\x20\x7f"<>\\^`{|}#]')
+
+
+def _encode_fragment(fragment: str) -> str:
+    return _FRAGMENT_UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", fragment)
+
+
+def encode_url(url: str) -> str:
+    """A site-relative URL of the model as it is written: "vi/câu-hỏi/#a" gives
+    "vi/c%C3%A2u-h%E1%BB%8Fi/#a"."""
+    path, hash_, fragment = url.partition("#")
+    path = quote(path, safe=_PATH_SAFE)
+    return f"{path}#{_encode_fragment(fragment)}" if hash_ else path
 
 
 def folder_of(url: str) -> str:
@@ -24,8 +49,8 @@ def relative_url(from_url: str, to_url: str) -> str:
         path += "/"
     if path == ".":
         path = "" if fragment else "./"
-    path = quote(path, safe="/:.-_~!$&'()*+,;=@%")
-    return f"{path}#{fragment}" if fragment else path
+    path = quote(path, safe=_PATH_SAFE)
+    return f"{path}#{_encode_fragment(fragment)}" if fragment else path
 
 
 def _relative_path(target: str, folder: str) -> str:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,6 +10,10 @@ import pytest
 
 from kbgen.build import BuildOptions, BuildResult, build
 from tests.helpers import REPO
+
+# The build cache's key (cache.py), for this process and every kbgen it starts: no test
+# writes a key file into the real home folder.
+os.environ["KBGEN_CACHE_KEY"] = secrets.token_hex(16)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

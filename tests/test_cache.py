@@ -3,7 +3,10 @@ scratch, and redoes only what a change touches."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ import pytest
 
 import kbgen.sources
 from kbgen.build import BuildOptions, BuildResult, build
+from kbgen.cache import MAGIC, cache_key
 from tests.helpers import checksums, run_kbgen
 
 FR_ROLE = "content/fr/articles/community-management/representatives-role.md"
@@ -182,6 +186,66 @@ def test_an_unreadable_cache_is_ignored(example_copy: Path) -> None:
     _assert_like_a_cold_build(example_copy)
     for cache in files:
         assert cache.stat().st_size > 100  # written anew
+
+
+class _Planted:
+    """Unpickling this creates `marker`: what a crafted cache file would do instead."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path.write_text, (self.marker, "code ran"))
+
+
+def test_a_crafted_cache_file_runs_no_code(example_copy: Path) -> None:
+    _build(example_copy)
+    marker = example_copy.parent / "marker"
+    files = sorted((example_copy / ".kbgen-cache").iterdir())
+    payload = pickle.dumps(_Planted(marker))
+    for cache in files:  # a plain pickle, and one dressed as a cache file with a forged tag
+        cache.write_bytes(payload if "words" in cache.name else MAGIC + bytes(32) + payload)
+    page_text(example_copy)
+    again = _build(example_copy)
+    assert not marker.exists()
+    assert again.kept == 0
+    _assert_like_a_cold_build(example_copy)
+
+
+def test_a_cache_file_with_a_good_tag_still_makes_only_cache_data(example_copy: Path) -> None:
+    # if the key leaked, the unpickler still refuses anything but kbgen's data classes
+    _build(example_copy)
+    marker = example_copy.parent / "marker"
+    key = cache_key()
+    assert key is not None
+    payload = pickle.dumps(_Planted(marker))
+    for cache in (example_copy / ".kbgen-cache").iterdir():
+        cache.write_bytes(MAGIC + hmac.new(key, payload, hashlib.sha256).digest() + payload)
+    page_text(example_copy)
+    assert _build(example_copy).kept == 0
+    assert not marker.exists()
+    _assert_like_a_cold_build(example_copy)
+
+
+def test_the_cache_key_is_made_once_outside_the_site(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.delenv("KBGEN_CACHE_KEY")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    key = cache_key()
+    made = tmp_path / "xdg" / "kbgen" / "cache-key"
+    assert key is not None and len(key) == 32 and made.read_bytes() == key
+    assert made.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in made.parent.iterdir()] == ["cache-key"]  # no temporary file left
+    assert cache_key() == key
+    monkeypatch.setenv("KBGEN_CACHE_KEY", "shared secret of a CI system")
+    assert cache_key() == b"shared secret of a CI system"
+
+
+def test_a_cache_made_with_another_key_is_ignored(example_copy: Path, monkeypatch: Any) -> None:
+    _build(example_copy)
+    monkeypatch.setenv("KBGEN_CACHE_KEY", "another machine's key")
+    page_text(example_copy)
+    assert _build(example_copy).kept == 0
+    _assert_like_a_cold_build(example_copy)
 
 
 def test_no_cache_neither_reads_nor_writes_it(example_copy: Path) -> None:

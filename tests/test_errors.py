@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from kbgen.config import load_config
+from kbgen.diagnostics import BuildFailed
 from tests.helpers import REPO, assert_clean_failure, checksums, run_kbgen
 
 ARTICLE = "content/fr/articles/community-management/role-des-representants.md"
@@ -183,3 +185,80 @@ def test_a_reader_that_leaves_early_gets_no_traceback(
     errors = process.stderr.read()
     assert process.wait(timeout=300) == 141, errors  # 128 + SIGPIPE, as a shell shows it
     assert "Traceback" not in errors and "Exception ignored" not in errors, errors
+
+
+def _config_errors(root: Path, text: str) -> list[str]:
+    """The errors load_config reports for a config.yaml of `text`, as printed."""
+    (root / "config.yaml").write_text(text, encoding="utf-8")
+    try:
+        load_config(root / "config.yaml")
+    except BuildFailed as failed:
+        return [d.format(root) for d in failed.diagnostics.errors]
+    return []
+
+
+@pytest.mark.parametrize(
+    "cache_dir",
+    ["/", ".", "..", "content", "content/fr", "site", "site/.cache", "themes/mine", "~"],
+)
+def test_cache_dir_guards_refuse_dangerous_folders(tmp_path: Path, cache_dir: str) -> None:
+    # "content/fr": its pickles would be published; "site/.cache": inside the output
+    text = f"languages: [fr]\ncache_dir: {cache_dir}\n"
+    errors = _config_errors(tmp_path, text.replace("~", str(Path.home())))
+    assert len(errors) == 1 and errors[0].startswith("config.yaml:2: error: 'cache_dir'")
+    assert "choose a folder of its own" in errors[0]
+
+
+def test_cache_dir_elsewhere_is_fine(tmp_path: Path) -> None:
+    assert _config_errors(tmp_path, "languages: [fr]\ncache_dir: ../kb-cache\n") == []
+
+
+def test_an_output_inside_the_cache_is_refused(example_copy: Path) -> None:
+    result = run_kbgen("build", "--output", ".kbgen-cache/site", cwd=example_copy)
+    assert_clean_failure(result)
+    assert "build cache (cache_dir)" in result.stderr
+    assert not (example_copy / ".kbgen-cache").exists()
+
+
+@pytest.mark.parametrize("theme", ["../../../../etc", "/etc", "default/../default", "..", "a\\b"])
+def test_a_theme_is_a_name_not_a_path(tmp_path: Path, theme: str) -> None:
+    errors = _config_errors(tmp_path, f"languages: [fr]\ntheme: '{theme}'\n")
+    assert len(errors) == 1 and errors[0].startswith("config.yaml:2: error: 'theme'")
+
+
+def test_a_theme_extends_a_name_not_a_path(example_copy: Path, tmp_path: Path) -> None:
+    theme = example_copy / "themes" / "mine"
+    theme.mkdir(parents=True)
+    (theme / "theme.yaml").write_text("extends: ../../../../../../etc\n", encoding="utf-8")
+    config = example_copy / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "theme: mine\n", encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8").replace("theme: default\n", ""))
+    result = run_kbgen("build", "--output", str(tmp_path / "out"), cwd=example_copy)
+    assert_clean_failure(result)
+    assert "unknown theme '../../../../../../etc'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "base_url", ['"https://kb.example.com/\\nDisallow: /"', '"https://kb.example.com/a b/"']
+)
+def test_base_url_refuses_control_characters(tmp_path: Path, base_url: str) -> None:
+    errors = _config_errors(tmp_path, f"languages: [fr]\nbase_url: {base_url}\n")
+    assert len(errors) == 1 and errors[0].startswith("config.yaml:2: error: 'base_url'")
+
+
+def test_base_url_from_the_command_line_refuses_a_newline(example_copy: Path) -> None:
+    result = run_kbgen(
+        "build", "--base-url", "https://kb.example.com/\nDisallow: /", cwd=example_copy
+    )
+    assert_clean_failure(result)
+    assert "'--base-url': must not contain spaces or control characters" in result.stderr
+
+
+@pytest.mark.parametrize("code", ["en./../../x", "en/x", "fr_FR", "e", "en-", "../en", "en x"])
+def test_language_codes_are_language_tags(tmp_path: Path, code: str) -> None:
+    errors = _config_errors(tmp_path, f"languages: [fr, '{code}']\n")
+    assert len(errors) == 1 and errors[0].startswith("config.yaml:1: error: 'languages'")
+
+
+def test_language_tags_babel_knows_are_accepted(tmp_path: Path) -> None:
+    assert _config_errors(tmp_path, "languages: [en, pt-BR, zh-Hant, sr-Latn-RS, fil]\n") == []

@@ -16,7 +16,7 @@ import pytest
 
 from kbgen.diagnostics import Diagnostics
 from kbgen.incremental import Outcome
-from kbgen.serve import DevServer, _Handler, _Server, site_path
+from kbgen.serve import DevServer, _Handler, _Server, allowed_host, site_path
 from kbgen.watch import Debouncer, Watcher
 from tests.helpers import run_kbgen
 from tests.serving import Served, kbgen_serve
@@ -36,12 +36,19 @@ def site(example_copy: Path) -> Iterator[Served]:
         yield served
 
 
-def _request(url: str, raw_path: str, method: str = "GET") -> tuple[int, bytes, dict[str, str]]:
-    """Send `raw_path` exactly as written (no client-side normalization of `..`)."""
+def _request(
+    url: str, raw_path: str, method: str = "GET", host: str | None = None
+) -> tuple[int, bytes, dict[str, str]]:
+    """Send `raw_path` exactly as written (no client-side normalization of `..`), with the
+    Host header `host` if given."""
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
-        connection.putrequest(method, raw_path, skip_host=False, skip_accept_encoding=True)
+        connection.putrequest(
+            method, raw_path, skip_host=host is not None, skip_accept_encoding=True
+        )
+        if host is not None:
+            connection.putheader("Host", host)
         connection.endheaders()
         response = connection.getresponse()
         return response.status, response.read(), dict(response.getheaders())
@@ -110,6 +117,35 @@ def test_a_symlink_made_to_lead_outside_after_the_build_gets_404(
 )
 def test_site_path(raw: str, expected: str | None) -> None:
     assert site_path(raw) == expected
+
+
+def test_only_requests_for_this_server_are_answered(site: Served) -> None:
+    # a DNS-rebinding page: evil.com made to resolve to 127.0.0.1 reads the preview, drafts
+    # included, unless the server looks at the name the browser asked for
+    port = urlsplit(site.url).port
+    for host in ("evil.com", f"evil.com:{port}", "localhost.evil.com", "127.0.0.1.evil.com"):
+        status, body, _ = _request(site.url, f"/{FR_ARTICLE}", host=host)
+        assert status == 403, host
+        assert b"Host" in body and b"<" not in body
+    assert _request(site.url, "/__kbgen/events", host="evil.com")[0] == 403
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", "LOCALHOST", f"[::1]:{port}"):
+        assert _request(site.url, f"/{FR_ARTICLE}", host=host)[0] == 200, host
+
+
+@pytest.mark.parametrize(
+    ("header", "host", "expected"),
+    [
+        ("kb.test:8000", "kb.test", True),  # the --host given
+        ("kb.test", "0.0.0.0", False),
+        ("192.168.1.20:8000", "0.0.0.0", True),  # listening on every address
+        ("[fe80::1]:8000", "::", True),
+        ("[::1", "127.0.0.1", False),
+        ("", "127.0.0.1", False),
+        (None, "127.0.0.1", False),
+    ],
+)
+def test_allowed_host(header: str | None, host: str, expected: bool) -> None:
+    assert allowed_host(header, host) is expected
 
 
 def test_get_and_head_only(site: Served) -> None:
@@ -279,11 +315,11 @@ def test_a_client_that_goes_away_mid_response_prints_no_traceback(
     # reply is written. The request is handled here, in this thread, as a server thread would.
     live = SimpleNamespace(files={"index.html": b"<html><head></head>" + b"x" * 2_000_000})
     dev = DevServer(live, Path.cwd(), lambda line: None)  # type: ignore[arg-type]
-    handler: type[_Handler] = type("Handler", (_Handler,), {"dev": dev})
+    handler: type[_Handler] = type("Handler", (_Handler,), {"dev": dev, "host": "127.0.0.1"})
     server = _Server(("127.0.0.1", 0), handler)
     try:
         client = socket.create_connection(server.server_address[:2])
-        client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         request, address = server.socket.accept()
         # SO_LINGER 0: close() sends a reset, as a tab closing mid-response does
         client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -28,6 +28,7 @@ from kbgen.cache import load_words, save_words
 from kbgen.search.builder import Analyzed, FastBuilder
 from kbgen.search.normalize import fold, words
 from kbgen.search.pipeline import functions_for, make_pipeline
+from kbgen.urls import encode_url
 from kbgen.workers import fresh_pool
 
 if TYPE_CHECKING:  # only read here: the fresh processes that build indexes import this
@@ -214,7 +215,8 @@ def search_file(lang: str, docs: list[SearchDoc], words: Path | None = None) -> 
         ",".join(encode(vector) for vector in builder.vectors()),
         f'],"invertedIndex":{encode(builder.inverted_index_sorted())},',
         f'"pipeline":{encode(search_pipeline)}}},',
-        f'"docs":{encode([[d.url, d.title, d.section, d.text] for d in docs])}}}',
+        # URLs as written in a page (percent-encoded): the search script makes links of them
+        f'"docs":{encode([[encode_url(d.url), d.title, d.section, d.text] for d in docs])}}}',
     ]
     return "".join(parts).encode("utf-8")
 
