@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
 
+from kbgen.brand import BrandConfig, parse_brand
 from kbgen.comments import CommentsConfig, parse_comments
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.yamlfile import load_mapping
@@ -44,6 +45,7 @@ class Config:
     markdown: MarkdownOptions = field(default_factory=MarkdownOptions)
     comments: CommentsConfig = field(default_factory=CommentsConfig)
     search: SearchOptions = field(default_factory=SearchOptions)
+    brand: BrandConfig = field(default_factory=BrandConfig)  # logo, favicon, accent (brand.py)
     cache_dir: Path = Path(
         ".kbgen-cache"
     )  # the build cache (cache.py); load_config makes it absolute
@@ -109,6 +111,7 @@ TOP_LEVEL_KEYS = {
     "comments",
     "search",
     "cache_dir",
+    "brand",
 }
 MARKDOWN_KEYS = {"allow_html", "highlight", "toc_depth"}
 SEARCH_KEYS = {"enabled", "include_replies"}
@@ -196,6 +199,9 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
             ),
         )
 
+    # The brand's schema and its contrast check live in brand.py.
+    brand = parse_brand(raw.get("brand"), loaded.lines, path, root, diags)
+
     config = Config(
         path=path.resolve(),
         root=root,
@@ -211,6 +217,7 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         markdown=markdown,
         comments=comments,
         search=search,
+        brand=brand,
     )
     if diags.errors:
         raise BuildFailed(diags)

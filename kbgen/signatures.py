@@ -43,6 +43,8 @@ def summary(page: Page) -> tuple[object, ...]:
         page.comments,
         page.discussion,
         page.outdated_since,
+        page.promoted,
+        page.icon,
     )
 
 

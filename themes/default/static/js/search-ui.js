@@ -68,6 +68,8 @@
   function setUpBox(form) {
     var input = form.querySelector("input[name=q]");
     var list = form.querySelector("[role=listbox]");
+    var dropdown = form.querySelector(".search-dropdown") || list;
+    var seeAll = form.querySelector(".search-all a");
     var status = form.querySelector(".search-status");
     var active = -1;
     var latest = 0;
@@ -75,7 +77,7 @@
     function options() { return list.querySelectorAll("[role=option]"); }
 
     function close() {
-      list.hidden = true;
+      dropdown.hidden = true;
       input.setAttribute("aria-expanded", "false");
       input.removeAttribute("aria-activedescendant");
       active = -1;
@@ -115,7 +117,15 @@
       }
       status.textContent = message.total === 1 ? form.getAttribute("data-one")
         : fill(form.getAttribute("data-many"), "count", String(message.total));
-      list.hidden = false;
+      if (seeAll) {
+        // the search page, with the query in its address (set as a URL parameter, not markup)
+        var page = new URL(form.getAttribute("data-search-page"), document.baseURI);
+        page.searchParams.set("q", message.q);
+        seeAll.href = page.href;
+        seeAll.textContent = fill(form.getAttribute("data-see-all"), "count", String(message.total));
+        seeAll.parentNode.hidden = message.total === 0;
+      }
+      dropdown.hidden = false;
       input.setAttribute("aria-expanded", "true");
     }
 
@@ -133,19 +143,23 @@
     input.addEventListener("input", update);
     input.addEventListener("keydown", function (event) {
       if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-        if (list.hidden) { if (options().length) list.hidden = false; else return; }
+        if (dropdown.hidden) {
+          if (!options().length) return;
+          dropdown.hidden = false;
+          input.setAttribute("aria-expanded", "true");
+        }
         event.preventDefault();
         highlight(active + (event.key === "ArrowDown" ? 1 : -1));
-      } else if (event.key === "Enter" && active >= 0 && !list.hidden) {
+      } else if (event.key === "Enter" && active >= 0 && !dropdown.hidden) {
         event.preventDefault();
         window.location.href = options()[active].querySelector("a").href;
       } else if (event.key === "Escape") {
-        if (!list.hidden) close();
+        if (!dropdown.hidden) close();
         else input.value = "";
       }
     });
     // Keep focus in the box when a result is clicked, so the click lands on the link.
-    list.addEventListener("mousedown", function (event) { event.preventDefault(); });
+    dropdown.addEventListener("mousedown", function (event) { event.preventDefault(); });
     document.addEventListener("click", function (event) {
       if (!form.contains(event.target)) close();
     });
@@ -153,19 +167,60 @@
 
   // The search page: results of ?q= inside #search-results -----------------------------------
 
+  // The kind of page a result is, from its URL: <lang>/articles/…, <lang>/faq/…
+  function kindOf(result) {
+    var folder = result.url.split("/")[1];
+    return { articles: "article", faq: "faq", rules: "rules", replies: "reply" }[folder] || "article";
+  }
+
   function setUpPage(form, page) {
     var input = page.querySelector("input[name=q]");
     var results = document.getElementById("search-results");
     var status = document.getElementById("search-page-status");
     var empty = document.getElementById("search-empty");
+    var filters = document.getElementById("search-filters");
     var latest = 0;
+    var kind = "all";
+    var last = null;
+
+    // one toggle button per kind found, with its count ("Articles 3")
+    function showFilters(counts, total) {
+      if (!filters) return;
+      while (filters.firstChild) filters.removeChild(filters.firstChild);
+      var kinds = ["all", "article", "faq", "rules", "reply"].filter(function (k) {
+        return k === "all" || counts[k];
+      });
+      if (!counts[kind] && kind !== "all") kind = "all";
+      kinds.forEach(function (k) {
+        var button = element("button", "chip", filters.getAttribute("data-" + k));
+        button.type = "button";
+        button.appendChild(element("span", "chip-count", String(k === "all" ? total : counts[k])));
+        button.setAttribute("aria-pressed", k === kind ? "true" : "false");
+        button.addEventListener("click", function () {
+          kind = k;
+          if (last) show(last);
+          var again = filters.querySelector("[aria-pressed=true]");
+          if (again) again.focus();
+        });
+        filters.appendChild(button);
+      });
+      filters.hidden = kinds.length < 3;  // "All" and a single kind: nothing to choose
+    }
 
     function show(message) {
       if (message.id !== latest) return;
+      last = message;
       while (results.firstChild) results.removeChild(results.firstChild);
+      var counts = {};
+      message.results.forEach(function (result) {
+        var k = kindOf(result);
+        counts[k] = (counts[k] || 0) + 1;
+      });
+      showFilters(counts, message.total);
       var list = element("ol", "search-results");
       message.results.forEach(function (result) {
-        var item = element("li", "search-result");
+        if (kind !== "all" && kindOf(result) !== kind) return;
+        var item = element("li", "search-result search-result-" + kindOf(result));
         var link = element("a");
         link.href = resultUrl(form, result);
         describe(link, result);
@@ -185,6 +240,7 @@
       if (!query) {
         latest = 0;
         while (results.firstChild) results.removeChild(results.firstChild);
+        if (filters) filters.hidden = true;
         empty.hidden = true;
         status.textContent = "";
         return;
