@@ -50,9 +50,7 @@
         url.hash = target.id;
         navigator.clipboard.writeText(url.href).then(function () { flash(button, done); });
       });
-      var anchor = target.querySelector(":scope > .header-anchor, :scope > .rule-anchor");
-      if (target.tagName === "LI" && anchor) anchor.insertAdjacentElement("afterend", button);
-      else target.appendChild(button);
+      target.appendChild(button);  // a rule's sits in its box's corner (main.css)
     });
   }
 
