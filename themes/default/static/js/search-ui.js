@@ -6,6 +6,7 @@
 
   var MIN_LENGTH = 2;
   var SUGGESTIONS = 8;
+  var LEAD = 24;  // characters of a suggestion's snippet before its first match
   var worker = null;
   var callbacks = {};
   var nextId = 1;
@@ -50,11 +51,23 @@
   function fill(template, name, value) { return template.split("{" + name + "}").join(value); }
 
   // title, section and snippet of one result, inside `link`
-  function describe(link, result) {
+  // A one-line snippet starts a few words before its first matched word, so the match shows.
+  function shorten(pieces) {
+    var first = 0;
+    while (first < pieces.length && !pieces[first][1]) first++;
+    if (first === pieces.length) return pieces;
+    var before = pieces.slice(0, first).map(function (piece) { return piece[0]; }).join("");
+    if (before.length <= LEAD) return pieces;
+    var tail = before.slice(-LEAD);
+    var space = tail.search(/\s/);
+    return [["… " + (space >= 0 ? tail.slice(space + 1) : tail), false]].concat(pieces.slice(first));
+  }
+
+  function describe(link, result, oneLine) {
     link.appendChild(element("span", "search-result-title", result.title));
     if (result.section) link.appendChild(element("span", "search-result-section", result.section));
     var snippet = element("span", "search-result-snippet");
-    result.snippet.forEach(function (piece) {
+    (oneLine ? shorten(result.snippet) : result.snippet).forEach(function (piece) {
       if (piece[1]) snippet.appendChild(element("mark", null, piece[0]));
       else snippet.appendChild(document.createTextNode(piece[0]));
     });
@@ -107,7 +120,7 @@
         var link = element("a");
         link.href = resultUrl(form, result);
         link.tabIndex = -1;
-        describe(link, result);
+        describe(link, result, true);
         item.appendChild(link);
         list.appendChild(item);
       });
