@@ -158,3 +158,15 @@ def test_unknown_icon_name_is_an_error(example_copy: Path, tmp_path: Path) -> No
     result = run_kbgen("build", "--output", str(tmp_path / "out"), cwd=example_copy)
     assert_clean_failure(result)
     assert "_section.md:5: error: 'icon': must be an icon name" in result.stderr
+
+
+def test_task_list_checkboxes_are_labelled_by_their_text(example_site: Path) -> None:
+    article = _read(example_site, "en/articles/community-management/writing-rules/index.html")
+    boxes = re.findall(r"<li class=\"task-list-item\">(<label>)?<input", article)
+    assert boxes and all(label for label in boxes)
+
+
+def test_home_hero_is_inside_main(example_site: Path) -> None:
+    home = _read(example_site, "fr/index.html")
+    main = home.split('<main id="main"')[1].split("</main>")[0]
+    assert '<div class="hero">' in main and "<h1>" in main
