@@ -82,7 +82,8 @@
     var input = form.querySelector("input[name=q]");
     var list = form.querySelector("[role=listbox]");
     var dropdown = form.querySelector(".search-dropdown") || list;
-    var seeAll = form.querySelector(".search-all a");
+    var seeAllLine = form.querySelector(".search-all");
+    var seeAll = null;  // made with the first results
     var status = form.querySelector(".search-status");
     var active = -1;
     var latest = 0;
@@ -130,13 +131,14 @@
       }
       status.textContent = message.total === 1 ? form.getAttribute("data-one")
         : fill(form.getAttribute("data-many"), "count", String(message.total));
-      if (seeAll) {
+      if (seeAllLine) {
+        if (!seeAll) seeAll = seeAllLine.appendChild(element("a"));
         // the search page, with the query in its address (set as a URL parameter, not markup)
         var page = new URL(form.getAttribute("data-search-page"), document.baseURI);
         page.searchParams.set("q", message.q);
         seeAll.href = page.href;
         seeAll.textContent = fill(form.getAttribute("data-see-all"), "count", String(message.total));
-        seeAll.parentNode.hidden = message.total === 0;
+        seeAllLine.hidden = message.total === 0;
       }
       dropdown.hidden = false;
       input.setAttribute("aria-expanded", "true");
