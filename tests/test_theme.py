@@ -170,3 +170,11 @@ def test_home_hero_is_inside_main(example_site: Path) -> None:
     home = _read(example_site, "fr/index.html")
     main = home.split('<main id="main"')[1].split("</main>")[0]
     assert '<div class="hero">' in main and "<h1>" in main
+
+
+def test_every_page_has_a_meta_description(example_site: Path) -> None:
+    for page in example_site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        if 'http-equiv="refresh"' in html or page == example_site / "index.html":
+            continue  # redirects and the language chooser
+        assert re.search(r'<meta name="description" content="[^"]+">', html), page
