@@ -266,6 +266,7 @@
     var query = new URLSearchParams(window.location.search).get("q") || "";
     input.value = query;
     run(query);
+    if (!query) input.focus();  // reached from the phone header's search button: type away
     input.addEventListener("input", function () {
       var url = new URL(window.location.href);
       url.searchParams.set("q", input.value);
