@@ -223,9 +223,11 @@ class Site:
     _by_key: dict[tuple[str, str], Page] = field(default_factory=dict, repr=False)
     # each section's articles in order, and each article's place there, made on first use
     # (renders ask for them once per article: a scan of every page each time would be slow)
-    _sections: dict[tuple[str, str | None], list[Page]] = field(default_factory=dict, repr=False)
-    _places: dict[int, int] = field(default_factory=dict, repr=False)
-    _indexed_pages: int = field(default=-1, repr=False)
+    _sections: dict[tuple[str, str | None], list[Page]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _places: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
+    _indexed_pages: int = field(default=-1, repr=False, compare=False)
 
     def add(self, page: Page) -> None:
         self.pages.append(page)
