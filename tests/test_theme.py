@@ -178,3 +178,10 @@ def test_every_page_has_a_meta_description(example_site: Path) -> None:
         if 'http-equiv="refresh"' in html or page == example_site / "index.html":
             continue  # redirects and the language chooser
         assert re.search(r'<meta name="description" content="[^"]+">', html), page
+
+
+def test_untranslated_banner_is_inside_main_in_the_readers_language(example_site: Path) -> None:
+    page = _read(example_site, "vi/faq/repondre-changement-de-prix/index.html")
+    main = page.split('<main id="main"')[1].split("</main>")[0]
+    assert main.startswith(' tabindex="-1" lang="fr">')  # the text is French
+    assert '<div class="banner banner-untranslated" role="note" lang="vi">' in main
