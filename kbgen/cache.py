@@ -132,6 +132,7 @@ def render_key(model: str, theme: Theme) -> str:
 def inputs_snapshot(config: Config, theme: Theme) -> list[tuple[str, FileStat | None]]:
     """Every file a build reads, with its size and modification time."""
     found = [(str(config.path), file_stat(config.path))]
+    found += [(str(path), file_stat(path)) for path in config.brand.files().values()]
     found += _tree(config.content_dir)
     for folder in theme.folders:
         found += _tree(folder)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
 
+from kbgen.brand import BrandConfig, parse_brand
 from kbgen.comments import CommentsConfig, parse_comments
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.yamlfile import load_mapping, shown
@@ -71,6 +72,7 @@ class Config:
     comments: CommentsConfig = field(default_factory=CommentsConfig)
     search: SearchOptions = field(default_factory=SearchOptions)
     links: LinkOptions = field(default_factory=LinkOptions)
+    brand: BrandConfig = field(default_factory=BrandConfig)  # logo, favicon, accent (brand.py)
     cache_dir: Path = Path(
         ".kbgen-cache"
     )  # the build cache (cache.py); load_config makes it absolute
@@ -145,6 +147,7 @@ TOP_LEVEL_KEYS = {
     "search",
     "links",
     "cache_dir",
+    "brand",
 }
 MARKDOWN_KEYS = {"allow_html", "highlight", "toc_depth"}
 SEARCH_KEYS = {"enabled", "include_replies"}
@@ -251,6 +254,9 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
     output_dir = root / check.string(raw, "output_dir", "site")
     cache_dir = root / check.string(raw, "cache_dir", ".kbgen-cache")
     _cache_dir(cache_dir, root, content_dir, output_dir, check)
+    # The brand's schema and its contrast check live in brand.py.
+    brand = parse_brand(raw.get("brand"), loaded.lines, path, root, diags)
+
     config = Config(
         path=path.resolve(),
         root=root,
@@ -267,6 +273,7 @@ def load_config(path: Path, base_url: str | None = None) -> Config:
         comments=comments,
         search=search,
         links=links,
+        brand=brand,
     )
     if diags.errors:
         raise BuildFailed(diags)

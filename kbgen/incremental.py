@@ -423,12 +423,15 @@ class LiveSite:
             render.add((lang, "home"))
             if page.kind == "article":
                 render.add((lang, f"section:{page.group}"))
+                # the sidebar and previous/next links of the section's other articles
+                render.update((lang, p.key) for p in new.articles(lang, page.group))
             elif page.kind == "faq":
                 render.add((lang, "faq_index"))
             elif page.kind == "reply":
                 render.add((lang, "replies"))
             elif page.kind == "section":
                 render.update((lang, p.key) for p in new.articles(lang, page.group))
+                render.update((lang, p.key) for p in new.sections(lang))  # "other topics"
             if page.kind in _SITEWIDE_KINDS:
                 render.update((lang, p.key) for p in new.in_language(lang))
 

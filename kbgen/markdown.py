@@ -118,7 +118,7 @@ def create_parser(options: MarkdownOptions) -> MarkdownIt:
     md.validateLink = _safe_link  # type: ignore[method-assign]
     md.enable(["table", "strikethrough"])
     md.use(footnote_plugin)
-    md.use(tasklists_plugin)
+    md.use(tasklists_plugin, label=True)  # each checkbox labelled by its text (axe: label)
     md.use(admon_plugin)
     # before the anchors plugin, which keeps an id a heading has and gives the others
     # slugs that differ from it

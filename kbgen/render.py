@@ -18,6 +18,7 @@ import jinja2
 from markupsafe import Markup
 from pygments.formatters import HtmlFormatter
 
+from kbgen.brand import BrandConfig
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.i18n import UiStrings, format_date, language
 from kbgen.search.index import SearchFile, search_file, search_path, search_work
@@ -45,14 +46,18 @@ class Assets:
     urls: dict[str, str]  # name in the theme ("css/main.css") -> output path
 
     @classmethod
-    def collect(cls, theme: Theme) -> Assets:
+    def collect(cls, theme: Theme, brand: BrandConfig | None = None) -> Assets:
         found: dict[str, Path] = {}
         for folder in reversed(theme.static_dirs):  # the parent first, overrides last
             for path in sorted(folder.rglob("*")):
                 if path.is_file() and not path.name.startswith("."):
                     found[path.relative_to(folder).as_posix()] = path
+        if brand is not None:
+            found.update(brand.files())  # logo and favicon, from config.yaml's brand
         contents = {name: path.read_bytes() for name, path in found.items()}
         contents["css/highlight.css"] = _highlight_css()
+        if brand is not None and brand.css():
+            contents["css/brand.css"] = brand.css()
         files, urls = {}, {}
         for name, data in sorted(contents.items()):
             out = f"assets/{name}"
@@ -65,10 +70,13 @@ class Assets:
 
 
 def _highlight_css() -> bytes:
+    # dark colours follow the system unless the reader chose light, or the reader's choice
+    # (the theme toggle sets <html data-theme>)
     light = HtmlFormatter(style="default").get_style_defs("pre code")
-    dark = HtmlFormatter(style="monokai").get_style_defs("pre code")
+    dark = HtmlFormatter(style="monokai").get_style_defs(":root:not([data-theme=light]) pre code")
+    chosen = HtmlFormatter(style="monokai").get_style_defs(":root[data-theme=dark] pre code")
     return (
-        f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
+        f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n{chosen}\n"
         "@media print {\n" + light + "\n}\n"
     ).encode()
 
@@ -114,7 +122,7 @@ class Renderer:
         # the build cache's files of analyzed search words, by language (search/index.py)
         self.search_words = search_words or {}
         self.env = make_environment(theme)
-        self.assets = Assets.collect(theme)
+        self.assets = Assets.collect(theme, site.config.brand)
         self.search_files: dict[str, str] = {}  # language -> output path of its search file
         self._lang: str | None = None
 

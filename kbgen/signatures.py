@@ -44,6 +44,8 @@ def summary(page: Page) -> tuple[object, ...]:
         page.discussion,
         # not outdated_since: only the page itself shows its banner (in `Signatures.page`),
         # so a translation falling behind does not make its whole language render again
+        page.promoted,
+        page.icon,
     )
 
 

@@ -46,6 +46,9 @@ from kbgen.sources import Source, SourceSet, path_piece_problem
 from kbgen.urls import normalize_alias, output_path, relative_url
 from kbgen.workers import end_with_parent
 
+WORDS_PER_MINUTE = 220
+SIDEBAR_LINKS = 50  # an article's sidebar lists this many of its section's articles at most
+
 # Kinds of page written as files of their own; replies live on the replies page.
 STANDALONE_KINDS = (
     "home",
@@ -86,6 +89,8 @@ class Page:
     # set (by kbgen.status) on a translation made from an older version of its original:
     # the date the original was last changed
     outdated_since: dt.date | None = None
+    promoted: bool = False  # listed on the home page
+    icon: str | None = None  # a section's icon, by name (the theme's templates/icons/)
 
     @property
     def output_path(self) -> str:
@@ -108,6 +113,11 @@ class Page:
     def sort_key(self) -> tuple[int, str]:
         return (self.weight, self.title.casefold())
 
+    @property
+    def reading_minutes(self) -> int:
+        """Minutes to read the body, at about 220 words a minute, at least one."""
+        return max(1, round(len(self.text.split()) / WORDS_PER_MINUTE))
+
 
 @dataclass(frozen=True)
 class Redirect:
@@ -125,6 +135,17 @@ class ExternalLink:
     url: str
     file: Path
     line: int
+
+
+@dataclass(frozen=True)
+class SectionNav:
+    """An article's place in its section: the sidebar's window of articles around it (the
+    whole section when it is small), their number, and the articles before and after it."""
+
+    articles: list[Page]
+    total: int
+    previous: Page | None
+    next: Page | None
 
 
 @dataclass(frozen=True)
@@ -203,6 +224,13 @@ class Site:
     # links to other sites, from the bodies parsed by this build (every body, without a cache)
     external_links: list[ExternalLink] = field(default_factory=list)
     _by_key: dict[tuple[str, str], Page] = field(default_factory=dict, repr=False)
+    # each section's articles in order, and each article's place there, made on first use
+    # (renders ask for them once per article: a scan of every page each time would be slow)
+    _sections: dict[tuple[str, str | None], list[Page]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _places: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
+    _indexed_pages: int = field(default=-1, repr=False, compare=False)
 
     def add(self, page: Page) -> None:
         self.pages.append(page)
@@ -232,6 +260,41 @@ class Site:
 
     def replies(self, lang: str) -> list[Page]:
         return sorted(self.in_language(lang, "reply"), key=lambda p: p.sort_key)
+
+    def _section_articles(self, lang: str, group: str | None) -> list[Page]:
+        if self._indexed_pages != len(self.pages):  # pages were added since: start again
+            self._sections, self._places = {}, {}
+            by_section: dict[tuple[str, str | None], list[Page]] = defaultdict(list)
+            for page in self.pages:
+                if page.kind == "article":
+                    by_section[(page.lang, page.group)].append(page)
+            for key, pages in by_section.items():
+                pages.sort(key=lambda p: p.sort_key)
+                self._sections[key] = pages
+                self._places.update((id(p), n) for n, p in enumerate(pages))
+            self._indexed_pages = len(self.pages)
+        return self._sections.get((lang, group), [])
+
+    def section_nav(self, page: Page, size: int = SIDEBAR_LINKS) -> SectionNav | None:
+        """The article's neighbours in its section (see SectionNav); None for other pages."""
+        if page.kind != "article":
+            return None
+        articles = self._section_articles(page.lang, page.group)
+        place = self._places.get(id(page))
+        if place is None:
+            return None
+        start = max(0, min(place - size // 2, len(articles) - size))
+        return SectionNav(
+            articles[start : start + size],
+            len(articles),
+            articles[place - 1] if place > 0 else None,
+            articles[place + 1] if place + 1 < len(articles) else None,
+        )
+
+    def promoted(self, lang: str) -> list[Page]:
+        """The language's articles and FAQ entries marked `promoted: true`, in order."""
+        found = [p for p in self.in_language(lang) if p.promoted and p.kind in ("article", "faq")]
+        return sorted(found, key=lambda p: p.sort_key)
 
     def section_of(self, page: Page) -> Page | None:
         return self.page(page.lang, f"section:{page.group}") if page.group else None
@@ -382,6 +445,8 @@ class _SiteBuilder:
             comments=meta.comments,
             discussion=meta.discussion,
             fallback_of=fallback_of,
+            promoted=meta.promoted,
+            icon=meta.icon,
         )
         if not self.register(page):
             self.unplaced.add(id(page))

@@ -31,6 +31,8 @@ FRONT_MATTER_KEYS = (
     "aliases",
     "discussion",
     "source_hash",
+    "promoted",
+    "icon",
 )
 MAX_SOURCE_BYTES = 10 * 1024 * 1024  # larger files are almost surely not hand-written pages
 LAYOUT_HINT = (
@@ -57,6 +59,8 @@ class FrontMatter:
     aliases: tuple[str, ...] = ()
     discussion: str | None = None
     source_hash: str | None = None  # a translation: the version of its original it was made from
+    promoted: bool = False  # shown among the promoted articles of the home page
+    icon: str | None = None  # a section's icon: one of the theme's named icons
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -439,12 +443,18 @@ def parse_front_matter(yaml_text: str, path: Path, diags: Diagnostics) -> FrontM
                 fail(key, f"must be a date like 2026-03-12, got {shown(raw[key])}")
                 continue
             values[key] = value
-    for key in ("draft", "comments"):
+    for key in ("draft", "comments", "promoted"):
         if key in raw:
             if isinstance(raw[key], bool):
                 values[key] = raw[key]
             else:
                 fail(key, f"must be true or false, got {shown(raw[key])}")
+    if "icon" in raw:
+        value = raw["icon"]
+        if isinstance(value, str) and re.fullmatch(r"[a-z0-9-]+", value.strip()):
+            values["icon"] = value.strip()
+        else:
+            fail("icon", f"must be an icon name such as 'book' (see README), got {shown(value)}")
     if "source_hash" in raw:
         value = raw["source_hash"]
         if isinstance(value, str) and value.strip():

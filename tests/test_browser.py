@@ -31,6 +31,7 @@ def test_switcher_keeps_the_reader_on_the_same_article(browser: Any, site_url: s
     page = _page(browser)
     page.goto(site_url + FR_ARTICLE)
     assert page.locator("h1").inner_text().startswith("Le rôle de vos représentants")
+    page.locator(".language-switcher summary").click()  # the language menu opens
     page.locator(".language-switcher a[hreflang=vi]").click()
     page.wait_for_url(site_url + VI_ARTICLE)
     assert page.locator("html").get_attribute("lang") == "vi"
@@ -43,6 +44,7 @@ def test_switcher_reaches_an_untranslated_page_and_says_so(browser: Any, site_ur
     page.goto(site_url + "fr/faq/repondre-changement-de-prix/")
     link = page.locator(".language-switcher a[hreflang=vi]")
     assert "untranslated" in (link.get_attribute("class") or "")
+    page.locator(".language-switcher summary").click()
     link.click()
     page.wait_for_url(site_url + "vi/faq/repondre-changement-de-prix/")
     assert "chưa được dịch" in page.locator(".banner-untranslated").inner_text()
@@ -65,6 +67,7 @@ def test_root_page_sends_readers_to_their_language(
 def test_root_page_remembers_a_chosen_language(browser: Any, site_url: str) -> None:
     page = _page(browser, "vi-VN")
     page.goto(site_url + FR_ARTICLE)
+    page.locator(".language-switcher summary").click()
     page.locator(".language-switcher a[hreflang=en]").click()
     page.wait_for_url("**/en/**")
     page.goto(site_url)

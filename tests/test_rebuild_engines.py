@@ -16,6 +16,7 @@ from tests.helpers import checksums
 FR = "content/fr"
 ROLE = f"{FR}/articles/community-management/representatives-role.md"
 RULES_ARTICLE = f"{FR}/articles/community-management/writing-rules.md"
+WHY = f"{FR}/articles/self-service/why-self-service.md"
 VI_ROLE = "content/vi/articles/community-management/representatives-role.md"
 # A theme override of the article page
 ARTICLE = """{% extends "base.html" %}
@@ -23,12 +24,14 @@ ARTICLE = """{% extends "base.html" %}
 <article><h1>{{ page.title }}</h1>{{ page.html | safe }}</article>
 {% endblock %}
 """
-# One that also lists the other articles of the section: a template reading more of the model
-# than the default theme does.
+# One that also lists the other articles of the section and of the language's other sections:
+# a template reading more of the model than the default theme does.
 SIBLINGS = """{% extends "base.html" %}
 {% block main %}
 <article><h1>{{ page.title }}</h1>{{ page.html | safe }}</article>
 <nav><ul>{% for other in site.articles(page.lang, page.group) %}
+<li>{{ other.title }}</li>{% endfor %}</ul></nav>
+<nav><ul>{% for other in site.articles(page.lang) if other.group != page.group %}
 <li>{{ other.title }}</li>{% endfor %}</ul></nav>
 {% endblock %}
 """
@@ -102,9 +105,11 @@ def siblings_listed(root: Path) -> list[Path]:
 
 
 def sibling_title(root: Path) -> list[Path]:
-    # the override lists this article on the role article's page
+    # the override lists this article on the role article's page, and the self-service
+    # article (another section) on both
     _edit(root / RULES_ARTICLE, 'title: "', 'title: "Bien ')
-    return [root / RULES_ARTICLE]
+    _edit(root / WHY, 'title: "', 'title: "Enfin, ')
+    return [root / RULES_ARTICLE, root / WHY]
 
 
 def template(root: Path) -> list[Path]:

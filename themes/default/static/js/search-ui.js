@@ -6,6 +6,7 @@
 
   var MIN_LENGTH = 2;
   var SUGGESTIONS = 8;
+  var LEAD = 24;  // characters of a suggestion's snippet before its first match
   var worker = null;
   var callbacks = {};
   var nextId = 1;
@@ -50,11 +51,23 @@
   function fill(template, name, value) { return template.split("{" + name + "}").join(value); }
 
   // title, section and snippet of one result, inside `link`
-  function describe(link, result) {
+  // A one-line snippet starts a few words before its first matched word, so the match shows.
+  function shorten(pieces) {
+    var first = 0;
+    while (first < pieces.length && !pieces[first][1]) first++;
+    if (first === pieces.length) return pieces;
+    var before = pieces.slice(0, first).map(function (piece) { return piece[0]; }).join("");
+    if (before.length <= LEAD) return pieces;
+    var tail = before.slice(-LEAD);
+    var space = tail.search(/\s/);
+    return [["… " + (space >= 0 ? tail.slice(space + 1) : tail), false]].concat(pieces.slice(first));
+  }
+
+  function describe(link, result, oneLine) {
     link.appendChild(element("span", "search-result-title", result.title));
     if (result.section) link.appendChild(element("span", "search-result-section", result.section));
     var snippet = element("span", "search-result-snippet");
-    result.snippet.forEach(function (piece) {
+    (oneLine ? shorten(result.snippet) : result.snippet).forEach(function (piece) {
       if (piece[1]) snippet.appendChild(element("mark", null, piece[0]));
       else snippet.appendChild(document.createTextNode(piece[0]));
     });
@@ -68,6 +81,9 @@
   function setUpBox(form) {
     var input = form.querySelector("input[name=q]");
     var list = form.querySelector("[role=listbox]");
+    var dropdown = form.querySelector(".search-dropdown") || list;
+    var seeAllLine = form.querySelector(".search-all");
+    var seeAll = null;  // made with the first results
     var status = form.querySelector(".search-status");
     var active = -1;
     var latest = 0;
@@ -75,7 +91,7 @@
     function options() { return list.querySelectorAll("[role=option]"); }
 
     function close() {
-      list.hidden = true;
+      dropdown.hidden = true;
       input.setAttribute("aria-expanded", "false");
       input.removeAttribute("aria-activedescendant");
       active = -1;
@@ -105,7 +121,7 @@
         var link = element("a");
         link.href = resultUrl(form, result);
         link.tabIndex = -1;
-        describe(link, result);
+        describe(link, result, true);
         item.appendChild(link);
         list.appendChild(item);
       });
@@ -115,7 +131,16 @@
       }
       status.textContent = message.total === 1 ? form.getAttribute("data-one")
         : fill(form.getAttribute("data-many"), "count", String(message.total));
-      list.hidden = false;
+      if (seeAllLine) {
+        if (!seeAll) seeAll = seeAllLine.appendChild(element("a"));
+        // the search page, with the query in its address (set as a URL parameter, not markup)
+        var page = new URL(form.getAttribute("data-search-page"), document.baseURI);
+        page.searchParams.set("q", message.q);
+        seeAll.href = page.href;
+        seeAll.textContent = fill(form.getAttribute("data-see-all"), "count", String(message.total));
+        seeAllLine.hidden = message.total === 0;
+      }
+      dropdown.hidden = false;
       input.setAttribute("aria-expanded", "true");
     }
 
@@ -133,19 +158,23 @@
     input.addEventListener("input", update);
     input.addEventListener("keydown", function (event) {
       if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-        if (list.hidden) { if (options().length) list.hidden = false; else return; }
+        if (dropdown.hidden) {
+          if (!options().length) return;
+          dropdown.hidden = false;
+          input.setAttribute("aria-expanded", "true");
+        }
         event.preventDefault();
         highlight(active + (event.key === "ArrowDown" ? 1 : -1));
-      } else if (event.key === "Enter" && active >= 0 && !list.hidden) {
+      } else if (event.key === "Enter" && active >= 0 && !dropdown.hidden) {
         event.preventDefault();
         window.location.href = options()[active].querySelector("a").href;
       } else if (event.key === "Escape") {
-        if (!list.hidden) close();
+        if (!dropdown.hidden) close();
         else input.value = "";
       }
     });
     // Keep focus in the box when a result is clicked, so the click lands on the link.
-    list.addEventListener("mousedown", function (event) { event.preventDefault(); });
+    dropdown.addEventListener("mousedown", function (event) { event.preventDefault(); });
     document.addEventListener("click", function (event) {
       if (!form.contains(event.target)) close();
     });
@@ -153,19 +182,60 @@
 
   // The search page: results of ?q= inside #search-results -----------------------------------
 
+  // The kind of page a result is, from its URL: <lang>/articles/…, <lang>/faq/…
+  function kindOf(result) {
+    var folder = result.url.split("/")[1];
+    return { articles: "article", faq: "faq", rules: "rules", replies: "reply" }[folder] || "article";
+  }
+
   function setUpPage(form, page) {
     var input = page.querySelector("input[name=q]");
     var results = document.getElementById("search-results");
     var status = document.getElementById("search-page-status");
     var empty = document.getElementById("search-empty");
+    var filters = document.getElementById("search-filters");
     var latest = 0;
+    var kind = "all";
+    var last = null;
+
+    // one toggle button per kind found, with its count ("Articles 3")
+    function showFilters(counts, total) {
+      if (!filters) return;
+      while (filters.firstChild) filters.removeChild(filters.firstChild);
+      var kinds = ["all", "article", "faq", "rules", "reply"].filter(function (k) {
+        return k === "all" || counts[k];
+      });
+      if (!counts[kind] && kind !== "all") kind = "all";
+      kinds.forEach(function (k) {
+        var button = element("button", "chip", filters.getAttribute("data-" + k));
+        button.type = "button";
+        button.appendChild(element("span", "chip-count", String(k === "all" ? total : counts[k])));
+        button.setAttribute("aria-pressed", k === kind ? "true" : "false");
+        button.addEventListener("click", function () {
+          kind = k;
+          if (last) show(last);
+          var again = filters.querySelector("[aria-pressed=true]");
+          if (again) again.focus();
+        });
+        filters.appendChild(button);
+      });
+      filters.hidden = kinds.length < 3;  // "All" and a single kind: nothing to choose
+    }
 
     function show(message) {
       if (message.id !== latest) return;
+      last = message;
       while (results.firstChild) results.removeChild(results.firstChild);
+      var counts = {};
+      message.results.forEach(function (result) {
+        var k = kindOf(result);
+        counts[k] = (counts[k] || 0) + 1;
+      });
+      showFilters(counts, message.total);
       var list = element("ol", "search-results");
       message.results.forEach(function (result) {
-        var item = element("li", "search-result");
+        if (kind !== "all" && kindOf(result) !== kind) return;
+        var item = element("li", "search-result search-result-" + kindOf(result));
         var link = element("a");
         link.href = resultUrl(form, result);
         describe(link, result);
@@ -185,6 +255,7 @@
       if (!query) {
         latest = 0;
         while (results.firstChild) results.removeChild(results.firstChild);
+        if (filters) filters.hidden = true;
         empty.hidden = true;
         status.textContent = "";
         return;
@@ -195,6 +266,7 @@
     var query = new URLSearchParams(window.location.search).get("q") || "";
     input.value = query;
     run(query);
+    if (!query) input.focus();  // reached from the phone header's search button: type away
     input.addEventListener("input", function () {
       var url = new URL(window.location.href);
       url.searchParams.set("q", input.value);
