@@ -154,7 +154,11 @@ def _report(diags: Diagnostics, stream: object = sys.stderr) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        return _main(argv)
+        code = _main(argv)
+        # flushed here, not at exit: a reader that left shows up while it can be handled
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return code
     except BrokenPipeError:
         # The reader left (`kbgen status --json | head -1`): it wants no more output, so the
         # rest, and the final flush, go nowhere instead of ending in a traceback.
