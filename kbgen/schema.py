@@ -39,6 +39,10 @@ class Invalid(ValueError):
     """A value a field refuses; the message says why (after "'key': ")."""
 
 
+class _Reported(Invalid):
+    """A section with errors, each reported where it was found."""
+
+
 @dataclass
 class Reading:
     """One file's mapping being read: where its problems go, and what has been read of it."""
@@ -55,14 +59,16 @@ class Reading:
         return any(d.severity == "error" for d in self.diags.items[count:])
 
 
-@dataclass(frozen=True)
 class At:
     """One key of a reading: its value's place, and how problems name it."""
 
-    reading: Reading
-    key: str  # dotted; "" for the whole file
-    name: str = ""  # how messages name it: the key, or the option that replaced it
-    anchor: str | None = None  # the key whose line to name when this one is not written
+    __slots__ = ("anchor", "key", "name", "reading")  # made for every key of every file
+
+    def __init__(self, reading: Reading, key: str, name: str, anchor: str | None = None) -> None:
+        self.reading = reading
+        self.key = key  # dotted; "" for the whole file
+        self.name = name  # how messages name it: the key, or the option that replaced it
+        self.anchor = anchor  # the key whose line to name when this one is not written
 
     def child(self, name: str) -> At:
         key = f"{self.key}.{name}" if self.key else name
@@ -170,14 +176,21 @@ class Section(Field[T]):
         )
         self.into, self.fields, self.checks = into, dict(fields), tuple(checks)
         self.unknown, self.unknown_message = unknown, unknown_message
+        # fields for which a key not written gives nothing: skipped at once (front matter
+        # leaves most keys out, in every file of the site)
+        self._idle = {
+            name
+            for name, f in self.fields.items()
+            if f.default is NOTHING and f.required is None and type(f).absent is Field.absent
+        }
 
     def read(self, raw: Mapping[str, Any], reading: Reading, **given: Any) -> T | None:
         """A whole file's mapping, or None if it has an error. `given`: values that are not
         in the file (such as the folder of config.yaml), passed to `into` and to the fields."""
         reading.values.update(given)
         try:
-            return self._made(raw, At(reading, ""), given)
-        except Invalid:
+            return self._made(raw, At(reading, "", ""), given)
+        except _Reported:
             return None
 
     def check(self, value: Any, at: At) -> T:
@@ -194,13 +207,15 @@ class Section(Field[T]):
                 child.say(self.unknown, self.unknown_message(child.name, list(self.fields)))
         values = {}
         for name, declared in self.fields.items():
+            if name in self._idle and name not in raw and not reading.overrides:
+                continue
             value = _read_field(declared, raw, name, at.child(name))
             if value is not NOTHING:
                 values[name] = value
         for check in self.checks:
             check(values, at)
         if reading.errors_since(before):
-            raise Invalid("")  # reported already
+            raise _Reported()
         return self.into(**given, **values)
 
 
@@ -218,9 +233,9 @@ def _read_field(declared: Field[Any], raw: Mapping[str, Any], name: str, at: At)
         value = NOTHING
     try:
         result = declared.absent(at) if value is NOTHING else declared.check(value, at)
+    except _Reported:  # a section: its keys' values are recorded, its problems reported
+        return NOTHING
     except Invalid as exc:
-        if not str(exc):  # a section whose problems are reported: its keys are recorded
-            return NOTHING
         at.fail(str(exc))
         try:  # later fields and checks see the default, as if the key were not written
             result = declared.absent(at)
