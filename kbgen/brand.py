@@ -7,11 +7,13 @@ The accent colours links and buttons, so the build refuses one that fails WCAG A
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kbgen.diagnostics import Diagnostics
+from kbgen.schema import At, Field, Invalid, unknown_key
+from kbgen.yamlfile import shown
 
 BRAND_KEYS = {"logo", "favicon", "color"}
 # The backgrounds links and buttons sit on in the default theme (static/css/main.css:
@@ -78,84 +80,77 @@ def contrast(first: str, second: str) -> float:
     return (a + 0.05) / (b + 0.05)
 
 
-def parse_brand(
-    raw: Any, lines: dict[str, int], path: Path, root: Path, diags: Diagnostics
-) -> BrandConfig:
-    """Validate config.yaml's `brand` mapping; problems go to `diags` with the key's line."""
+class BrandField(Field[BrandConfig]):
+    """config.yaml's `brand` mapping: files that exist, colours that read on the theme's
+    backgrounds. Each problem is reported at its key's line."""
 
-    def fail(key: str, message: str) -> None:
-        line = lines.get(key) or lines.get(key.rpartition(".")[0]) or lines.get("brand")
-        diags.error(f"'{key}': {message}", path, line)
+    def check(self, value: Any, at: At) -> BrandConfig:
+        if not isinstance(value, dict):
+            raise Invalid("must be a mapping (logo, favicon, color)")
+        for key in value:
+            if key not in BRAND_KEYS:
+                at.child(key).say("error", unknown_key(at.child(key).name, sorted(BRAND_KEYS)))
+        root: Path = at.value("root")
+        logo = logo_dark = favicon = None
+        if "logo" in value:
+            light, dark, where = _modes(value, "logo", at)
+            logo = _file(light, where("light"), root, LOGO_TYPES)
+            if dark is not None:
+                logo_dark = _file(dark, where("dark"), root, LOGO_TYPES)
+        if "favicon" in value:
+            favicon = _file(value["favicon"], at.child("favicon"), root, FAVICON_TYPES)
+        colors: dict[str, str | None] = {"light": None, "dark": None}
+        if "color" in value:
+            light, dark, where = _modes(value, "color", at)
+            both = not isinstance(value["color"], dict)
+            for mode, given in (("light", light), ("dark", dark if dark is not None else light)):
+                colors[mode] = _accent(given, mode, both, where(mode))
+        return BrandConfig(logo, logo_dark, favicon, colors["light"], colors["dark"])
 
-    if raw is None:
-        return BrandConfig()
-    if not isinstance(raw, dict):
-        fail("brand", "must be a mapping (logo, favicon, color)")
-        return BrandConfig()
-    for key in raw:
-        if key not in BRAND_KEYS:
-            fail(f"brand.{key}", f"unknown key (known keys: {', '.join(sorted(BRAND_KEYS))})")
 
-    def file(key: str, value: Any, types: tuple[str, ...]) -> Path | None:
-        if not isinstance(value, str) or not value.strip():
-            fail(key, f"must be the path of a file beside config.yaml, got {value!r}")
-            return None
-        found = root / value.strip()
-        if found.suffix.lower() not in types:
-            fail(key, f"must be a {', '.join(types)} file, got {value!r}")
-        elif not found.is_file():
-            fail(key, f"no such file: {found}; the path is relative to config.yaml's folder")
-        else:
-            return found
+def _modes(value: dict[str, Any], key: str, at: At) -> tuple[Any, Any, Callable[[str], At]]:
+    """A value for both modes, or {light: …, dark: …}: (light, dark or None, where a mode's
+    problem is reported)."""
+    given, place = value[key], at.child(key)
+    if not isinstance(given, dict):
+        return given, None, lambda mode: place
+    for mode in given:
+        if mode not in ("light", "dark"):
+            place.child(mode).fail("unknown key (known keys: dark, light)")
+    if "light" not in given:
+        place.fail("needs a 'light' value (and optionally 'dark')")
+    return given.get("light"), given.get("dark", given.get("light")), place.child
+
+
+def _file(value: Any, at: At, root: Path, types: tuple[str, ...]) -> Path | None:
+    if not isinstance(value, str) or not value.strip():
+        at.fail(f"must be the path of a file beside config.yaml, got {shown(value)}")
         return None
+    found = root / value.strip()
+    if found.suffix.lower() not in types:
+        at.fail(f"must be a {', '.join(types)} file, got {shown(value)}")
+    elif not found.is_file():
+        at.fail(f"no such file: {found}; the path is relative to config.yaml's folder")
+    else:
+        return found
+    return None
 
-    def pair(key: str) -> tuple[Any, Any]:
-        """A value for both modes, or {light: …, dark: …}."""
-        value = raw.get(key)
-        if isinstance(value, dict):
-            for mode in value:
-                if mode not in ("light", "dark"):
-                    fail(f"brand.{key}.{mode}", "unknown key (known keys: dark, light)")
-            if "light" not in value:
-                fail(f"brand.{key}", "needs a 'light' value (and optionally 'dark')")
-            return value.get("light"), value.get("dark", value.get("light"))
-        return value, None
 
-    logo = logo_dark = favicon = None
-    if "logo" in raw:
-        light, dark = pair("logo")
-        key = "brand.logo.light" if isinstance(raw["logo"], dict) else "brand.logo"
-        logo = file(key, light, LOGO_TYPES)
-        if dark is not None:
-            logo_dark = file("brand.logo.dark", dark, LOGO_TYPES)
-    if "favicon" in raw:
-        favicon = file("brand.favicon", raw["favicon"], FAVICON_TYPES)
-
-    color = color_dark = None
-    if "color" in raw:
-        light, dark = pair("color")
-        both = not isinstance(raw["color"], dict)
-        for mode, value in (("light", light), ("dark", dark if dark is not None else light)):
-            key = "brand.color" if both else f"brand.color.{mode}"
-            if not isinstance(value, str) or not _HEX.fullmatch(value.strip()):
-                fail(key, f"must be a colour such as '#0b57d0', got {value!r}")
-                continue
-            value = value.strip().lower()
-            for background in BACKGROUNDS[mode]:
-                ratio = contrast(value, background)
-                if ratio < MIN_CONTRAST:
-                    hint = "darker" if mode == "light" else "lighter"
-                    other = "" if not both else ", or give one per mode: {light: …, dark: …}"
-                    fail(
-                        key,
-                        f"{value} has a contrast of {ratio:.2f}:1 against the {mode} mode "
-                        f"background {background}; links and buttons need at least "
-                        f"{MIN_CONTRAST}:1 (WCAG AA): choose a {hint} colour{other}",
-                    )
-                    break
-            else:
-                if mode == "light":
-                    color = value
-                else:
-                    color_dark = value
-    return BrandConfig(logo, logo_dark, favicon, color, color_dark)
+def _accent(value: Any, mode: str, both: bool, at: At) -> str | None:
+    """The accent colour of one mode, if it reads on that mode's backgrounds."""
+    if not isinstance(value, str) or not _HEX.fullmatch(value.strip()):
+        at.fail(f"must be a colour such as '#0b57d0', got {shown(value)}")
+        return None
+    color = value.strip().lower()
+    for background in BACKGROUNDS[mode]:
+        ratio = contrast(color, background)
+        if ratio < MIN_CONTRAST:
+            hint = "darker" if mode == "light" else "lighter"
+            other = "" if not both else ", or give one per mode: {light: …, dark: …}"
+            at.fail(
+                f"{color} has a contrast of {ratio:.2f}:1 against the {mode} mode "
+                f"background {background}; links and buttons need at least "
+                f"{MIN_CONTRAST}:1 (WCAG AA): choose a {hint} colour{other}"
+            )
+            return None
+    return color

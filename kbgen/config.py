@@ -1,4 +1,4 @@
-"""config.yaml: its schema, defaults and validation (every problem reported at once)."""
+"""config.yaml: its settings as `Config`, declared in `CONFIG` (read with schema.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
 
-from kbgen.brand import BrandConfig, parse_brand
-from kbgen.comments import CommentsConfig, parse_comments
+from kbgen.brand import BrandConfig, BrandField
 from kbgen.diagnostics import BuildFailed, Diagnostics
+from kbgen.providers import COMMENTS, CommentsConfig
+from kbgen.schema import At, Bool, Choice, Field, Int, Invalid, PerLanguage, Reading, Section, Text
 from kbgen.yamlfile import load_mapping, shown
 
 FALLBACK_MODES = ("default", "none")
@@ -102,271 +103,102 @@ def builtin_themes_dir() -> Path:
     return Path(__file__).parent.parent / "themes"
 
 
-class _Check:
-    """Validates one raw config value; problems go to `diags` naming the key and its line."""
-
-    def __init__(self, path: Path, lines: dict[str, int], diags: Diagnostics) -> None:
-        self.path, self.lines, self.diags = path, lines, diags
-
-    def fail(self, key: str, message: str) -> None:
-        line = self.lines.get(key)
-        self.diags.error(f"'{key}': {message}", self.path, line)
-
-    def string(self, raw: dict[str, Any], key: str, default: str) -> str:
-        value = raw.get(key, default)
-        if not isinstance(value, str) or not value.strip():
-            self.fail(key, f"must be a non-empty text, got {shown(value)}")
-            return default
-        return value.strip()
-
-    def boolean(self, raw: dict[str, Any], key: str, default: bool, dotted: str) -> bool:
-        value = raw.get(key, default)
-        if not isinstance(value, bool):
-            self.fail(dotted, f"must be true or false, got {shown(value)}")
-            return default
-        return value
-
-    def unknown_keys(self, raw: dict[str, Any], known: set[str], prefix: str = "") -> None:
-        for key in raw:
-            if key not in known:
-                allowed = ", ".join(sorted(known))
-                self.fail(f"{prefix}{key}", f"unknown key (known keys: {allowed})")
+# The kinds of value only config.yaml has ------------------------------------------------------
 
 
-TOP_LEVEL_KEYS = {
-    "title",
-    "base_url",
-    "languages",
-    "default_language",
-    "content_dir",
-    "output_dir",
-    "theme",
-    "fallback",
-    "markdown",
-    "comments",
-    "search",
-    "links",
-    "cache_dir",
-    "brand",
-}
-MARKDOWN_KEYS = {"allow_html", "highlight", "toc_depth"}
-SEARCH_KEYS = {"enabled", "include_replies"}
-LINKS_KEYS = {"broken", "anchors"}
+class _LanguageTags(Field[tuple[str, ...]]):
+    """`languages`: BCP 47 tags babel knows, each once (each problem reported)."""
 
-
-def load_config(path: Path, base_url: str | None = None) -> Config:
-    """Read and validate config.yaml; raise BuildFailed listing every problem."""
-    diags = Diagnostics()
-    try:
-        if path.exists() and not path.is_file():  # a named pipe would block the read forever
-            diags.error("not a regular file; config.yaml must be a plain text file", path)
-            raise BuildFailed(diags)
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        diags.error(
-            "no such file; run `kbgen init DIR` to start a site, or pass --config PATH", path
-        )
-        raise BuildFailed(diags) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        diags.error(f"cannot read the config: {exc}", path)
-        raise BuildFailed(diags) from None
-    loaded = load_mapping(text, what="config.yaml")
-    for problem in loaded.problems:
-        diags.error(problem.message, path, problem.line, problem.column)
-    if loaded.problems and not loaded.values:
-        raise BuildFailed(diags)  # nothing could be read: the schema would only add noise
-    raw = loaded.values
-    check = _Check(path, loaded.lines, diags)
-    check.unknown_keys(raw, TOP_LEVEL_KEYS)
-    root = path.resolve().parent
-
-    languages = _languages(raw, check)
-    default_language = languages[0] if languages else "en"
-    if "default_language" in raw:
-        chosen = raw["default_language"]
-        if chosen in languages:
-            default_language = chosen
-        else:
-            check.fail(
-                "default_language", f"{shown(chosen)} is not one of languages {list(languages)}"
+    def check(self, value: Any, at: At) -> tuple[str, ...]:
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise Invalid(
+                f"must be a list of language codes such as [fr, vi, en], got {shown(value)}"
             )
-
-    title = _title(raw, check, languages)
-    url = _base_url(
-        base_url if base_url is not None else raw.get("base_url", "/"),
-        check,
-        from_cli=base_url is not None,
-    )
-    theme = check.string(raw, "theme", "default")
-    if not is_theme_name(theme):
-        check.fail(
-            "theme",
-            f"must be the name of a theme (a folder of themes/ beside config.yaml, or a theme "
-            f"kbgen ships, such as default), not a path; got {theme!r}",
-        )
-    elif not ((root / "themes" / theme).is_dir() or (builtin_themes_dir() / theme).is_dir()):
-        known = sorted(p.name for p in builtin_themes_dir().iterdir() if p.is_dir())
-        check.fail(
-            "theme",
-            f"unknown theme '{theme}'; use one of {', '.join(known)} or create "
-            f"themes/{theme}/ beside config.yaml",
-        )
-    fallback = raw.get("fallback", "default")
-    if fallback not in FALLBACK_MODES:
-        check.fail("fallback", f"must be one of {', '.join(FALLBACK_MODES)}, got {shown(fallback)}")
-        fallback = "default"
-
-    markdown = MarkdownOptions()
-    md_raw = raw.get("markdown", {})
-    if not isinstance(md_raw, dict):
-        check.fail("markdown", "must be a mapping (allow_html, highlight, toc_depth)")
-    else:
-        check.unknown_keys(md_raw, MARKDOWN_KEYS, "markdown.")
-        depth = md_raw.get("toc_depth", 3)
-        if not isinstance(depth, int) or isinstance(depth, bool) or not 2 <= depth <= 6:
-            check.fail(
-                "markdown.toc_depth", f"must be a whole number from 2 to 6, got {shown(depth)}"
-            )
-            depth = 3
-        markdown = MarkdownOptions(
-            allow_html=check.boolean(md_raw, "allow_html", False, "markdown.allow_html"),
-            highlight=check.boolean(md_raw, "highlight", True, "markdown.highlight"),
-            toc_depth=depth,
-        )
-
-    # The providers' settings schemas live in comments.py, beside the providers.
-    comments = parse_comments(raw.get("comments"), loaded.lines, path, diags, languages, url)
-    search = SearchOptions()
-    search_raw = raw.get("search", {})
-    if not isinstance(search_raw, dict):
-        check.fail("search", "must be a mapping (enabled, include_replies)")
-    else:
-        check.unknown_keys(search_raw, SEARCH_KEYS, "search.")
-        search = SearchOptions(
-            enabled=check.boolean(search_raw, "enabled", True, "search.enabled"),
-            include_replies=check.boolean(
-                search_raw, "include_replies", False, "search.include_replies"
-            ),
-        )
-
-    links = _links(raw, check)
-    content_dir = root / check.string(raw, "content_dir", "content")
-    output_dir = root / check.string(raw, "output_dir", "site")
-    cache_dir = root / check.string(raw, "cache_dir", ".kbgen-cache")
-    _cache_dir(cache_dir, root, content_dir, output_dir, check)
-    # The brand's schema and its contrast check live in brand.py.
-    brand = parse_brand(raw.get("brand"), loaded.lines, path, root, diags)
-
-    config = Config(
-        path=path.resolve(),
-        root=root,
-        title=title,
-        base_url=url,
-        languages=languages,
-        default_language=default_language,
-        content_dir=content_dir,
-        output_dir=output_dir,
-        cache_dir=cache_dir,
-        theme=theme,
-        fallback=fallback,
-        markdown=markdown,
-        comments=comments,
-        search=search,
-        links=links,
-        brand=brand,
-    )
-    if diags.errors:
-        raise BuildFailed(diags)
-    return config
+        seen: list[str] = []
+        for code in value:
+            if not is_language_tag(code):
+                at.fail(
+                    f"{code!r} is not a language tag (BCP 47, such as fr, vi, en, pt-BR, zh-Hant)"
+                )
+                continue
+            try:
+                Locale.parse(code.replace("-", "_"))
+            except (UnknownLocaleError, ValueError):
+                at.fail(f"{code!r} is not a language code babel knows (try fr, vi, en)")
+                continue
+            if code in seen:
+                at.fail(f"{code!r} is listed twice")
+                continue
+            seen.append(code)
+        return tuple(seen)
 
 
-def _links(raw: dict[str, Any], check: _Check) -> LinkOptions:
-    value = raw.get("links", {})
-    if not isinstance(value, dict):
-        check.fail("links", "must be a mapping (broken, anchors)")
-        return LinkOptions()
-    check.unknown_keys(value, LINKS_KEYS, "links.")
-    chosen = {}
-    for key in sorted(LINKS_KEYS):
-        severity = value.get(key, "error")
-        if severity not in LINK_SEVERITIES:
-            check.fail(
-                f"links.{key}", f"must be one of {', '.join(LINK_SEVERITIES)}, got {severity!r}"
-            )
-            severity = "error"
-        chosen[key] = severity
-    return LinkOptions(**chosen)
+class _DefaultLanguage(Field[str]):
+    """One of `languages`; the first when not written."""
+
+    def absent(self, at: At) -> str:
+        languages = at.value("languages", ())
+        return languages[0] if languages else "en"
+
+    def check(self, value: Any, at: At) -> str:
+        languages = at.value("languages", ())
+        if value not in languages:
+            raise Invalid(f"{shown(value)} is not one of languages {list(languages)}")
+        return str(value)
 
 
-def _languages(raw: dict[str, Any], check: _Check) -> tuple[str, ...]:
-    value = raw.get("languages")
-    if value is None:
-        check.fail("languages", "is required: a list of language codes such as [fr, vi, en]")
-        return ()
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        check.fail(
-            "languages",
-            f"must be a list of language codes such as [fr, vi, en], got {shown(value)}",
-        )
-        return ()
-    seen: list[str] = []
-    for code in value:
-        if not is_language_tag(code):
-            check.fail(
-                "languages",
-                f"{code!r} is not a language tag (BCP 47, such as fr, vi, en, pt-BR, zh-Hant)",
-            )
-            continue
+class _BaseUrl(Field[str]):
+    """An http(s) URL naming a host, or a site-relative path such as /help/; ends with "/"."""
+
+    def check(self, value: Any, at: At) -> str:
+        if not isinstance(value, str) or not value:
+            raise Invalid(f"must be a URL such as https://example.com/help/, got {shown(value)}")
         try:
-            Locale.parse(code.replace("-", "_"))
-        except (UnknownLocaleError, ValueError):
-            check.fail("languages", f"{code!r} is not a language code babel knows (try fr, vi, en)")
-            continue
-        if code in seen:
-            check.fail("languages", f"{code!r} is listed twice")
-            continue
-        seen.append(code)
-    return tuple(seen)
+            parts = urlsplit(value)
+        except ValueError:  # such as an unclosed [ of an IPv6 address
+            raise Invalid(f"is not a valid URL (check its host), got {shown(value)}") from None
+        if CONTROL.search(value):
+            raise Invalid(f"must not contain spaces or control characters, got {shown(value)}")
+        if value.startswith("/") and not parts.netloc:
+            pass  # a site-relative base such as "/help/" is fine for previews
+        elif parts.scheme not in ("http", "https") or not parts.netloc:
+            raise Invalid(
+                f"must start with https:// (or http://) and name a host, got {shown(value)}"
+            )
+        if parts.query or parts.fragment:
+            at.fail("must not have a ?query or #fragment")
+        return value if value.endswith("/") else value + "/"
 
 
-def _title(raw: dict[str, Any], check: _Check, languages: tuple[str, ...]) -> dict[str, str]:
-    value = raw.get("title", "Knowledge base")
-    if isinstance(value, str):
-        return dict.fromkeys(languages, value)
-    if isinstance(value, dict) and all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        for lang in value:
-            if lang not in languages:
-                check.fail("title", f"names language {shown(lang)}, which is not in languages")
-        return dict(value)
-    check.fail("title", "must be a text, or a mapping from language code to text")
-    return {}
+class _ThemeName(Text):
+    """A folder of themes/ beside config.yaml, or a theme kbgen ships."""
+
+    def check(self, value: Any, at: At) -> str:
+        theme = super().check(value, at)
+        root: Path = at.value("root")
+        if not is_theme_name(theme):
+            at.fail(
+                f"must be the name of a theme (a folder of themes/ beside config.yaml, or a "
+                f"theme kbgen ships, such as default), not a path; got {theme!r}"
+            )
+        elif not ((root / "themes" / theme).is_dir() or (builtin_themes_dir() / theme).is_dir()):
+            known = sorted(p.name for p in builtin_themes_dir().iterdir() if p.is_dir())
+            at.fail(
+                f"unknown theme '{theme}'; use one of {', '.join(known)} or create "
+                f"themes/{theme}/ beside config.yaml",
+            )
+        return theme
 
 
-def _base_url(value: Any, check: _Check, from_cli: bool) -> str:
-    key = "--base-url" if from_cli else "base_url"
-    if not isinstance(value, str) or not value:
-        check.fail(key, f"must be a URL such as https://example.com/help/, got {shown(value)}")
-        return "/"
-    try:
-        parts = urlsplit(value)
-    except ValueError:  # such as an unclosed [ of an IPv6 address
-        check.fail(key, f"is not a valid URL (check its host), got {shown(value)}")
-        return "/"
-    if CONTROL.search(value):
-        check.fail(key, f"must not contain spaces or control characters, got {shown(value)}")
-        return "/"
-    if value.startswith("/") and not parts.netloc:
-        pass  # a site-relative base such as "/help/" is fine for previews
-    elif parts.scheme not in ("http", "https") or not parts.netloc:
-        check.fail(
-            key, f"must start with https:// (or http://) and name a host, got {shown(value)}"
-        )
-        return "/"
-    if parts.query or parts.fragment:
-        check.fail(key, "must not have a ?query or #fragment")
-    return value if value.endswith("/") else value + "/"
+class _Folder(Field[Path]):
+    """A folder, taken from the folder of config.yaml when relative."""
+
+    def check(self, value: Any, at: At) -> Path:
+        root: Path = at.value("root")
+        return root / _TEXT.check(value, at)
+
+
+_TEXT = Text()
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -381,13 +213,16 @@ def _resolved(path: Path) -> Path | None:
         return None
 
 
-def _cache_dir(cache: Path, root: Path, content: Path, output: Path, check: _Check) -> None:
+def _own_cache_dir(values: dict[str, Any], at: At) -> None:
     """kbgen writes its files into the build cache's folder: it must be a folder of its own,
     outside everything a build reads or publishes (the files would be published, or read as
     theme files, or be mixed with the user's). One problem is reported: the first found."""
+    root: Path = at.value("root")
+    cache, content, output = values["cache_dir"], values["content_dir"], values["output_dir"]
+    key = at.child("cache_dir")
     resolved = _resolved(cache)
     if resolved is None:
-        check.fail("cache_dir", f"cannot use {shown(str(cache))} as a folder; choose another one")
+        key.fail(f"cannot use {shown(str(cache))} as a folder; choose another one")
         return
     cache = resolved
     problem = None
@@ -414,4 +249,69 @@ def _cache_dir(cache: Path, root: Path, content: Path, output: Path, check: _Che
                 problem = f"{cache} is, contains or lies inside {label} ({folder})"
                 break
     if problem is not None:
-        check.fail("cache_dir", f"{problem}; choose a folder of its own such as .kbgen-cache")
+        key.fail(f"{problem}; choose a folder of its own such as .kbgen-cache")
+
+
+CONFIG = Section(
+    Config,
+    # read in this order: a key may use those above it (title and default_language use
+    # languages; comments use base_url; cache_dir is checked against content_dir and output_dir)
+    {
+        "languages": _LanguageTags(
+            required="'{key}': is required: a list of language codes such as [fr, vi, en]",
+            null_is_absent=True,
+        ),
+        "default_language": _DefaultLanguage(),
+        "title": PerLanguage(
+            Text(empty=True, strip=False),
+            default="Knowledge base",
+            problem="must be a text, or a mapping from language code to text",
+        ),
+        "base_url": _BaseUrl(default="/"),
+        "theme": _ThemeName(default="default"),
+        "fallback": Choice(FALLBACK_MODES, default="default"),
+        "markdown": Section(
+            MarkdownOptions, {"allow_html": Bool(), "highlight": Bool(), "toc_depth": Int(2, 6)}
+        ),
+        "comments": COMMENTS,
+        "search": Section(SearchOptions, {"enabled": Bool(), "include_replies": Bool()}),
+        "links": Section(
+            LinkOptions, {"broken": Choice(LINK_SEVERITIES), "anchors": Choice(LINK_SEVERITIES)}
+        ),
+        "content_dir": _Folder(default="content"),
+        "output_dir": _Folder(default="site"),
+        "cache_dir": _Folder(default=".kbgen-cache"),
+        "brand": BrandField(),  # logo, favicon, accent colour and its contrast (brand.py)
+    },
+    checks=[_own_cache_dir],
+)
+
+
+def load_config(path: Path, base_url: str | None = None) -> Config:
+    """Read and validate config.yaml; raise BuildFailed listing every problem.
+    `base_url`: given on the command line, it replaces the file's."""
+    diags = Diagnostics()
+    try:
+        if path.exists() and not path.is_file():  # a named pipe would block the read forever
+            diags.error("not a regular file; config.yaml must be a plain text file", path)
+            raise BuildFailed(diags)
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        diags.error(
+            "no such file; run `kbgen init DIR` to start a site, or pass --config PATH", path
+        )
+        raise BuildFailed(diags) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        diags.error(f"cannot read the config: {exc}", path)
+        raise BuildFailed(diags) from None
+    loaded = load_mapping(text, what="config.yaml")
+    for problem in loaded.problems:
+        diags.error(problem.message, path, problem.line, problem.column)
+    if loaded.problems and not loaded.values:
+        raise BuildFailed(diags)  # nothing could be read: the schema would only add noise
+    overrides = {} if base_url is None else {"base_url": ("--base-url", base_url)}
+    reading = Reading(path, loaded.lines, diags, overrides=overrides)
+    config = CONFIG.read(loaded.values, reading, path=path.resolve(), root=path.resolve().parent)
+    if config is None or diags.errors:
+        raise BuildFailed(diags)
+    return config

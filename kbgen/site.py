@@ -25,7 +25,6 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 
-from kbgen.comments import Discussion
 from kbgen.config import Config
 from kbgen.diagnostics import Diagnostic, Diagnostics, shown_path
 from kbgen.i18n import UiStrings
@@ -42,6 +41,7 @@ from kbgen.markdown import (
     render,
     slugify,
 )
+from kbgen.providers import Discussion
 from kbgen.sources import Source, SourceSet, path_piece_problem
 from kbgen.urls import normalize_alias, output_path, relative_url
 from kbgen.workers import end_with_parent

@@ -1,4 +1,4 @@
-"""Find the content files of every language and read their front matter."""
+"""Find the content files of every language and read their front matter (`FRONT_MATTER`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import functools
 import os
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,25 +15,20 @@ from typing import Any
 from kbgen.cache import FileStat
 from kbgen.config import Config
 from kbgen.diagnostics import Diagnostic, Diagnostics
+from kbgen.schema import (
+    At,
+    Bool,
+    Date,
+    Field,
+    Int,
+    Invalid,
+    Reading,
+    Section,
+    Text,
+    Texts,
+)
 from kbgen.yamlfile import load_mapping, shown
 
-FRONT_MATTER_KEYS = (
-    "title",
-    "description",
-    "slug",
-    "translation_key",
-    "weight",
-    "tags",
-    "date",
-    "updated",
-    "draft",
-    "comments",
-    "aliases",
-    "discussion",
-    "source_hash",
-    "promoted",
-    "icon",
-)
 MAX_SOURCE_BYTES = 10 * 1024 * 1024  # larger files are almost surely not hand-written pages
 LAYOUT_HINT = (
     "expected _index.md, rules.md, articles/<section>/*.md, faq/*.md, "
@@ -374,102 +369,9 @@ def parse_front_matter(yaml_text: str, path: Path, diags: Diagnostics) -> FrontM
         diags.error(yaml_problem.message, path, yaml_problem.line, yaml_problem.column)
     if loaded.problems and not loaded.values:
         return None
-    raw, lines = loaded.values, loaded.lines
-    for key in raw:
-        if key not in FRONT_MATTER_KEYS:
-            diags.warning(
-                f"unknown front-matter key '{key}' (a typo? known keys: "
-                f"{', '.join(FRONT_MATTER_KEYS)})",
-                path,
-                lines.get(key),
-            )
-    errors_before = len(diags.errors)
-
-    def fail(key: str, message: str) -> None:
-        diags.error(f"'{key}': {message}", path, lines.get(key, 1))
-
-    title = raw.get("title")
-    if isinstance(title, (int, float)) and not isinstance(title, bool):
-        title = str(title)
-    if title is None:
-        diags.error("'title' is required: add a line 'title: ...' to the front matter", path, 1)
-    elif not isinstance(title, str) or not title.strip():
-        fail("title", "must be a non-empty text")
-    values: dict[str, Any] = {"title": title.strip() if isinstance(title, str) else ""}
-
-    for key in ("description", "translation_key"):
-        if key in raw and raw[key] is not None:
-            if not isinstance(raw[key], str):
-                fail(key, f"must be a text, got {shown(raw[key])}")
-            else:
-                values[key] = raw[key].strip()
-    if "slug" in raw:
-        slug = raw["slug"]
-        problem = path_piece_problem(slug, allow_slash=False)
-        if problem:
-            fail("slug", problem)
-        else:
-            values["slug"] = slug
-    if "weight" in raw:
-        if isinstance(raw["weight"], int) and not isinstance(raw["weight"], bool):
-            values["weight"] = raw["weight"]
-        else:
-            fail("weight", f"must be a whole number, got {shown(raw['weight'])}")
-    for key in ("tags", "aliases"):
-        if key in raw:
-            items = raw[key]
-            if isinstance(items, str):
-                items = [items]
-            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-                fail(key, f"must be a list of texts, got {shown(raw[key])}")
-                continue
-            values[key] = tuple(items)
-    for alias in values.get("aliases", ()):
-        problem = path_piece_problem(alias, allow_slash=True)
-        if problem:
-            fail("aliases", f"{shown(alias)}: {problem}")
-    for key in ("date", "updated"):
-        if key in raw:
-            value = raw[key]
-            if isinstance(value, dt.datetime):
-                value = value.date()
-            elif isinstance(value, str):
-                try:
-                    value = dt.date.fromisoformat(value.strip())
-                except ValueError:
-                    fail(key, f"must be a date like 2026-03-12, got {shown(raw[key])}")
-                    continue
-            if not isinstance(value, dt.date):
-                fail(key, f"must be a date like 2026-03-12, got {shown(raw[key])}")
-                continue
-            values[key] = value
-    for key in ("draft", "comments", "promoted"):
-        if key in raw:
-            if isinstance(raw[key], bool):
-                values[key] = raw[key]
-            else:
-                fail(key, f"must be true or false, got {shown(raw[key])}")
-    if "icon" in raw:
-        value = raw["icon"]
-        if isinstance(value, str) and re.fullmatch(r"[a-z0-9-]+", value.strip()):
-            values["icon"] = value.strip()
-        else:
-            fail("icon", f"must be an icon name such as 'book' (see README), got {shown(value)}")
-    if "source_hash" in raw:
-        value = raw["source_hash"]
-        if isinstance(value, str) and value.strip():
-            values["source_hash"] = value.strip()
-        else:
-            fail("source_hash", "must be the text kbgen wrote; run kbgen status --mark-current")
-    if "discussion" in raw:
-        value = raw["discussion"]
-        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
-            values["discussion"] = str(value).strip()
-        else:
-            fail("discussion", "must be a topic id or a thread URL")
-    if len(diags.errors) > errors_before or not values["title"]:
-        return None
-    return FrontMatter(lines=lines, **values)
+    # a missing title names line 1, the '---' that opens the front matter
+    reading = Reading(path, loaded.lines, diags, first_line=1)
+    return FRONT_MATTER.read(loaded.values, reading, lines=loaded.lines)
 
 
 def path_piece_problem(value: Any, allow_slash: bool) -> str | None:
@@ -487,3 +389,60 @@ def path_piece_problem(value: Any, allow_slash: bool) -> str | None:
     if any(piece in ("", ".", "..") for piece in pieces):
         return "must not contain '.', '..' or empty path segments"
     return None
+
+
+class _PathPiece(Field[str]):
+    """A slug, or with `allow_slash` an alias: `path_piece_problem` says what it cannot be."""
+
+    def __init__(self, allow_slash: bool) -> None:
+        super().__init__()
+        self.allow_slash = allow_slash
+
+    def check(self, value: Any, at: At) -> str:
+        problem = path_piece_problem(value, self.allow_slash)
+        if problem:
+            raise Invalid(problem)
+        return str(value)
+
+
+def _typo(key: str, known: Sequence[str]) -> str:
+    return f"unknown front-matter key '{key}' (a typo? known keys: {', '.join(known)})"
+
+
+class _IconName(Text):
+    """`icon`: the name of one of the theme's icons ("book", "users"…)."""
+
+    def check(self, value: Any, at: At) -> str:
+        if isinstance(value, str) and re.fullmatch(r"[a-z0-9-]+", value.strip()):
+            return value.strip()
+        raise Invalid(f"must be an icon name such as 'book' (see README), got {shown(value)}")
+
+
+FRONT_MATTER = Section(
+    FrontMatter,
+    {
+        "title": Text(
+            numbers=(int, float),  # title: 2026 is a title
+            required="'{key}' is required: add a line 'title: ...' to the front matter",
+            null_is_absent=True,
+        ),
+        "description": Text(empty=True, null_is_absent=True),
+        "slug": _PathPiece(allow_slash=False),
+        "translation_key": Text(empty=True, null_is_absent=True),
+        "weight": Int(),
+        "tags": Texts(),
+        "date": Date(),
+        "updated": Date(),
+        "draft": Bool(),
+        "comments": Bool(),
+        "aliases": Texts(each=_PathPiece(allow_slash=True)),
+        "discussion": Text(numbers=(int,), problem="must be a topic id or a thread URL"),
+        "source_hash": Text(
+            problem="must be the text kbgen wrote; run kbgen status --mark-current"
+        ),
+        "promoted": Bool(),
+        "icon": _IconName(),
+    },
+    unknown="warning",  # a typo must not stop a build: --strict makes it fail
+    unknown_message=_typo,
+)
