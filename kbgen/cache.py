@@ -43,8 +43,9 @@ from kbgen.theme import Theme
 
 if TYPE_CHECKING:  # the model's modules are heavy to import; a build with nothing to do
     # needs none of them
+    from kbgen.bodies import CachedBody
+    from kbgen.links import LinkTarget
     from kbgen.search.builder import Analyzed
-    from kbgen.site import CachedBody, LinkTarget
     from kbgen.sources import ReadResult
 
 FORMAT = 2

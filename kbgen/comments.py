@@ -1,8 +1,8 @@
-"""Forum discussions: comment providers, their settings, and the thread of every page.
+"""Forum discussions: comment providers, their settings, and what a page's thread is.
 
-Two stages use this module. The config stage validates `comments:` (`parse_comments`, called
-by config.py, so every problem is reported with the other config problems). Once the site
-model is built, `attach_discussions` gives every page that has a discussion its thread
+The config stage validates `comments:` (`parse_comments`, called by config.py, so every
+problem is reported with the other config problems). Once the site model is built,
+`discussions.attach_discussions` gives every page that has a discussion its thread
 (`Site.discussions`), which the theme renders through `partials/discussion.html`.
 
 A provider is one `ProviderSchema` in `PROVIDERS` plus one template,
@@ -15,15 +15,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from kbgen.diagnostics import Diagnostics
-from kbgen.urls import encode_url
 from kbgen.yamlfile import shown
-
-if TYPE_CHECKING:  # the site model imports the config, which imports this module
-    from kbgen.site import Page, Site
 
 NONE = "none"
 THREAD_MODES = ("per-language", "shared")
@@ -566,83 +562,3 @@ _CHECKS: dict[str, Callable[[Any, Field, tuple[str, ...]], Any]] = {
     "bool": _check_bool,
     "per_language_id": _check_per_language_id,
 }
-
-
-# Each page's thread (after the site model) --------------------------------------------------
-
-
-def has_discussion(comments: CommentsConfig, page: Page) -> bool:
-    if comments.schema is None or page.kind not in comments.types:
-        return False
-    if page.comments is not None:  # front matter decides for its page
-        return page.comments
-    return comments.types[page.kind]
-
-
-def thread_page(site: Site, page: Page) -> Page:
-    """The page whose URL keys `page`'s thread.
-
-    An untranslated page shown in another language joins the thread of the original it shows.
-    Shared threads are keyed by the default language's page, or else by the first language,
-    in config order, that has the page translated.
-    """
-    config = site.config
-    if config.comments.threads == "shared":
-        translations = site.translations(page)
-        real = [p for p in translations.values() if not p.is_fallback]
-        default = translations.get(config.default_language)
-        if default is not None and not default.is_fallback:
-            return default
-        if real:
-            return real[0]
-    if page.fallback_of is not None:
-        original = site.page(page.fallback_of, page.key)
-        if original is not None:
-            return original
-    return page
-
-
-def attach_discussions(site: Site, diags: Diagnostics) -> None:
-    """Give every page that has a discussion its thread, in `site.discussions` by page URL.
-    A `discussion:` the provider cannot use is an error naming the file and line."""
-    comments = site.config.comments
-    schema = comments.schema
-    if schema is None:
-        return
-    origin = comments.origin
-    reported: set[tuple[Path, str]] = set()  # fallbacks share their original's front matter
-    for page in site.standalone_pages:
-        if not has_discussion(comments, page):
-            continue
-        keyed = thread_page(site, page)
-        named = page if page.discussion else keyed
-        topic = None
-        if named.discussion and named.source is not None:
-            try:
-                topic = schema.read_topic(comments.settings, named.discussion)
-            except ValueError as exc:
-                where = (named.source.path, str(exc))
-                if where not in reported:
-                    reported.add(where)
-                    line = named.source.meta.lines.get("discussion")
-                    diags.error(f"'discussion': {exc}", named.source.path, line)
-                continue
-        url = site.config.base_url + encode_url(keyed.url)
-        thread = Thread(
-            lang=page.lang,
-            url=url,
-            path=urlsplit(url).path.lstrip("/") or "index",
-            title=keyed.title,
-            document_title=f"{keyed.title} · {site.config.site_title(keyed.lang)}",
-            topic=topic,
-        )
-        values = schema.values(comments.settings, thread)
-        site.discussions[page.url] = Discussion(
-            provider=schema.name,
-            settings=comments.settings,
-            consent=comments.consent,
-            origin=origin,
-            thread=thread,
-            values=values,
-            link=schema.link(comments.settings, thread, values),
-        )
