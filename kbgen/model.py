@@ -35,8 +35,8 @@ def build_site(
     collect_assets(index, sources)
     make_pages(index, sources, ui, diags)
     bodies = Bodies(index, ui, diags)
-    cached, made = parse_bodies(bodies, cache, workers)
-    render_bodies(bodies, cache, cached, made)
+    cached, pool = parse_bodies(bodies, cache, workers)
+    render_bodies(bodies, cache, cached, pool)
     group_faq(site, index, ui)
     add_redirects(index, diags)
     if cache is not None:
@@ -75,7 +75,7 @@ def render_bodies(
     bodies: Bodies,
     cache: BodyCache | None,
     cached: dict[int, CachedBody],
-    workers: body_workers.BodyWorkers | None,
+    pool: body_workers.BodyWorkers | None,
 ) -> None:
     """Render every parsed body; a cached one only if a page or file it links to changed
     (resolving its links again). The cache is left holding this model's bodies."""
@@ -94,7 +94,7 @@ def render_bodies(
             if fresh:
                 cache.fresh.add((page.lang, page.key))
 
-    made = workers.render() if workers else {}
+    made = pool.render() if pool else {}
     for number, page in enumerate(site.pages):
         if number in made:
             body, external = made[number]
