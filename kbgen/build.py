@@ -36,9 +36,10 @@ from kbgen.yamlfile import shown
 # The stages past the config are imported where they run: a build that finds nothing changed
 # (cache.py) returns before needing them, in a fraction of their import time.
 if TYPE_CHECKING:
+    from kbgen.bodies import BodyCache
     from kbgen.i18n import UiStrings
     from kbgen.render import Renderer
-    from kbgen.site import BodyCache, Page, Site
+    from kbgen.site import Page, Site
     from kbgen.sources import SourceMemo, SourceSet
 
 
@@ -100,9 +101,9 @@ def model(
     memo: SourceMemo | None = None,
 ) -> LoadedSite:
     """The stages after config and theme: UI strings, sources, the site model, staleness."""
-    from kbgen.comments import attach_discussions
+    from kbgen.discussions import attach_discussions
     from kbgen.i18n import load_ui_strings
-    from kbgen.site import build_site
+    from kbgen.model import build_site
     from kbgen.sources import discover_sources
     from kbgen.status import mark_outdated
 
@@ -175,9 +176,9 @@ def _build(
     diags: Diagnostics,
 ) -> BuildResult:
     """The build once the cache had no shortcut to offer: the model, the files, the cache."""
-    from kbgen.comments import summary_notes
+    from kbgen.bodies import BodyCache
+    from kbgen.providers import summary_notes
     from kbgen.render import Renderer, check_output_paths
-    from kbgen.site import BodyCache
     from kbgen.sources import SourceMemo
 
     paths = cache_files(config, output)

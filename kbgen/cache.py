@@ -39,19 +39,20 @@ from typing import TYPE_CHECKING, BinaryIO
 from kbgen.config import Config
 from kbgen.diagnostics import Diagnostic
 from kbgen.output import InsideOutput
+from kbgen.sources import FileStat
 from kbgen.theme import Theme
 
 if TYPE_CHECKING:  # the model's modules are heavy to import; a build with nothing to do
     # needs none of them
+    from kbgen.bodies import CachedBody
+    from kbgen.links import LinkTarget
     from kbgen.search.builder import Analyzed
-    from kbgen.site import CachedBody, LinkTarget
     from kbgen.sources import ReadResult
 
 FORMAT = 2
 MAGIC = b"kbgen-cache-2\n"  # then the HMAC-SHA256 tag of the pickle, then the pickle
 KEY_VARIABLE = "KBGEN_CACHE_KEY"
 LIBRARIES = ("jinja2", "markdown-it-py", "mdit-py-plugins", "pygments", "babel", "lunr", "nh3")
-FileStat = tuple[int, int]  # size, modification time in ns
 
 
 def _digest(*parts: object) -> str:
@@ -219,7 +220,7 @@ class CacheFiles:
     state: Path  # CachedBuild
     bodies: Path  # CachedBodies
     sources: Path  # CachedSources
-    words: dict[str, Path]  # language -> CachedWords
+    words: dict[str, WordsFile]  # language -> CachedWords
 
 
 def cache_files(config: Config, output: Path) -> CacheFiles:
@@ -229,7 +230,7 @@ def cache_files(config: Config, output: Path) -> CacheFiles:
         folder / f"build-{name}.pickle",
         folder / f"bodies-{name}.pickle",
         folder / f"sources-{name}.pickle",
-        {lang: folder / f"words-{lang}-{name}.pickle" for lang in config.languages},
+        {lang: WordsFile(folder / f"words-{lang}-{name}.pickle") for lang in config.languages},
     )
 
 
@@ -260,6 +261,21 @@ def save_words(path: Path, entries: dict[bytes, Analyzed]) -> None:
     cannot be written costs the next build some time, nothing else."""
     with contextlib.suppress(OSError):
         save_cache(path, CachedWords(environment_key(), entries))
+
+
+@dataclass(frozen=True)
+class WordsFile:
+    """A language's file of analyzed search words, handed to the process that builds its
+    index (search.index.WordsStore): the search stage reads and writes it through this,
+    without importing the build state."""
+
+    path: Path
+
+    def load(self) -> dict[bytes, Analyzed]:
+        return load_words(self.path)
+
+    def save(self, entries: dict[bytes, Analyzed]) -> None:
+        save_words(self.path, entries)
 
 
 def cache_key() -> bytes | None:

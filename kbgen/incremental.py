@@ -23,16 +23,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kbgen.bodies import BodyCache, update_bodies
 from kbgen.build import BuildOptions
-from kbgen.comments import attach_discussions
 from kbgen.config import Config, load_config
 from kbgen.diagnostics import BuildFailed, Diagnostic, Diagnostics
+from kbgen.discussions import attach_discussions
 from kbgen.i18n import UiStrings, load_ui_strings
+from kbgen.model import build_site
 from kbgen.render import Assets, Renderer, check_output_paths, redirect_path
 from kbgen.search.index import make_search_file
 from kbgen.seo import sitemap
 from kbgen.signatures import summary
-from kbgen.site import STANDALONE_KINDS, BodyCache, Page, Site, build_site, update_bodies
+from kbgen.site import STANDALONE_KINDS, Page, Site
 from kbgen.sources import Asset, Source, SourceSet, discover_sources, read_content_file
 from kbgen.status import mark_outdated
 from kbgen.theme import Theme, load_theme

@@ -455,3 +455,16 @@ COMMENTS = Section(
     problem="must be a mapping (provider, threads, consent, types, …)",
     null_is_absent=True,
 )
+
+
+def summary_notes(comments: CommentsConfig, base_url: str) -> list[str]:
+    """Lines the build prints about comments: the CSP origins, and provider-side settings."""
+    schema = comments.schema
+    if schema is None:
+        return []
+    notes = []
+    csp = comments.csp()
+    if csp:
+        policy = "; ".join(f"{d} {' '.join(sources)}" for d, sources in csp.items())
+        notes.append(f"comments via {comments.provider} need Content-Security-Policy: {policy}")
+    return notes + schema.notes(comments.settings, base_url)

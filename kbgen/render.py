@@ -8,7 +8,7 @@ import os
 import posixpath
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,7 @@ from pygments.formatters import HtmlFormatter
 from kbgen.brand import BrandConfig
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.i18n import UiStrings, format_date, language
-from kbgen.search.index import SearchFile, search_file, search_path, search_work
+from kbgen.search.index import SearchFile, WordsStore, search_file, search_path, search_work
 from kbgen.seo import absolute_url, alternates, canonical, is_indexed, json_ld, robots, sitemap
 from kbgen.signatures import Signatures
 from kbgen.site import Page, Redirect, Site
@@ -113,7 +113,7 @@ class Renderer:
         ui: UiStrings,
         search_on_demand: bool = False,
         render_key: str = "",
-        search_words: dict[str, Path] | None = None,
+        search_words: Mapping[str, WordsStore] | None = None,
     ) -> None:
         self.site, self.theme, self.ui = site, theme, ui
         # serve: search files are built when first asked for (LiveSite)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kbgen.cache import FileStat
 from kbgen.config import Config
 from kbgen.diagnostics import Diagnostic, Diagnostics
 from kbgen.schema import (
@@ -90,6 +89,7 @@ class SourceSet:
 
 # What reading one file gave: a page, an asset or nothing, and what it reported.
 ReadResult = tuple["Source | Asset | None", tuple[Diagnostic, ...]]
+FileStat = tuple[int, int]  # size, modification time in ns
 
 
 @dataclass

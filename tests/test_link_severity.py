@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-import kbgen.site
+import kbgen.body_workers
 from kbgen.build import BuildOptions, build
 from kbgen.diagnostics import BuildFailed
 from kbgen.incremental import LiveSite
@@ -210,15 +210,15 @@ def test_serve_shows_broken_links_and_follows_links_config(tmp_path: Path) -> No
 def test_workers_report_and_render_as_one_process_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(kbgen.site, "PARALLEL_BODIES_FROM", 2)  # this small site in workers
+    monkeypatch.setattr(kbgen.body_workers, "PARALLEL_BODIES_FROM", 2)  # this small site in workers
     started: list[int] = []
-    real = kbgen.site.BodyWorkers.__init__
+    real = kbgen.body_workers.BodyWorkers.__init__
 
-    def counted(self: kbgen.site.BodyWorkers, *args: Any) -> None:
+    def counted(self: kbgen.body_workers.BodyWorkers, *args: Any) -> None:
         started.append(args[2])
         real(self, *args)
 
-    monkeypatch.setattr(kbgen.site.BodyWorkers, "__init__", counted)
+    monkeypatch.setattr(kbgen.body_workers.BodyWorkers, "__init__", counted)
     root = _site(tmp_path, "  anchors: warning\n")
     reports = []
     for jobs in (1, 2):

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 import kbgen.render
+from kbgen.body_workers import BodyWorkers
 from kbgen.build import BuildOptions, build
 from kbgen.diagnostics import BuildFailed
 from kbgen.render import Renderer
-from kbgen.site import BodyWorkers
 from tests.helpers import checksums, generated_corpus, run_kbgen
 
 

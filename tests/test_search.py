@@ -14,7 +14,7 @@ from lunr.stemmer import stemmer as lunr_py_stemmer
 from lunr.token import Token
 
 from kbgen.build import BuildOptions, BuildResult, build
-from kbgen.cache import load_words
+from kbgen.cache import WordsFile, load_words
 from kbgen.search.index import (
     FORMAT,
     build_index,
@@ -227,7 +227,7 @@ def test_the_analyzed_words_memo_changes_nothing_but_the_work(
     assert example_build.site is not None
     docs = documents(example_build.site, "fr", include_replies=True)
     memo = tmp_path / "words-fr.pickle"
-    make_file("fr", docs, memo)
+    make_file("fr", docs, WordsFile(memo))
     edited = [replace(docs[0], text=docs[0].text + " Une phrase ajoutée."), *docs[2:]]
     analyzed: list[str] = []
     real = index.FastBuilder.analyze
@@ -237,7 +237,7 @@ def test_the_analyzed_words_memo_changes_nothing_but_the_work(
         return real(self, values)
 
     monkeypatch.setattr(index.FastBuilder, "analyze", spied)
-    assert make_file("fr", edited, memo) == make_file("fr", edited)
+    assert make_file("fr", edited, WordsFile(memo)) == make_file("fr", edited)
     assert len(analyzed) == 1 + len(edited)  # the edited one, then all without the memo
     assert "ajoutée" in analyzed[0]
     assert set(load_words(memo)) == {index.analysis_key(d) for d in edited}

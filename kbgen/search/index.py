@@ -18,13 +18,11 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from lunr import __TARGET_JS_VERSION__
 from lunr.builder import Builder
 
-from kbgen.cache import load_words, save_words
 from kbgen.search.builder import Analyzed, FastBuilder
 from kbgen.search.normalize import fold, words
 from kbgen.search.pipeline import functions_for, make_pipeline
@@ -195,7 +193,16 @@ def build_index_with_lunr_py(lang: str, docs: Iterable[SearchDoc]) -> dict[str, 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def search_file(lang: str, docs: list[SearchDoc], words: Path | None = None) -> bytes:
+class WordsStore(Protocol):
+    """Where a language's analyzed words are kept between builds (the build cache's
+    `cache.WordsFile`), read and written by the process that builds the index."""
+
+    def load(self) -> dict[bytes, Analyzed]: ...
+
+    def save(self, entries: dict[bytes, Analyzed]) -> None: ...
+
+
+def search_file(lang: str, docs: list[SearchDoc], words: WordsStore | None = None) -> bytes:
     """The file the browser loads: the index and, per document, what a result shows.
 
     It is the JSON of {"format", "lang", "index": build_index(), "docs"}, written piece by
@@ -203,10 +210,10 @@ def search_file(lang: str, docs: list[SearchDoc], words: Path | None = None) -> 
     hundreds of megabytes (tests/test_search.py checks the bytes against json.dumps).
     `words`: the build cache's file of this language's analyzed words (WordsMemo), read
     and written again here, in the process that builds the index."""
-    memo = WordsMemo(load_words(words)) if words is not None else None
+    memo = WordsMemo(words.load()) if words is not None else None
     builder, search_pipeline = _filled_builder(lang, docs, memo)
     if words is not None and memo is not None:
-        save_words(words, memo.used)
+        words.save(memo.used)
     encode = _JSON.encode
     parts = [
         f'{{"format":{encode(FORMAT)},"lang":{encode(lang)},"index":{{',

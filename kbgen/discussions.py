@@ -1,9 +1,6 @@
-"""Forum discussions: the thread of every page, once the site model is built.
-
-`attach_discussions` gives every page that has a discussion its thread (`Site.discussions`),
-which the theme renders through `partials/discussion.html`. The providers, their settings and
-`comments:` of config.yaml are read in the config stage: providers.py.
-"""
+"""Each page's forum thread, once the site model is built (`Site.discussions`, by page URL):
+the provider, the URL and title that key the thread, the topic named in front matter, and
+the link that reaches it without JavaScript. The providers and their settings: comments.py."""
 
 from __future__ import annotations
 
@@ -14,22 +11,6 @@ from kbgen.diagnostics import Diagnostics
 from kbgen.providers import CommentsConfig, Discussion, Thread
 from kbgen.site import Page, Site
 from kbgen.urls import encode_url
-
-
-def summary_notes(comments: CommentsConfig, base_url: str) -> list[str]:
-    """Lines the build prints about comments: the CSP origins, and provider-side settings."""
-    schema = comments.schema
-    if schema is None:
-        return []
-    notes = []
-    csp = comments.csp()
-    if csp:
-        policy = "; ".join(f"{d} {' '.join(sources)}" for d, sources in csp.items())
-        notes.append(f"comments via {comments.provider} need Content-Security-Policy: {policy}")
-    return notes + schema.notes(comments.settings, base_url)
-
-
-# Each page's thread (after the site model) --------------------------------------------------
 
 
 def has_discussion(comments: CommentsConfig, page: Page) -> bool:
