@@ -36,6 +36,7 @@ from kbgen.yamlfile import shown
 # The stages past the config are imported where they run: a build that finds nothing changed
 # (cache.py) returns before needing them, in a fraction of their import time.
 if TYPE_CHECKING:
+    from kbgen.depends import Reads
     from kbgen.i18n import UiStrings
     from kbgen.render import Renderer
     from kbgen.site import BodyCache, Page, Site
@@ -201,13 +202,7 @@ def _build(
             _save(paths.bodies, CachedBodies(keys[0], bodies.entries, bodies.targets), diags)
             _save(paths.sources, CachedSources(keys[0], memo.seen), diags)
 
-    renderer = Renderer(
-        site,
-        loaded.theme,
-        loaded.ui,
-        render_key=keys[1] if keys else "",
-        search_words=paths.words if keys else None,
-    )
+    renderer = Renderer(site, loaded.theme, loaded.ui, search_words=paths.words if keys else None)
     check_output_paths(site, renderer.assets, diags)
     if diags.failed(options.strict):
         raise BuildFailed(diags)
@@ -225,13 +220,14 @@ def _build(
         written.made,
         written.kept,
     )
-    if keys is not None:
+    if keys is not None and written.reads is not None:
         state = CachedBuild(
             keys[0],
             keys[1],
             inputs,
             output_snapshot(output),
             written.files,
+            written.reads,
             result.pages_per_language,
             list(diags.items),
             result.notes,
@@ -245,8 +241,8 @@ def _build(
 class Written:
     made: int = 0  # files made by this build
     kept: int = 0  # files kept from the last build
-    files: dict[str, tuple[str, FileStat]] = field(default_factory=dict)  # for the cache:
-    # output path -> (signature, stat as written)
+    files: dict[str, FileStat] = field(default_factory=dict)  # for the cache: stat as written
+    reads: Reads | None = None  # and what they read of the model (depends.py)
 
 
 def _write(
@@ -260,11 +256,12 @@ def _write(
     diags: Diagnostics,
 ) -> Written:
     """Every file of the site into the output, through a staging folder (output.py)."""
+    from kbgen.depends import Reads
+
     site = renderer.site
     total = len(site.standalone_pages)
     done = 0
     written = Written()
-    signatures: dict[str, str] = {}
 
     def on_page() -> None:
         nonlocal done
@@ -273,31 +270,30 @@ def _write(
             progress(done, total)
 
     with build_lock(output, diags):
-        previous = cached.reusable(keys[1], output) if cached and keys else {}
+        reads = cached.reusable(keys[1], output) if cached and keys else None
+        written.reads = reads = reads or Reads(digests=True)
         staging = Staging(output)
         try:
             staging.open()
             workers = options.jobs or os.cpu_count() or 1
-            for item in renderer.outputs(on_page, previous, workers, idle):
+            for item in renderer.outputs(on_page, reads, workers, idle):
                 if item.data is None:
                     staging.reuse(item.path)
                     written.kept += 1
                 else:
                     staging.write(item.path, item.data)
                     written.made += 1
-                if item.signature is not None:
-                    signatures[item.path] = item.signature
             for rel, path in site.assets.items():
                 # content files (images…): kept when the source and the last copy are as
                 # they were
-                signature = repr((str(path), file_stat(path)))
-                if previous.get(rel) == signature:
+                maker = ("asset", str(path), file_stat(path))
+                if reads.files.get(rel, (None,))[0] == maker:
                     staging.reuse(rel)
                     written.kept += 1
                 else:
                     _copy_asset(staging, rel, path, diags)
                     written.made += 1
-                signatures[rel] = signature
+                reads.files[rel] = (maker, frozenset())
             stats = dict(staging.stats)
             staging.commit()
         except OSError as exc:
@@ -310,7 +306,7 @@ def _write(
         except BaseException:
             staging.abort()
             raise
-    written.files = {rel: (sig, stats[rel]) for rel, sig in signatures.items() if rel in stats}
+    written.files = {rel: stats[rel] for rel in reads.files if rel in stats}
     return written
 
 

@@ -15,8 +15,8 @@ then only makes kbgen's own data classes and a few standard types (_Unpickler).
 Keys: anything that can change every page (kbgen itself, the libraries it renders with, the
 config, the build options, the theme) is digested into `model_key` and `render_key`; a
 mismatch drops the parsed bodies (model key) or the rendered files (render key). Each output
-file is reused only if its signature (render.py) matches and the file in the output folder is
-still the one this build wrote (same size and modification time).
+file is reused only if none of what it read of the model changed (depends.py) and the file in
+the output folder is still the one this build wrote (same size and modification time).
 """
 
 from __future__ import annotations
@@ -43,11 +43,12 @@ from kbgen.theme import Theme
 
 if TYPE_CHECKING:  # the model's modules are heavy to import; a build with nothing to do
     # needs none of them
+    from kbgen.depends import Reads
     from kbgen.search.builder import Analyzed
     from kbgen.site import CachedBody, LinkTarget
     from kbgen.sources import ReadResult
 
-FORMAT = 2
+FORMAT = 3
 MAGIC = b"kbgen-cache-2\n"  # then the HMAC-SHA256 tag of the pickle, then the pickle
 KEY_VARIABLE = "KBGEN_CACHE_KEY"
 LIBRARIES = ("jinja2", "markdown-it-py", "mdit-py-plugins", "pygments", "babel", "lunr", "nh3")
@@ -153,24 +154,27 @@ class CachedBuild:
     render_key: str
     inputs: list[tuple[str, FileStat | None]]  # for the nothing-changed check
     output: list[tuple[str, FileStat | None]]  # the output folder as that build left it
-    files: dict[str, tuple[str, FileStat]]  # output path -> (signature, stat as written)
+    files: dict[str, FileStat]  # output path -> stat as written
+    reads: Reads  # what each file read of the model as it was made (depends.py)
     # what the build reported, replayed when nothing changed
     pages_per_language: dict[str, int] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     outdated: list[Path] = field(default_factory=list)
 
-    def reusable(self, key: str, output: Path) -> dict[str, str]:
-        """{output path: signature} of the files still in `output` as that build wrote
-        them, if they were rendered under the same render key."""
+    def reusable(self, key: str, output: Path) -> Reads | None:
+        """What the files still in `output` as that build wrote them read, if they were
+        rendered under the same render key."""
         if key != self.render_key:
-            return {}
+            return None
         inside = InsideOutput(output)  # a cache file can be edited: no path leads out
-        return {
-            rel: signature
-            for rel, (signature, stat) in self.files.items()
-            if inside(rel) and file_stat(f"{output}/{rel}") == stat  # a string: no Path
+        reads = self.reads
+        reads.files = {
+            rel: made
+            for rel, made in reads.files.items()
+            if inside(rel) and file_stat(f"{output}/{rel}") == self.files.get(rel)  # no Path
         }
+        return reads
 
     def up_to_date(
         self, model: str, render: str, inputs: list[tuple[str, FileStat | None]], output: Path

@@ -26,13 +26,12 @@ from pathlib import Path
 from kbgen.build import BuildOptions
 from kbgen.comments import attach_discussions
 from kbgen.config import Config, load_config
+from kbgen.depends import Reads
 from kbgen.diagnostics import BuildFailed, Diagnostic, Diagnostics
 from kbgen.i18n import UiStrings, load_ui_strings
-from kbgen.render import Assets, Renderer, check_output_paths, redirect_path
+from kbgen.render import Assets, Renderer, check_output_paths
 from kbgen.search.index import make_search_file
-from kbgen.seo import sitemap
-from kbgen.signatures import summary
-from kbgen.site import STANDALONE_KINDS, BodyCache, Page, Site, build_site, update_bodies
+from kbgen.site import BodyCache, Page, Site, build_site, update_bodies
 from kbgen.sources import Asset, Source, SourceSet, discover_sources, read_content_file
 from kbgen.status import mark_outdated
 from kbgen.theme import Theme, load_theme
@@ -75,6 +74,7 @@ class LiveSite:
         self.renderer: Renderer | None = None
         self.site: Site | None = None  # the last good model
         self.cache = BodyCache()
+        self.reads = Reads()  # what each file read of the model (depends.py)
         # search files built since the model last changed, by output path (see search_data)
         self._search: dict[str, bytes] = {}
         self._entries: dict[Path, Source | Asset] = {}  # in discovery order
@@ -304,33 +304,52 @@ class LiveSite:
             last = None if full else self.renderer  # a full rebuild: the theme may have changed
             assets = last.assets if last is not None else Assets.collect(self.theme)
             check_output_paths(site, assets, diags)
+        method = "full" if full else "model"
         if diags.failed(self.options.strict):
-            return Outcome(False, diags, full, "full" if full else "model")
-        try:
-            if full or self.site is None or self.renderer is None:
-                renderer = Renderer(site, self.theme, self.ui, search_on_demand=True)
-                files = dict(renderer.files())
-                rendered = len(files)
-            else:
-                renderer = self.renderer
-                renderer.site = site
-                files, rendered = self._render_changes(renderer, self.site, site)
-        except BuildFailed as failed:
-            diags.extend(failed.diagnostics)
-            return Outcome(False, diags, full, "full" if full else "model")
-        old = self.files
-        changed = sorted(p for p in files.keys() | old.keys() if files.get(p) != old.get(p))
-        changed += sorted(p for p in site.assets.keys() ^ self.assets.keys())
-        self.renderer, self.site = renderer, site
-        self.files, self.assets = files, dict(site.assets)
-        self._search = {}
+            return Outcome(False, diags, full, method)
+        if full or self.renderer is None:
+            self.renderer = Renderer(site, self.theme, self.ui, search_on_demand=True)
+            self.reads = Reads()
+        self.renderer.site = site
+        made = self._render(diags)
+        if made is None:
+            return Outcome(False, diags, full, method)
+        self.site = site
+        self.assets = dict(site.assets)
+        if made[1] or full:
+            self.version += 1
         # The model is millions of long-lived objects: keep the cyclic garbage collector
         # from walking them all during the next rebuild (they are still freed by refcount).
         gc.freeze()
-        if changed or full:
-            self.version += 1
-        method = "full" if full else "model"
-        return Outcome(True, diags, full, method, rendered, changed, outdated=outdated)
+        return Outcome(True, diags, full, method, made[0], made[1], outdated=outdated)
+
+    def _render(
+        self, diags: Diagnostics, patched: list[Page] | None = None
+    ) -> tuple[int, list[str]] | None:
+        """The files of the model now in the renderer, those whose reads changed made again
+        (the render stage decides which: depends.py), kept in memory: (files made, paths whose
+        bytes changed or went). None after a template error, which is added to `diags`."""
+        renderer = self.renderer
+        assert renderer is not None
+        files: dict[str, bytes] = {}
+        made = 0
+        try:
+            for output in renderer.outputs(reads=self.reads, patched=patched):
+                if output.data is None:
+                    files[output.path] = self.files[output.path]
+                else:
+                    files[output.path] = output.data
+                    made += output.path not in renderer.assets.files
+        except BuildFailed as failed:
+            diags.extend(failed.diagnostics)
+            self.reads = Reads()  # part of it was updated: the next build makes every file
+            return None
+        old = self.files
+        changed = sorted(p for p in files.keys() | old.keys() if files.get(p) != old.get(p))
+        changed += sorted(p for p in renderer.site.assets.keys() ^ self.assets.keys())
+        self.files = files
+        self._search = {}
+        return made, changed
 
     def search_data(self, path: str) -> bytes | None:
         """The search file at output path `path`, built from the current model when first
@@ -364,145 +383,20 @@ class LiveSite:
         if diags.failed(self.options.strict):
             update.undo(self.cache)
             return Outcome(False, diags, False, "bodies")
-        render = {id(page): page for page in update.pages}
-        for page, before, _ in update.saved:
-            if _body(page) == _body(before):
-                del render[id(page)]  # its body came out the same
         languages = site.config.languages
         keys = {page.key for page in update.pages}
         translations = [p for key in keys for lang in languages if (p := site.page(lang, key))]
-        banners = {id(p): p.outdated_since for p in translations}
-        mark_outdated(site, translations)
-        for page in translations:
-            if page.outdated_since != banners[id(page)]:
-                render[id(page)] = page
-        for page in list(render.values()):
-            listing = {"faq": "faq_index", "reply": "replies"}.get(page.kind)
-            index = site.page(page.lang, listing) if listing else None
-            if index is not None:
-                render[id(index)] = index
-        files = dict(self.files)
-        try:
-            for page in render.values():
-                if page.kind in STANDALONE_KINDS:
-                    files[page.output_path] = self.renderer.render_page(page)
-        except BuildFailed as failed:
+        mark_outdated(site, translations)  # their banners
+        made = self._render(diags, [*update.pages, *translations])
+        if made is None:
             update.undo(self.cache)
             mark_outdated(site, translations)
-            diags.extend(failed.diagnostics)
             return Outcome(False, diags, False, "bodies")
-        changed = sorted(p for p, data in files.items() if self.files.get(p) is not data)
+        changed = made[1]
         for path in paths:  # images and other files: served from disk, so only reloaded
             if isinstance(self._entries.get(path), Asset):
                 changed.append(path.relative_to(self.config.content_dir).as_posix())
-        self.files = files
-        self._search = {}
         if changed:
             self.version += 1
         outdated = [p for p in site.pages if p.outdated_since is not None]
-        return Outcome(True, diags, False, "bodies", len(render), changed, outdated=outdated)
-
-    def _render_changes(
-        self, renderer: Renderer, old: Site, new: Site
-    ) -> tuple[dict[str, bytes], int]:
-        """The last good files, with those the changes from `old` to `new` affect rendered
-        again and those of pages that are gone removed."""
-        languages = new.config.languages
-        old_pages = {(p.lang, p.key): p for p in old.pages}
-        new_pages = {(p.lang, p.key): p for p in new.pages}
-        fresh = self.cache.fresh
-        render: set[PageKey] = set()
-        listing_changed = False
-
-        def listed(page: Page, sitemap_too: bool = True) -> None:
-            """`page` changed the way other pages show it (title, URL, being there…)."""
-            nonlocal listing_changed
-            listing_changed = listing_changed or sitemap_too
-            render.update((lang, page.key) for lang in languages)
-            lang = page.lang
-            render.add((lang, "home"))
-            if page.kind == "article":
-                render.add((lang, f"section:{page.group}"))
-            elif page.kind == "faq":
-                render.add((lang, "faq_index"))
-            elif page.kind == "reply":
-                render.add((lang, "replies"))
-            elif page.kind == "section":
-                render.update((lang, p.key) for p in new.articles(lang, page.group))
-            if page.kind in _SITEWIDE_KINDS:
-                render.update((lang, p.key) for p in new.in_language(lang))
-
-        for key in old_pages.keys() | new_pages.keys():
-            before, after = old_pages.get(key), new_pages.get(key)
-            if before is None or after is None:
-                listed(after or before)  # type: ignore[arg-type]
-                continue
-            if (
-                after.source is before.source
-                and key not in fresh
-                and after.url == before.url
-                and after.outdated_since == before.outdated_since
-            ):
-                continue  # same text, same links, same place: nothing to do
-            if summary(before) != summary(after):
-                # the sitemap (slow to make for a big site) shows only URLs and dates
-                moved = _in_sitemap(before) != _in_sitemap(after)
-                listed(before, moved)
-                listed(after, moved)
-            elif _body(before) != _body(after):
-                render.add(key)
-                if after.kind == "faq":
-                    render.add((after.lang, "faq_index"))
-                elif after.kind == "reply":
-                    render.add((after.lang, "replies"))
-        for lang in languages:
-            if _groups(old, lang) != _groups(new, lang):
-                render.update({(lang, "faq_index"), (lang, "home")})
-
-        files = dict(self.files)
-        for key in render:
-            before = old_pages.get(key)
-            if before is not None and before.kind in STANDALONE_KINDS:
-                files.pop(before.output_path, None)
-        for redirect in old.redirects:
-            files.pop(redirect_path(redirect), None)
-        count = 0
-        for key in sorted(render):
-            page = new_pages.get(key)
-            if page is not None and page.kind in STANDALONE_KINDS:
-                files[page.output_path] = renderer.render_page(page)
-                count += 1
-        for redirect in new.redirects:
-            files[redirect_path(redirect)] = renderer.render_redirect(redirect)
-            count += 1
-        default_404 = new.page(new.config.default_language, "not_found")
-        if default_404 is not None and (default_404.lang, default_404.key) in render:
-            files["404.html"] = renderer.render_page(default_404)
-        if listing_changed:
-            files["sitemap.xml"] = sitemap(new)
-        return files, count
-
-
-def _in_sitemap(page: Page) -> tuple[object, ...]:
-    """What the sitemap shows of a page (its alternates come from its translations' URLs)."""
-    return (page.url, page.kind, page.date, page.updated, page.fallback_of)
-
-
-def _body(page: Page) -> tuple[object, ...]:
-    """What only the page itself (and the FAQ index or replies page) shows."""
-    return (
-        page.html,
-        page.listed_html,
-        page.toc,
-        page.text,
-        page.comments,
-        page.discussion,
-        page.outdated_since,
-    )
-
-
-def _groups(site: Site, lang: str) -> list[tuple[object, ...]]:
-    return [
-        (g.key, g.title, g.description, [e.key for e in g.entries])
-        for g in site.faq_groups.get(lang, [])
-    ]
+        return Outcome(True, diags, False, "bodies", made[0], changed, outdated=outdated)
