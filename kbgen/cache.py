@@ -162,19 +162,14 @@ class CachedBuild:
     notes: list[str] = field(default_factory=list)
     outdated: list[Path] = field(default_factory=list)
 
-    def reusable(self, key: str, output: Path) -> Reads | None:
-        """What the files still in `output` as that build wrote them read, if they were
-        rendered under the same render key."""
-        if key != self.render_key:
-            return None
+    def intact(self, reads: Reads, output: Path) -> None:
+        """Forget in `reads` the files no longer in `output` as this build wrote them."""
         inside = InsideOutput(output)  # a cache file can be edited: no path leads out
-        reads = self.reads
         reads.files = {
             rel: made
             for rel, made in reads.files.items()
             if inside(rel) and file_stat(f"{output}/{rel}") == self.files.get(rel)  # no Path
         }
-        return reads
 
     def up_to_date(
         self, model: str, render: str, inputs: list[tuple[str, FileStat | None]], output: Path

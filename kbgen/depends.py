@@ -50,20 +50,70 @@ def _unshape(site: Site, value: object) -> object:
     return value
 
 
-def evaluate(site: Site, key: Key) -> object:
+def evaluate(site: Site | _Lookups, key: Key) -> object:
     """What `key` gives on `site`, as `shape` makes it."""
     if key[0] == "p":
         page = site.page(key[1], key[2])
         return MISSING if page is None else shape(getattr(page, key[3]))
     if key[0] == "d":
         return shape(getattr(site, key[1]).get(key[2], MISSING))
-    value = getattr(site, key[1])
     if len(key) == 2:
-        return shape(value)
-    arguments = [_unshape(site, a) for a in key[2]]
+        return shape(getattr(site, key[1]))
+    arguments = [_unshape(site, a) for a in key[2]]  # type: ignore[arg-type]
     if MISSING in arguments:
         return MISSING
-    return shape(value(*arguments))
+    method = getattr(Site, key[1], None)
+    if isinstance(site, _Lookups) and callable(method):
+        return shape(method(site, *arguments))  # Site's own method, its lookups seen
+    return shape(getattr(site, key[1])(*arguments))
+
+
+class _Lookups:
+    """The site as keys are evaluated: its pages grouped by language and kind once for a pass
+    over many keys (`Site.articles`, `sections`… each filter every page otherwise), and the
+    pages each evaluation looked up by (language, key) in `touched` (None: it read more, or
+    something else). A key that touched only pages left equal gives what it gave."""
+
+    def __init__(self, site: Site) -> None:
+        self._site = site
+        self._groups: dict[tuple[str, str | None], list[Page]] | None = None
+        self.touched: set[tuple[str, str]] | None = set()
+
+    @property
+    def config(self) -> Any:  # part of the render key, not of the reads
+        return self._site.config
+
+    @property
+    def _by_key(self) -> _Lookup:
+        return _Lookup(self)
+
+    def page(self, lang: str, key: str) -> Page | None:
+        if self.touched is not None:
+            self.touched.add((lang, key))
+        return self._site.page(lang, key)
+
+    def in_language(self, lang: str, kind: str | None = None) -> list[Page]:
+        self.touched = None
+        if self._groups is None:
+            self._groups = {}
+            for page in self._site.pages:
+                self._groups.setdefault((page.lang, page.kind), []).append(page)
+                self._groups.setdefault((page.lang, None), []).append(page)
+        return list(self._groups.get((lang, kind), ()))
+
+    def __getattr__(self, name: str) -> Any:
+        self.touched = None
+        return getattr(self._site, name)
+
+
+class _Lookup:
+    """`Site._by_key` as `_Lookups` sees it used."""
+
+    def __init__(self, lookups: _Lookups) -> None:
+        self._lookups = lookups
+
+    def get(self, ident: tuple[str, str], default: Any = None) -> Any:
+        return self._lookups.page(*ident) or default
 
 
 def digest(value: object) -> str:
@@ -219,27 +269,51 @@ class SiteView:
 class Reads:
     """The build state's record of reads: per output file, what made it (its maker: a page,
     a redirect…) and the keys it read; per key, what it gave (the value, or its digest when
-    the record is kept on disk)."""
+    the record is kept on disk), the attributes of each page kept together."""
 
     digests: bool = False  # keep digests (a record saved to disk), not the values
     files: dict[str, tuple[Maker, frozenset[Key]]] = field(default_factory=dict)
-    values: dict[Key, object] = field(default_factory=dict)
+    pages: dict[tuple[str, str], dict[str, object]] = field(default_factory=dict)  # "p" keys
+    values: dict[Key, object] = field(default_factory=dict)  # the other keys
+    # in memory only: the pages each of `values` looked up (None: more than that)
+    touched: dict[Key, frozenset[tuple[str, str]] | None] = field(default_factory=dict)
 
     def _fingerprint(self, value: object) -> object:
         return digest(value) if self.digests else value
 
-    def changed(self, site: Site, keys: Iterable[Key] | None = None) -> set[Key]:
-        """The keys (all, or those given) that give something else on `site` now; their
-        values are updated."""
-        found = set()
-        values = self.values
-        for key in list(values) if keys is None else keys:
-            if key not in values:
+    def changed(
+        self,
+        site: Site,
+        pages: Iterable[Page] | None = None,
+        same: set[tuple[str, str]] | None = None,
+    ) -> set[Key]:
+        """The keys that give something else on `site` now; their values are updated.
+        `pages`: only these pages' attributes can have changed (a body patched in place);
+        `same`: these pages are known to be equal to those the values were taken from."""
+        found: set[Key] = set()
+        if pages is None:
+            lookups = _Lookups(site)
+            for key, before in self.values.items():
+                touched = self.touched.get(key) if same is not None else None
+                if touched is not None and same is not None and touched <= same:
+                    continue
+                now = self._evaluate(lookups, key)
+                if now != before:
+                    self.values[key] = now
+                    found.add(key)
+            wanted = [k for k in self.pages if same is None or k not in same]
+        else:
+            wanted = [(p.lang, p.key) for p in pages]
+        for ident in wanted:
+            attributes = self.pages.get(ident)
+            if attributes is None:
                 continue
-            now = self._fingerprint(evaluate(site, key))
-            if now != values[key]:
-                values[key] = now
-                found.add(key)
+            page = site.page(*ident)
+            for name, before in attributes.items():
+                now = self._fingerprint(MISSING if page is None else shape(getattr(page, name)))
+                if now != before:
+                    attributes[name] = now
+                    found.add(("p", *ident, name))
         return found
 
     def stale(self, makers: dict[str, Maker], changed: set[Key]) -> set[str]:
@@ -254,24 +328,49 @@ class Reads:
             or not known[1].isdisjoint(changed)
         }
 
-    def record(self, site: Site, path: str, maker: Maker, keys: Iterable[Key]) -> None:
+    def record(self, site: Site, path: str, maker: Maker, keys: frozenset[Key]) -> None:
         """What output `path` read as it was made now."""
-        values = self.values
-        kept = []
         for key in keys:
-            if key not in values:
-                values[key] = self._fingerprint(evaluate(site, key))
-            kept.append(key)
-        self.files[path] = (maker, frozenset(kept))
+            if key[0] == "p":
+                attributes = self.pages.setdefault((key[1], key[2]), {})
+                if key[3] not in attributes:
+                    attributes[key[3]] = self._fingerprint(evaluate(site, key))
+            elif key not in self.values:
+                self.values[key] = self._evaluate(_Lookups(site), key)
+        self.files[path] = (maker, keys)
 
-    def page_keys(self, pages: Iterable[Page]) -> list[Key]:
-        """The keys read of these pages' attributes."""
-        wanted = {(p.lang, p.key) for p in pages}
-        return [k for k in self.values if k[0] == "p" and (k[1], k[2]) in wanted]
+    def _evaluate(self, lookups: _Lookups, key: Key) -> object:
+        """A key other than a page's attribute: its fingerprint, and what it looked up."""
+        lookups.touched = set()
+        value = self._fingerprint(evaluate(lookups, key))
+        if not self.digests:
+            self.touched[key] = None if lookups.touched is None else frozenset(lookups.touched)
+        return value
 
-    def keep_only(self, paths: Iterable[str]) -> None:
-        """Forget the outputs not in `paths`, and the keys no output reads any more."""
+    def forget_others(self, paths: Iterable[str]) -> None:
+        """Forget the outputs not in `paths` (no longer made)."""
         kept = set(paths)
-        self.files = {p: f for p, f in self.files.items() if p in kept}
+        if kept != self.files.keys():
+            self.files = {p: f for p, f in self.files.items() if p in kept}
+
+    def prune(self) -> None:
+        """Forget the keys no output reads any more (before the record is saved)."""
         read: set[Key] = set().union(*(keys for _, keys in self.files.values()))
         self.values = {k: v for k, v in self.values.items() if k in read}
+        self.touched = {k: v for k, v in self.touched.items() if k in read}
+        pages: dict[tuple[str, str], dict[str, object]] = {}
+        for key in read:
+            if key[0] == "p":
+                ident = (key[1], key[2])
+                pages.setdefault(ident, {})[key[3]] = self.pages[ident][key[3]]
+        self.pages = pages
+
+
+def same_pages(before: Site, after: Site) -> set[tuple[str, str]]:
+    """The pages of `after` equal to those of `before` in every field (so in every
+    attribute an output can read of them)."""
+    return {
+        (page.lang, page.key)
+        for page in after.pages
+        if (old := before.page(page.lang, page.key)) is not None and old.__dict__ == page.__dict__
+    }

@@ -15,25 +15,24 @@ Nothing here writes to disk, so `serve` needs no output folder (and cannot overw
 from __future__ import annotations
 
 import bisect
-import gc
 import os
 import threading
 import time
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kbgen.build import BuildOptions
-from kbgen.comments import attach_discussions
 from kbgen.config import Config, load_config
 from kbgen.depends import Reads
 from kbgen.diagnostics import BuildFailed, Diagnostic, Diagnostics
 from kbgen.i18n import UiStrings, load_ui_strings
-from kbgen.render import Assets, Renderer, check_output_paths
+from kbgen.pipeline import Settings, State, run
+from kbgen.render import Output, Renderer
 from kbgen.search.index import make_search_file
-from kbgen.site import BodyCache, Page, Site, build_site, update_bodies
+from kbgen.site import BodyCache, Page, Site
 from kbgen.sources import Asset, Source, SourceSet, discover_sources, read_content_file
-from kbgen.status import mark_outdated
 from kbgen.theme import Theme, load_theme
 
 PageKey = tuple[str, str]  # (lang, translation key)
@@ -74,7 +73,7 @@ class LiveSite:
         self.renderer: Renderer | None = None
         self.site: Site | None = None  # the last good model
         self.cache = BodyCache()
-        self.reads = Reads()  # what each file read of the model (depends.py)
+        self.state = State(Reads(), self.cache)  # what the pipeline keeps between builds
         # search files built since the model last changed, by output path (see search_data)
         self._search: dict[str, bytes] = {}
         self._entries: dict[Path, Source | Asset] = {}  # in discovery order
@@ -156,8 +155,8 @@ class LiveSite:
             self._sort_entries()
             if not keep_bodies:
                 self.cache = BodyCache()
-            self.renderer = None
-            outcome = self._rebuild(full=True)
+            self.state = State(Reads(), self.cache, ui=self.ui)
+            outcome = self._rebuild(None)
             outcome.seconds = time.perf_counter() - started
             return outcome
 
@@ -180,9 +179,7 @@ class LiveSite:
                     edited.append(after)
                 elif not (isinstance(before, Asset) and isinstance(after, Asset)):
                     in_place = False  # added, removed, a folder…: the model changes shape
-            outcome = self._update_bodies(edited, paths) if in_place else None
-            if outcome is None:
-                outcome = self._rebuild(full=False)
+            outcome = self._rebuild(edited if in_place else None)
             outcome.seconds = time.perf_counter() - started
             return outcome
 
@@ -290,66 +287,33 @@ class LiveSite:
 
     # The model and the files ------------------------------------------------------------
 
-    def _rebuild(self, full: bool) -> Outcome:
-        assert self.config is not None and self.theme is not None and self.ui is not None
+    def _rebuild(self, edited: list[Source] | None) -> Outcome:
+        """The pipeline run again, with the state kept since the last build, the sources as
+        they are known now, and the files changed only below their front matter (`edited`),
+        into memory; a failed build changes nothing."""
+        assert self.config is not None and self.theme is not None
+        full = self.state.site is None
         diags = Diagnostics(list(self._global_diags))
         for items in self._file_diags.values():
             diags.items.extend(items)
-        if self.renderer is None:
-            full = True
-        site = build_site(self.config, self._sources(), self.ui, diags, self.cache)
-        attach_discussions(site, diags)
-        outdated = mark_outdated(site)
-        if not diags.errors:
-            last = None if full else self.renderer  # a full rebuild: the theme may have changed
-            assets = last.assets if last is not None else Assets.collect(self.theme)
-            check_output_paths(site, assets, diags)
-        method = "full" if full else "model"
-        if diags.failed(self.options.strict):
-            return Outcome(False, diags, full, method)
-        if full or self.renderer is None:
-            self.renderer = Renderer(site, self.theme, self.ui, search_on_demand=True)
-            self.reads = Reads()
-        self.renderer.site = site
-        made = self._render(diags)
-        if made is None:
-            return Outcome(False, diags, full, method)
-        self.site = site
-        self.assets = dict(site.assets)
-        if made[1] or full:
-            self.version += 1
-        # The model is millions of long-lived objects: keep the cyclic garbage collector
-        # from walking them all during the next rebuild (they are still freed by refcount).
-        gc.freeze()
-        return Outcome(True, diags, full, method, made[0], made[1], outdated=outdated)
-
-    def _render(
-        self, diags: Diagnostics, patched: list[Page] | None = None
-    ) -> tuple[int, list[str]] | None:
-        """The files of the model now in the renderer, those whose reads changed made again
-        (the render stage decides which: depends.py), kept in memory: (files made, paths whose
-        bytes changed or went). None after a template error, which is added to `diags`."""
-        renderer = self.renderer
-        assert renderer is not None
-        files: dict[str, bytes] = {}
-        made = 0
+        self.state.sources, self.state.edited = self._sources(), edited
+        sink = MemorySink(self.files)
+        settings = Settings(self.options.drafts, self.options.strict, search_on_demand=True)
         try:
-            for output in renderer.outputs(reads=self.reads, patched=patched):
-                if output.data is None:
-                    files[output.path] = self.files[output.path]
-                else:
-                    files[output.path] = output.data
-                    made += output.path not in renderer.assets.files
-        except BuildFailed as failed:
-            diags.extend(failed.diagnostics)
-            self.reads = Reads()  # part of it was updated: the next build makes every file
-            return None
+            made = run(self.config, self.theme, self.state, sink, diags, settings)
+        except BuildFailed:
+            return Outcome(False, diags, full, "full" if full else self.state.method)
         old = self.files
+        files = sink.files
         changed = sorted(p for p in files.keys() | old.keys() if files.get(p) != old.get(p))
-        changed += sorted(p for p in renderer.site.assets.keys() ^ self.assets.keys())
-        self.files = files
+        changed += sorted([*sink.changed_assets, *(self.assets.keys() - sink.assets.keys())])
+        self.renderer, self.site = self.state.renderer, made.site
+        self.files, self.assets = sink.files, sink.assets
         self._search = {}
-        return made, changed
+        if changed or full:
+            self.version += 1
+        method = "full" if full else made.method
+        return Outcome(True, diags, full, method, made.made, changed, outdated=made.outdated)
 
     def search_data(self, path: str) -> bytes | None:
         """The search file at output path `path`, built from the current model when first
@@ -366,37 +330,24 @@ class LiveSite:
                     return self._search[path]
             return None
 
-    def _update_bodies(self, edited: list[Source], paths: set[Path]) -> Outcome | None:
-        """The fast way for the commonest change, text edited below the front matter: patch
-        the model in place and render the pages whose bodies or banners changed. None when
-        the change is more than that."""
-        assert self.config is not None
-        site = self.site
-        if site is None or self.renderer is None or self.renderer.site is not site:
-            return None  # no good build yet, or the last one failed: build the model
-        diags = Diagnostics(list(self._global_diags))
-        for items in self._file_diags.values():
-            diags.items.extend(items)
-        update = update_bodies(site, self.cache, edited, diags)
-        if update is None:
-            return None
-        if diags.failed(self.options.strict):
-            update.undo(self.cache)
-            return Outcome(False, diags, False, "bodies")
-        languages = site.config.languages
-        keys = {page.key for page in update.pages}
-        translations = [p for key in keys for lang in languages if (p := site.page(lang, key))]
-        mark_outdated(site, translations)  # their banners
-        made = self._render(diags, [*update.pages, *translations])
-        if made is None:
-            update.undo(self.cache)
-            mark_outdated(site, translations)
-            return Outcome(False, diags, False, "bodies")
-        changed = made[1]
-        for path in paths:  # images and other files: served from disk, so only reloaded
-            if isinstance(self._entries.get(path), Asset):
-                changed.append(path.relative_to(self.config.content_dir).as_posix())
-        if changed:
-            self.version += 1
-        outdated = [p for p in site.pages if p.outdated_since is not None]
-        return Outcome(True, diags, False, "bodies", made[0], changed, outdated=outdated)
+
+class MemorySink:
+    """The files of a build kept in memory (serve answers from them); content files stay
+    where they are, served from the disk."""
+
+    def __init__(self, last: dict[str, bytes]) -> None:
+        self.last = last  # the last good build's files
+        self.files: dict[str, bytes] = {}
+        self.assets: dict[str, Path] = {}
+        self.changed_assets: list[str] = []
+
+    def opened(self, reads: Reads) -> AbstractContextManager[None]:
+        return nullcontext()  # nothing is shown until the caller takes `files`
+
+    def put(self, output: Output) -> None:
+        self.files[output.path] = self.last[output.path] if output.data is None else output.data
+
+    def content_file(self, rel: str, path: Path, kept: bool) -> None:
+        self.assets[rel] = path
+        if not kept:
+            self.changed_assets.append(rel)

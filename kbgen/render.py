@@ -18,7 +18,7 @@ import jinja2
 from markupsafe import Markup
 from pygments.formatters import HtmlFormatter
 
-from kbgen.depends import Key, Maker, Reads, Recorder, SiteView
+from kbgen.depends import Key, Maker, Reads, Recorder, SiteView, same_pages
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.i18n import UiStrings, format_date, language
 from kbgen.search.index import SearchFile, search_file, search_path, search_work
@@ -124,6 +124,7 @@ class Renderer:
         self.assets = Assets.collect(theme)
         self.search_files: dict[str, str] = {}  # language -> output path of its search file
         self._lang: str | None = None
+        self._jobs: tuple[Site, list[Job]] | None = None
 
     def use_language(self, lang: str) -> None:
         if lang != self._lang:
@@ -141,6 +142,8 @@ class Renderer:
     def jobs(self) -> list[Job]:
         """Every file made from the model, pages first."""
         site = self.site
+        if self._jobs is not None and self._jobs[0] is site:
+            return self._jobs[1]  # the model patched in place: its files are the same
         jobs = [
             Job(p.output_path, ("page", p.lang, p.key, p.kind), p) for p in site.standalone_pages
         ]
@@ -154,6 +157,7 @@ class Renderer:
         if default_404 is not None:
             jobs.append(Job("404.html", ("404", default_404.lang, default_404.key), default_404))
         jobs.append(Job("robots.txt", ("robots",)))
+        self._jobs = (site, jobs)
         return jobs
 
     def outputs(
@@ -163,14 +167,17 @@ class Renderer:
         workers: int = 1,
         idle: Callable[[], None] | None = None,
         patched: list[Page] | None = None,
+        before: Site | None = None,
     ) -> Iterator[Output]:
         """Every output file: assets, search indexes, pages, the sitemap, redirects, the root
         page, robots. `reads` (depends.py) is what the last build's files read of its model:
         a file none of whose reads changed is not made again (its data is None), and `reads`
         is left holding this build's. `patched`: the model changed only in these pages'
-        bodies (serve's fast path), the only reads to look at. With `workers` > 1, a large
-        site's pages and search indexes are made in that many other processes. `idle` is
-        called once, when all that is left is to wait for the search indexes."""
+        bodies (serve's fast path), the only reads to look at; `before`: the model `reads`
+        was taken from, when still in memory (its pages left equal need no look). With
+        `workers` > 1, a large site's pages and search indexes are made in that many other
+        processes. `idle` is called once, when all that is left is to wait for the search
+        indexes."""
         reads = reads if reads is not None else Reads()
         yield from (Output(path, data) for path, data in self.assets.files.items())
         search = self.site.config.search
@@ -190,8 +197,10 @@ class Renderer:
             for found in unchanged + searches:
                 reads.files[found.path] = (("search", found.digest), frozenset())
         jobs = self.jobs()
-        keys = None if patched is None else reads.page_keys(patched)
-        stale = reads.stale({j.path: j.maker for j in jobs}, reads.changed(self.site, keys))
+        same = same_pages(before, self.site) if before is not None else None
+        stale = reads.stale(
+            {j.path: j.maker for j in jobs}, reads.changed(self.site, patched, same)
+        )
         pages = [j for j in jobs if j.path in stale and j.maker[0] == "page"]
         index_pool: ProcessPoolExecutor | None = None
         page_pool: ProcessPoolExecutor | None = None
@@ -239,7 +248,7 @@ class Renderer:
                 self._unfork()
         kept = [*self.assets.files, *self.search_files.values(), *(j.path for j in jobs)]
         kept += self.site.assets  # content files: made by the sink (build.py)
-        reads.keep_only(kept)
+        reads.forget_others(kept)
 
     def _made(self, job: Job, data: bytes, keys: frozenset[Key], reads: Reads) -> Output:
         reads.record(self.site, job.path, job.maker, keys)
