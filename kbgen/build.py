@@ -15,14 +15,17 @@ from typing import TYPE_CHECKING
 from kbgen.cache import (
     CachedBodies,
     CachedBuild,
+    CachedReads,
     CachedSources,
     FileStat,
     cache_files,
     inputs_snapshot,
     load_bodies,
     load_cache,
+    load_reads,
     load_sources,
     model_key,
+    new_build_id,
     output_snapshot,
     render_key,
     save_cache,
@@ -187,7 +190,7 @@ def _build(
         bodies.entries, bodies.targets = kept_bodies.entries, kept_bodies.targets
     if keys is not None and (kept_sources := load_sources(paths.sources, keys[0])):
         memo.known = kept_sources.files
-    reads = cached.reads if cached and keys and cached.render_key == keys[1] else None
+    reads = load_reads(paths.reads, cached, keys[1]) if keys is not None else None
     gc.freeze()  # the caches as loaded
     state = State(reads or Reads(digests=True), bodies if keys else None, memo)
 
@@ -220,13 +223,15 @@ def _build(
     if keys is not None:
         state.reads.prune()
         files = {rel: sink.stats[rel] for rel in state.reads.files if rel in sink.stats}
+        build_id = new_build_id()
+        _save(paths.reads, CachedReads(build_id, state.reads), diags)
         cache = CachedBuild(
             keys[0],
             keys[1],
             inputs,
             output_snapshot(output),
             files,
-            state.reads,
+            build_id,
             result.pages_per_language,
             list(diags.items),
             result.notes,
@@ -292,7 +297,9 @@ def _copy_asset(staging: Staging, rel: str, path: Path, diags: Diagnostics) -> N
 
 
 def _save(
-    path: Path, value: CachedBuild | CachedBodies | CachedSources, diags: Diagnostics
+    path: Path,
+    value: CachedBuild | CachedReads | CachedBodies | CachedSources,
+    diags: Diagnostics,
 ) -> None:
     try:
         save_cache(path, value)
@@ -301,7 +308,7 @@ def _save(
             f"could not save the build cache: {exc.strerror or exc}; the next build will "
             "start from scratch (set cache_dir in config.yaml to a writable folder)"
         )
-        if all(d.message != message for d in diags.items):  # once for its three files
+        if all(d.message != message for d in diags.items):  # once for its files
             diags.warning(message, path.parent)
 
 

@@ -155,7 +155,7 @@ class CachedBuild:
     inputs: list[tuple[str, FileStat | None]]  # for the nothing-changed check
     output: list[tuple[str, FileStat | None]]  # the output folder as that build left it
     files: dict[str, FileStat]  # output path -> stat as written
-    reads: Reads  # what each file read of the model as it was made (depends.py)
+    build_id: str  # the same in the CachedReads of this build: two files from one build
     # what the build reported, replayed when nothing changed
     pages_per_language: dict[str, int] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -211,10 +211,20 @@ class CachedWords:
 
 
 @dataclass(frozen=True)
+class CachedReads:
+    """What each output file of a build read of its model (depends.py): apart from the
+    build state, which a build with nothing to do reads alone."""
+
+    build_id: str
+    reads: Reads
+
+
+@dataclass
 class CacheFiles:
     """The files of the cache for builds into one output folder."""
 
     state: Path  # CachedBuild
+    reads: Path  # CachedReads
     bodies: Path  # CachedBodies
     sources: Path  # CachedSources
     words: dict[str, Path]  # language -> CachedWords
@@ -225,6 +235,7 @@ def cache_files(config: Config, output: Path) -> CacheFiles:
     folder = config.cache_dir
     return CacheFiles(
         folder / f"build-{name}.pickle",
+        folder / f"reads-{name}.pickle",
         folder / f"bodies-{name}.pickle",
         folder / f"sources-{name}.pickle",
         {lang: folder / f"words-{lang}-{name}.pickle" for lang in config.languages},
@@ -234,6 +245,16 @@ def cache_files(config: Config, output: Path) -> CacheFiles:
 def load_cache(path: Path) -> CachedBuild | None:
     found = _load(path)
     return found if isinstance(found, CachedBuild) else None
+
+
+def load_reads(path: Path, cached: CachedBuild | None, render_key: str) -> Reads | None:
+    """What the files of the build `cached` describes read, if made under `render_key`."""
+    if cached is None or cached.render_key != render_key:
+        return None
+    found = _load(path)
+    if isinstance(found, CachedReads) and found.build_id == cached.build_id:
+        return found.reads
+    return None
 
 
 def load_bodies(path: Path, key: str) -> CachedBodies | None:
@@ -366,7 +387,13 @@ class _Signing:
         return self.handle.write(data)
 
 
-def save_cache(path: Path, value: CachedBuild | CachedBodies | CachedSources | CachedWords) -> None:
+def new_build_id() -> str:
+    return secrets.token_hex(8)
+
+
+def save_cache(
+    path: Path, value: CachedBuild | CachedReads | CachedBodies | CachedSources | CachedWords
+) -> None:
     """Written beside and renamed over the old one, so a killed build leaves a whole file.
     Without a key (see cache_key) nothing is written: it could not be trusted when read."""
     key = cache_key()

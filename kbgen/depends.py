@@ -116,9 +116,9 @@ class _Lookup:
         return self._lookups.page(*ident) or default
 
 
-def digest(value: object) -> str:
+def digest(value: object) -> bytes:
     data = value.encode() if isinstance(value, str) else repr(value).encode()
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 class Recorder:
@@ -151,42 +151,45 @@ class Recorder:
 
 
 def unwrap(value: Any) -> Any:
-    if isinstance(value, PageView):
-        return value.__dict__["_page"]
-    if isinstance(value, SiteView):
-        return value.__dict__["_site"]
-    return value
+    return value.__dict__["_of"] if isinstance(value, _View) else value
 
 
-class PageView:
-    """A page as an output reads it: each attribute read is recorded once, then kept here
-    (`__getattr__` is not called again for it)."""
+class _View:
+    """Part of the model as an output reads it (its own attributes kept out of the way of
+    the model's, and no attribute set: the model is read-only while files are made)."""
 
-    def __init__(self, page: Page, recorder: Recorder) -> None:
-        self.__dict__["_page"] = page
+    def __init__(self, of: Any, recorder: Recorder) -> None:
+        self.__dict__["_of"] = of
         self.__dict__["_recorder"] = recorder
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        page: Page = self.__dict__["_page"]
-        recorder: Recorder = self.__dict__["_recorder"]
-        value = recorder.wrap(getattr(page, name))
-        recorder.keys.add(("p", page.lang, page.key, name))
-        self.__dict__[name] = value
-        return value
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("the site model is read-only while pages are rendered")
 
+    def _read(self, name: str) -> tuple[Any, Recorder]:
+        if name.startswith("__"):  # copy, pickle… look for these: the model has none
+            raise AttributeError(name)
+        return getattr(self.__dict__["_of"], name), self.__dict__["_recorder"]
+
+
+class PageView(_View):
+    """A page as an output reads it: each attribute read is recorded once, then kept here
+    (`__getattr__` is not called again for it)."""
+
+    def __getattr__(self, name: str) -> Any:
+        value, recorder = self._read(name)
+        page: Page = self.__dict__["_of"]
+        recorder.keys.add(("p", page.lang, page.key, name))
+        self.__dict__[name] = value = recorder.wrap(value)
+        return value
+
     def __eq__(self, other: object) -> bool:
-        return unwrap(other) is self.__dict__["_page"]
+        return unwrap(other) is self.__dict__["_of"]
 
     def __hash__(self) -> int:
-        return id(self.__dict__["_page"])
+        return id(self.__dict__["_of"])
 
     def __repr__(self) -> str:
-        page = self.__dict__["_page"]
+        page = self.__dict__["_of"]
         return f"<page {page.lang} {page.key}>"
 
 
@@ -230,19 +233,11 @@ class TableView:
         return self._whole().items()
 
 
-class SiteView:
+class SiteView(_View):
     """The site as an output reads it: each method call and attribute read recorded."""
 
-    def __init__(self, site: Site, recorder: Recorder) -> None:
-        self.__dict__["_site"] = site
-        self.__dict__["_recorder"] = recorder
-
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        site: Site = self.__dict__["_site"]
-        recorder: Recorder = self.__dict__["_recorder"]
-        value = getattr(site, name)
+        value, recorder = self._read(name)
         if name in _UNTRACKED:
             return value
         if isinstance(value, dict):
@@ -261,9 +256,6 @@ class SiteView:
 
         return call
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("the site model is read-only while pages are rendered")
-
 
 @dataclass
 class Reads:
@@ -277,6 +269,8 @@ class Reads:
     values: dict[Key, object] = field(default_factory=dict)  # the other keys
     # in memory only: the pages each of `values` looked up (None: more than that)
     touched: dict[Key, frozenset[tuple[str, str]] | None] = field(default_factory=dict)
+    # one tuple for each key, however many files read it (a pickle then holds it once)
+    _keys: dict[Key, Key] | None = field(default=None, repr=False)
 
     def _fingerprint(self, value: object) -> object:
         return digest(value) if self.digests else value
@@ -330,6 +324,10 @@ class Reads:
 
     def record(self, site: Site, path: str, maker: Maker, keys: frozenset[Key]) -> None:
         """What output `path` read as it was made now."""
+        if self._keys is None:
+            self._keys = {k: k for _, read in self.files.values() for k in read}
+        known = self._keys
+        keys = frozenset([known.setdefault(k, k) for k in keys])
         for key in keys:
             if key[0] == "p":
                 attributes = self.pages.setdefault((key[1], key[2]), {})
@@ -355,6 +353,7 @@ class Reads:
 
     def prune(self) -> None:
         """Forget the keys no output reads any more (before the record is saved)."""
+        self._keys = None
         read: set[Key] = set().union(*(keys for _, keys in self.files.values()))
         self.values = {k: v for k, v in self.values.items() if k in read}
         self.touched = {k: v for k, v in self.touched.items() if k in read}
