@@ -32,6 +32,8 @@ _UNTRACKED = frozenset({"config"})
 def shape(value: object) -> object:
     """A value as comparable data: pages by identity (their attributes are keys of their
     own), FAQ groups and containers item by item."""
+    if type(value) is str:  # most of what pages are read for: first
+        return value
     if isinstance(value, Page):
         return ("page", value.lang, value.key)
     if isinstance(value, (list, tuple)):
@@ -269,11 +271,12 @@ class Reads:
     values: dict[Key, object] = field(default_factory=dict)  # the other keys
     # in memory only: the pages each of `values` looked up (None: more than that)
     touched: dict[Key, frozenset[tuple[str, str]] | None] = field(default_factory=dict)
-    # one tuple for each key, however many files read it (a pickle then holds it once)
-    _keys: dict[Key, Key] | None = field(default=None, repr=False)
+    _seen: set[Key] | None = field(default=None, repr=False)  # every key a file read
 
     def _fingerprint(self, value: object) -> object:
-        return digest(value) if self.digests else value
+        if not self.digests or (type(value) is str and len(value) <= 64) or value is None:
+            return value  # a title, a URL…: as short as its digest
+        return digest(value)
 
     def changed(
         self,
@@ -324,11 +327,10 @@ class Reads:
 
     def record(self, site: Site, path: str, maker: Maker, keys: frozenset[Key]) -> None:
         """What output `path` read as it was made now."""
-        if self._keys is None:
-            self._keys = {k: k for _, read in self.files.values() for k in read}
-        known = self._keys
-        keys = frozenset([known.setdefault(k, k) for k in keys])
-        for key in keys:
+        if self._seen is None:
+            self._seen = set().union(*(read for _, read in self.files.values()))
+        for key in keys - self._seen:  # what no file read before
+            self._seen.add(key)
             if key[0] == "p":
                 attributes = self.pages.setdefault((key[1], key[2]), {})
                 if key[3] not in attributes:
@@ -352,9 +354,15 @@ class Reads:
             self.files = {p: f for p, f in self.files.items() if p in kept}
 
     def prune(self) -> None:
-        """Forget the keys no output reads any more (before the record is saved)."""
-        self._keys = None
-        read: set[Key] = set().union(*(keys for _, keys in self.files.values()))
+        """Forget the keys no output reads any more, and make one tuple of each key however
+        many files read it (a pickle then holds it once): before the record is saved."""
+        self._seen = None
+        known: dict[Key, Key] = {}
+        self.files = {
+            path: (maker, frozenset([known.setdefault(k, k) for k in keys]))
+            for path, (maker, keys) in self.files.items()
+        }
+        read = known.keys()
         self.values = {k: v for k, v in self.values.items() if k in read}
         self.touched = {k: v for k, v in self.touched.items() if k in read}
         pages: dict[tuple[str, str], dict[str, object]] = {}
