@@ -6,23 +6,26 @@ import gc
 import os
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kbgen.cache import (
     CachedBodies,
     CachedBuild,
+    CachedReads,
     CachedSources,
     FileStat,
     cache_files,
-    file_stat,
     inputs_snapshot,
     load_bodies,
     load_cache,
+    load_reads,
     load_sources,
     model_key,
+    new_build_id,
     output_snapshot,
     render_key,
     save_cache,
@@ -37,8 +40,9 @@ from kbgen.yamlfile import shown
 # (cache.py) returns before needing them, in a fraction of their import time.
 if TYPE_CHECKING:
     from kbgen.bodies import BodyCache
+    from kbgen.depends import Reads
     from kbgen.i18n import UiStrings
-    from kbgen.render import Renderer
+    from kbgen.render import Output
     from kbgen.site import Page, Site
     from kbgen.sources import SourceMemo, SourceSet
 
@@ -101,17 +105,15 @@ def model(
     memo: SourceMemo | None = None,
 ) -> LoadedSite:
     """The stages after config and theme: UI strings, sources, the site model, staleness."""
-    from kbgen.discussions import attach_discussions
-    from kbgen.i18n import load_ui_strings
-    from kbgen.model import build_site
-    from kbgen.sources import discover_sources
-    from kbgen.status import mark_outdated
+    from kbgen.depends import Reads
+    from kbgen.pipeline import Settings, State
+    from kbgen.pipeline import model as stages
 
-    ui = load_ui_strings(theme.locale_dirs, config.languages, diags)
-    sources = discover_sources(config, diags, drafts=options.drafts, memo=memo)
-    site = build_site(config, sources, ui, diags, cache, options.jobs or os.cpu_count() or 1)
-    attach_discussions(site, diags)
-    outdated = mark_outdated(site)
+    jobs = options.jobs or os.cpu_count() or 1
+    state = State(Reads(), cache, memo)
+    ui, sources, site, outdated = stages(
+        config, theme, diags, Settings(options.drafts, jobs=jobs), state
+    )
     return LoadedSite(config, theme, ui, sources, site, diags, outdated)
 
 
@@ -177,8 +179,9 @@ def _build(
 ) -> BuildResult:
     """The build once the cache had no shortcut to offer: the model, the files, the cache."""
     from kbgen.bodies import BodyCache
+    from kbgen.depends import Reads
+    from kbgen.pipeline import Settings, State, run
     from kbgen.providers import summary_notes
-    from kbgen.render import Renderer, check_output_paths
     from kbgen.sources import SourceMemo
 
     paths = cache_files(config, output)
@@ -188,12 +191,9 @@ def _build(
         bodies.entries, bodies.targets = kept_bodies.entries, kept_bodies.targets
     if keys is not None and (kept_sources := load_sources(paths.sources, keys[0])):
         memo.known = kept_sources.files
+    reads = load_reads(paths.reads, cached, keys[1]) if keys is not None else None
     gc.freeze()  # the caches as loaded
-    loaded = model(config, theme, options, diags, bodies if keys else None, memo)
-    site = loaded.site
-    if diags.failed(options.strict):
-        raise BuildFailed(diags)
-    gc.freeze()  # the model
+    state = State(reads or Reads(digests=True), bodies if keys else None, memo)
 
     def save_model_caches() -> None:
         """The bodies and sources as this build read them: saved while the search indexes
@@ -202,117 +202,87 @@ def _build(
             _save(paths.bodies, CachedBodies(keys[0], bodies.entries, bodies.targets), diags)
             _save(paths.sources, CachedSources(keys[0], memo.seen), diags)
 
-    renderer = Renderer(
-        site,
-        loaded.theme,
-        loaded.ui,
-        render_key=keys[1] if keys else "",
-        search_words=paths.words if keys else None,
-    )
-    check_output_paths(site, renderer.assets, diags)
-    if diags.failed(options.strict):
-        raise BuildFailed(diags)
-    written = _write(renderer, output, cached, keys, options, progress, save_model_caches, diags)
+    sink = DiskSink(output, cached, diags)
+    words = paths.words if keys else None
+    settings = Settings(options.drafts, options.strict, options.jobs or os.cpu_count() or 1)
+    settings = replace(settings, search_words=words)
+    made = run(config, theme, state, sink, diags, settings, progress, save_model_caches)
+    site = made.site
     counts = Counter(p.lang for p in site.standalone_pages)
     result = BuildResult(
-        loaded.config,
+        config,
         site,
         output,
         diags,
         0.0,
         {lang: counts[lang] for lang in config.languages},
         summary_notes(config.comments, config.base_url),
-        [p.source.path for p in loaded.outdated if p.source],
-        written.made,
-        written.kept,
+        [p.source.path for p in made.outdated if p.source],
+        len(sink.stats) - made.kept,
+        made.kept,
     )
     if keys is not None:
-        state = CachedBuild(
+        state.reads.prune()
+        files = {rel: sink.stats[rel] for rel in state.reads.files if rel in sink.stats}
+        build_id = new_build_id()
+        _save(paths.reads, CachedReads(build_id, state.reads), diags)
+        cache = CachedBuild(
             keys[0],
             keys[1],
             inputs,
             output_snapshot(output),
-            written.files,
+            files,
+            build_id,
             result.pages_per_language,
             list(diags.items),
             result.notes,
             result.outdated,
         )
-        _save(paths.state, state, diags)
+        _save(paths.state, cache, diags)
     return result
 
 
-@dataclass
-class Written:
-    made: int = 0  # files made by this build
-    kept: int = 0  # files kept from the last build
-    files: dict[str, tuple[str, FileStat]] = field(default_factory=dict)  # for the cache:
-    # output path -> (signature, stat as written)
+class DiskSink:
+    """The files into the output folder, through a staging folder (output.py)."""
 
+    def __init__(self, output: Path, cached: CachedBuild | None, diags: Diagnostics) -> None:
+        self.output, self.cached, self.diags = output, cached, diags
+        self.staging = Staging(output)
+        self.stats: dict[str, FileStat] = {}  # for the cache: each file's stat as written
 
-def _write(
-    renderer: Renderer,
-    output: Path,
-    cached: CachedBuild | None,
-    keys: tuple[str, str] | None,
-    options: BuildOptions,
-    progress: Progress | None,
-    idle: Callable[[], None],
-    diags: Diagnostics,
-) -> Written:
-    """Every file of the site into the output, through a staging folder (output.py)."""
-    site = renderer.site
-    total = len(site.standalone_pages)
-    done = 0
-    written = Written()
-    signatures: dict[str, str] = {}
+    @contextmanager
+    def opened(self, reads: Reads) -> Iterator[None]:
+        with build_lock(self.output, self.diags):
+            if self.cached is not None:
+                self.cached.intact(reads, self.output)  # once no other build can write
+            staging = self.staging
+            try:
+                staging.open()
+                yield
+                self.stats = dict(staging.stats)
+                staging.commit()
+            except OSError as exc:
+                staging.abort()
+                self.diags.error(
+                    f"cannot write the site: {exc.strerror or exc} ({exc.filename or self.output})"
+                    "; free some disk space or fix the folder's permissions, then build again"
+                )
+                raise BuildFailed(self.diags) from None
+            except BaseException:
+                staging.abort()
+                raise
 
-    def on_page() -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, total)
+    def put(self, output: Output) -> None:
+        if output.data is None:
+            self.staging.reuse(output.path)
+        else:
+            self.staging.write(output.path, output.data)
 
-    with build_lock(output, diags):
-        previous = cached.reusable(keys[1], output) if cached and keys else {}
-        staging = Staging(output)
-        try:
-            staging.open()
-            workers = options.jobs or os.cpu_count() or 1
-            for item in renderer.outputs(on_page, previous, workers, idle):
-                if item.data is None:
-                    staging.reuse(item.path)
-                    written.kept += 1
-                else:
-                    staging.write(item.path, item.data)
-                    written.made += 1
-                if item.signature is not None:
-                    signatures[item.path] = item.signature
-            for rel, path in site.assets.items():
-                # content files (images…): kept when the source and the last copy are as
-                # they were
-                signature = repr((str(path), file_stat(path)))
-                if previous.get(rel) == signature:
-                    staging.reuse(rel)
-                    written.kept += 1
-                else:
-                    _copy_asset(staging, rel, path, diags)
-                    written.made += 1
-                signatures[rel] = signature
-            stats = dict(staging.stats)
-            staging.commit()
-        except OSError as exc:
-            staging.abort()
-            diags.error(
-                f"cannot write the site: {exc.strerror or exc} ({exc.filename or output})"
-                "; free some disk space or fix the folder's permissions, then build again"
-            )
-            raise BuildFailed(diags) from None
-        except BaseException:
-            staging.abort()
-            raise
-    written.files = {rel: (sig, stats[rel]) for rel, sig in signatures.items() if rel in stats}
-    return written
+    def content_file(self, rel: str, path: Path, kept: bool) -> None:
+        if kept:
+            self.staging.reuse(rel)
+        else:
+            _copy_asset(self.staging, rel, path, self.diags)
 
 
 def _copy_asset(staging: Staging, rel: str, path: Path, diags: Diagnostics) -> None:
@@ -328,7 +298,9 @@ def _copy_asset(staging: Staging, rel: str, path: Path, diags: Diagnostics) -> N
 
 
 def _save(
-    path: Path, value: CachedBuild | CachedBodies | CachedSources, diags: Diagnostics
+    path: Path,
+    value: CachedBuild | CachedReads | CachedBodies | CachedSources,
+    diags: Diagnostics,
 ) -> None:
     try:
         save_cache(path, value)
@@ -337,7 +309,7 @@ def _save(
             f"could not save the build cache: {exc.strerror or exc}; the next build will "
             "start from scratch (set cache_dir in config.yaml to a writable folder)"
         )
-        if all(d.message != message for d in diags.items):  # once for its three files
+        if all(d.message != message for d in diags.items):  # once for its files
             diags.warning(message, path.parent)
 
 

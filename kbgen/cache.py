@@ -15,8 +15,8 @@ then only makes kbgen's own data classes and a few standard types (_Unpickler).
 Keys: anything that can change every page (kbgen itself, the libraries it renders with, the
 config, the build options, the theme) is digested into `model_key` and `render_key`; a
 mismatch drops the parsed bodies (model key) or the rendered files (render key). Each output
-file is reused only if its signature (render.py) matches and the file in the output folder is
-still the one this build wrote (same size and modification time).
+file is reused only if none of what it read of the model changed (depends.py) and the file in
+the output folder is still the one this build wrote (same size and modification time).
 """
 
 from __future__ import annotations
@@ -45,11 +45,12 @@ from kbgen.theme import Theme
 if TYPE_CHECKING:  # the model's modules are heavy to import; a build with nothing to do
     # needs none of them
     from kbgen.bodies import CachedBody
+    from kbgen.depends import Reads
     from kbgen.links import LinkTarget
     from kbgen.search.builder import Analyzed
     from kbgen.sources import ReadResult
 
-FORMAT = 2
+FORMAT = 3
 MAGIC = b"kbgen-cache-2\n"  # then the HMAC-SHA256 tag of the pickle, then the pickle
 KEY_VARIABLE = "KBGEN_CACHE_KEY"
 LIBRARIES = ("jinja2", "markdown-it-py", "mdit-py-plugins", "pygments", "babel", "lunr", "nh3")
@@ -155,23 +156,21 @@ class CachedBuild:
     render_key: str
     inputs: list[tuple[str, FileStat | None]]  # for the nothing-changed check
     output: list[tuple[str, FileStat | None]]  # the output folder as that build left it
-    files: dict[str, tuple[str, FileStat]]  # output path -> (signature, stat as written)
+    files: dict[str, FileStat]  # output path -> stat as written
+    build_id: str  # the same in the CachedReads of this build: two files from one build
     # what the build reported, replayed when nothing changed
     pages_per_language: dict[str, int] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     outdated: list[Path] = field(default_factory=list)
 
-    def reusable(self, key: str, output: Path) -> dict[str, str]:
-        """{output path: signature} of the files still in `output` as that build wrote
-        them, if they were rendered under the same render key."""
-        if key != self.render_key:
-            return {}
+    def intact(self, reads: Reads, output: Path) -> None:
+        """Forget in `reads` the files no longer in `output` as this build wrote them."""
         inside = InsideOutput(output)  # a cache file can be edited: no path leads out
-        return {
-            rel: signature
-            for rel, (signature, stat) in self.files.items()
-            if inside(rel) and file_stat(f"{output}/{rel}") == stat  # a string: no Path
+        reads.files = {
+            rel: made
+            for rel, made in reads.files.items()
+            if inside(rel) and file_stat(f"{output}/{rel}") == self.files.get(rel)  # no Path
         }
 
     def up_to_date(
@@ -214,10 +213,20 @@ class CachedWords:
 
 
 @dataclass(frozen=True)
+class CachedReads:
+    """What each output file of a build read of its model (depends.py): apart from the
+    build state, which a build with nothing to do reads alone."""
+
+    build_id: str
+    reads: Reads
+
+
+@dataclass
 class CacheFiles:
     """The files of the cache for builds into one output folder."""
 
     state: Path  # CachedBuild
+    reads: Path  # CachedReads
     bodies: Path  # CachedBodies
     sources: Path  # CachedSources
     words: dict[str, WordsFile]  # language -> CachedWords
@@ -228,6 +237,7 @@ def cache_files(config: Config, output: Path) -> CacheFiles:
     folder = config.cache_dir
     return CacheFiles(
         folder / f"build-{name}.pickle",
+        folder / f"reads-{name}.pickle",
         folder / f"bodies-{name}.pickle",
         folder / f"sources-{name}.pickle",
         {lang: WordsFile(folder / f"words-{lang}-{name}.pickle") for lang in config.languages},
@@ -237,6 +247,16 @@ def cache_files(config: Config, output: Path) -> CacheFiles:
 def load_cache(path: Path) -> CachedBuild | None:
     found = _load(path)
     return found if isinstance(found, CachedBuild) else None
+
+
+def load_reads(path: Path, cached: CachedBuild | None, render_key: str) -> Reads | None:
+    """What the files of the build `cached` describes read, if made under `render_key`."""
+    if cached is None or cached.render_key != render_key:
+        return None
+    found = _load(path)
+    if isinstance(found, CachedReads) and found.build_id == cached.build_id:
+        return found.reads
+    return None
 
 
 def load_bodies(path: Path, key: str) -> CachedBodies | None:
@@ -384,7 +404,13 @@ class _Signing:
         return self.handle.write(data)
 
 
-def save_cache(path: Path, value: CachedBuild | CachedBodies | CachedSources | CachedWords) -> None:
+def new_build_id() -> str:
+    return secrets.token_hex(8)
+
+
+def save_cache(
+    path: Path, value: CachedBuild | CachedReads | CachedBodies | CachedSources | CachedWords
+) -> None:
     """Written beside and renamed over the old one, so a killed build leaves a whole file.
     Without a key (see cache_key) nothing is written: it could not be trusted when read."""
     key = cache_key()

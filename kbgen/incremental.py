@@ -15,28 +15,25 @@ Nothing here writes to disk, so `serve` needs no output folder (and cannot overw
 from __future__ import annotations
 
 import bisect
-import gc
 import os
 import threading
 import time
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kbgen.bodies import BodyCache, update_bodies
+from kbgen.bodies import BodyCache
 from kbgen.build import BuildOptions
 from kbgen.config import Config, load_config
+from kbgen.depends import Reads
 from kbgen.diagnostics import BuildFailed, Diagnostic, Diagnostics
-from kbgen.discussions import attach_discussions
 from kbgen.i18n import UiStrings, load_ui_strings
-from kbgen.model import build_site
-from kbgen.render import Assets, Renderer, check_output_paths, redirect_path
+from kbgen.pipeline import Settings, State, run
+from kbgen.render import Output, Renderer
 from kbgen.search.index import make_search_file
-from kbgen.seo import sitemap
-from kbgen.signatures import summary
-from kbgen.site import STANDALONE_KINDS, Page, Site
+from kbgen.site import Page, Site
 from kbgen.sources import Asset, Source, SourceSet, discover_sources, read_content_file
-from kbgen.status import mark_outdated
 from kbgen.theme import Theme, load_theme
 
 PageKey = tuple[str, str]  # (lang, translation key)
@@ -77,6 +74,7 @@ class LiveSite:
         self.renderer: Renderer | None = None
         self.site: Site | None = None  # the last good model
         self.cache = BodyCache()
+        self.state = State(Reads(), self.cache)  # what the pipeline keeps between builds
         # search files built since the model last changed, by output path (see search_data)
         self._search: dict[str, bytes] = {}
         self._entries: dict[Path, Source | Asset] = {}  # in discovery order
@@ -158,8 +156,8 @@ class LiveSite:
             self._sort_entries()
             if not keep_bodies:
                 self.cache = BodyCache()
-            self.renderer = None
-            outcome = self._rebuild(full=True)
+            self.state = State(Reads(), self.cache, ui=self.ui)
+            outcome = self._rebuild(None)
             outcome.seconds = time.perf_counter() - started
             return outcome
 
@@ -182,9 +180,7 @@ class LiveSite:
                     edited.append(after)
                 elif not (isinstance(before, Asset) and isinstance(after, Asset)):
                     in_place = False  # added, removed, a folder…: the model changes shape
-            outcome = self._update_bodies(edited, paths) if in_place else None
-            if outcome is None:
-                outcome = self._rebuild(full=False)
+            outcome = self._rebuild(edited if in_place else None)
             outcome.seconds = time.perf_counter() - started
             return outcome
 
@@ -292,47 +288,33 @@ class LiveSite:
 
     # The model and the files ------------------------------------------------------------
 
-    def _rebuild(self, full: bool) -> Outcome:
-        assert self.config is not None and self.theme is not None and self.ui is not None
+    def _rebuild(self, edited: list[Source] | None) -> Outcome:
+        """The pipeline run again, with the state kept since the last build, the sources as
+        they are known now, and the files changed only below their front matter (`edited`),
+        into memory; a failed build changes nothing."""
+        assert self.config is not None and self.theme is not None
+        full = self.state.site is None
         diags = Diagnostics(list(self._global_diags))
         for items in self._file_diags.values():
             diags.items.extend(items)
-        if self.renderer is None:
-            full = True
-        site = build_site(self.config, self._sources(), self.ui, diags, self.cache)
-        attach_discussions(site, diags)
-        outdated = mark_outdated(site)
-        if not diags.errors:
-            last = None if full else self.renderer  # a full rebuild: the theme may have changed
-            assets = last.assets if last is not None else Assets.collect(self.theme)
-            check_output_paths(site, assets, diags)
-        if diags.failed(self.options.strict):
-            return Outcome(False, diags, full, "full" if full else "model")
+        self.state.sources, self.state.edited = self._sources(), edited
+        sink = MemorySink(self.files)
+        settings = Settings(self.options.drafts, self.options.strict, search_on_demand=True)
         try:
-            if full or self.site is None or self.renderer is None:
-                renderer = Renderer(site, self.theme, self.ui, search_on_demand=True)
-                files = dict(renderer.files())
-                rendered = len(files)
-            else:
-                renderer = self.renderer
-                renderer.site = site
-                files, rendered = self._render_changes(renderer, self.site, site)
-        except BuildFailed as failed:
-            diags.extend(failed.diagnostics)
-            return Outcome(False, diags, full, "full" if full else "model")
+            made = run(self.config, self.theme, self.state, sink, diags, settings)
+        except BuildFailed:
+            return Outcome(False, diags, full, "full" if full else self.state.method)
         old = self.files
+        files = sink.files
         changed = sorted(p for p in files.keys() | old.keys() if files.get(p) != old.get(p))
-        changed += sorted(p for p in site.assets.keys() ^ self.assets.keys())
-        self.renderer, self.site = renderer, site
-        self.files, self.assets = files, dict(site.assets)
+        changed += sorted([*sink.changed_assets, *(self.assets.keys() - sink.assets.keys())])
+        self.renderer, self.site = self.state.renderer, made.site
+        self.files, self.assets = sink.files, sink.assets
         self._search = {}
-        # The model is millions of long-lived objects: keep the cyclic garbage collector
-        # from walking them all during the next rebuild (they are still freed by refcount).
-        gc.freeze()
         if changed or full:
             self.version += 1
-        method = "full" if full else "model"
-        return Outcome(True, diags, full, method, rendered, changed, outdated=outdated)
+        method = "full" if full else made.method
+        return Outcome(True, diags, full, method, made.made, changed, outdated=made.outdated)
 
     def search_data(self, path: str) -> bytes | None:
         """The search file at output path `path`, built from the current model when first
@@ -349,165 +331,24 @@ class LiveSite:
                     return self._search[path]
             return None
 
-    def _update_bodies(self, edited: list[Source], paths: set[Path]) -> Outcome | None:
-        """The fast way for the commonest change, text edited below the front matter: patch
-        the model in place and render the pages whose bodies or banners changed. None when
-        the change is more than that."""
-        assert self.config is not None
-        site = self.site
-        if site is None or self.renderer is None or self.renderer.site is not site:
-            return None  # no good build yet, or the last one failed: build the model
-        diags = Diagnostics(list(self._global_diags))
-        for items in self._file_diags.values():
-            diags.items.extend(items)
-        update = update_bodies(site, self.cache, edited, diags)
-        if update is None:
-            return None
-        if diags.failed(self.options.strict):
-            update.undo(self.cache)
-            return Outcome(False, diags, False, "bodies")
-        render = {id(page): page for page in update.pages}
-        for page, before, _ in update.saved:
-            if _body(page) == _body(before):
-                del render[id(page)]  # its body came out the same
-        languages = site.config.languages
-        keys = {page.key for page in update.pages}
-        translations = [p for key in keys for lang in languages if (p := site.page(lang, key))]
-        banners = {id(p): p.outdated_since for p in translations}
-        mark_outdated(site, translations)
-        for page in translations:
-            if page.outdated_since != banners[id(page)]:
-                render[id(page)] = page
-        for page in list(render.values()):
-            listing = {"faq": "faq_index", "reply": "replies"}.get(page.kind)
-            index = site.page(page.lang, listing) if listing else None
-            if index is not None:
-                render[id(index)] = index
-        files = dict(self.files)
-        try:
-            for page in render.values():
-                if page.kind in STANDALONE_KINDS:
-                    files[page.output_path] = self.renderer.render_page(page)
-        except BuildFailed as failed:
-            update.undo(self.cache)
-            mark_outdated(site, translations)
-            diags.extend(failed.diagnostics)
-            return Outcome(False, diags, False, "bodies")
-        changed = sorted(p for p, data in files.items() if self.files.get(p) is not data)
-        for path in paths:  # images and other files: served from disk, so only reloaded
-            if isinstance(self._entries.get(path), Asset):
-                changed.append(path.relative_to(self.config.content_dir).as_posix())
-        self.files = files
-        self._search = {}
-        if changed:
-            self.version += 1
-        outdated = [p for p in site.pages if p.outdated_since is not None]
-        return Outcome(True, diags, False, "bodies", len(render), changed, outdated=outdated)
 
-    def _render_changes(
-        self, renderer: Renderer, old: Site, new: Site
-    ) -> tuple[dict[str, bytes], int]:
-        """The last good files, with those the changes from `old` to `new` affect rendered
-        again and those of pages that are gone removed."""
-        languages = new.config.languages
-        old_pages = {(p.lang, p.key): p for p in old.pages}
-        new_pages = {(p.lang, p.key): p for p in new.pages}
-        fresh = self.cache.fresh
-        render: set[PageKey] = set()
-        listing_changed = False
+class MemorySink:
+    """The files of a build kept in memory (serve answers from them); content files stay
+    where they are, served from the disk."""
 
-        def listed(page: Page, sitemap_too: bool = True) -> None:
-            """`page` changed the way other pages show it (title, URL, being there…)."""
-            nonlocal listing_changed
-            listing_changed = listing_changed or sitemap_too
-            render.update((lang, page.key) for lang in languages)
-            lang = page.lang
-            render.add((lang, "home"))
-            if page.kind == "article":
-                render.add((lang, f"section:{page.group}"))
-                # the sidebar and previous/next links of the section's other articles
-                render.update((lang, p.key) for p in new.articles(lang, page.group))
-            elif page.kind == "faq":
-                render.add((lang, "faq_index"))
-            elif page.kind == "reply":
-                render.add((lang, "replies"))
-            elif page.kind == "section":
-                render.update((lang, p.key) for p in new.articles(lang, page.group))
-                render.update((lang, p.key) for p in new.sections(lang))  # "other topics"
-            if page.kind in _SITEWIDE_KINDS:
-                render.update((lang, p.key) for p in new.in_language(lang))
+    def __init__(self, last: dict[str, bytes]) -> None:
+        self.last = last  # the last good build's files
+        self.files: dict[str, bytes] = {}
+        self.assets: dict[str, Path] = {}
+        self.changed_assets: list[str] = []
 
-        for key in old_pages.keys() | new_pages.keys():
-            before, after = old_pages.get(key), new_pages.get(key)
-            if before is None or after is None:
-                listed(after or before)  # type: ignore[arg-type]
-                continue
-            if (
-                after.source is before.source
-                and key not in fresh
-                and after.url == before.url
-                and after.outdated_since == before.outdated_since
-            ):
-                continue  # same text, same links, same place: nothing to do
-            if summary(before) != summary(after):
-                # the sitemap (slow to make for a big site) shows only URLs and dates
-                moved = _in_sitemap(before) != _in_sitemap(after)
-                listed(before, moved)
-                listed(after, moved)
-            elif _body(before) != _body(after):
-                render.add(key)
-                if after.kind == "faq":
-                    render.add((after.lang, "faq_index"))
-                elif after.kind == "reply":
-                    render.add((after.lang, "replies"))
-        for lang in languages:
-            if _groups(old, lang) != _groups(new, lang):
-                render.update({(lang, "faq_index"), (lang, "home")})
+    def opened(self, reads: Reads) -> AbstractContextManager[None]:
+        return nullcontext()  # nothing is shown until the caller takes `files`
 
-        files = dict(self.files)
-        for key in render:
-            before = old_pages.get(key)
-            if before is not None and before.kind in STANDALONE_KINDS:
-                files.pop(before.output_path, None)
-        for redirect in old.redirects:
-            files.pop(redirect_path(redirect), None)
-        count = 0
-        for key in sorted(render):
-            page = new_pages.get(key)
-            if page is not None and page.kind in STANDALONE_KINDS:
-                files[page.output_path] = renderer.render_page(page)
-                count += 1
-        for redirect in new.redirects:
-            files[redirect_path(redirect)] = renderer.render_redirect(redirect)
-            count += 1
-        default_404 = new.page(new.config.default_language, "not_found")
-        if default_404 is not None and (default_404.lang, default_404.key) in render:
-            files["404.html"] = renderer.render_page(default_404)
-        if listing_changed:
-            files["sitemap.xml"] = sitemap(new)
-        return files, count
+    def put(self, output: Output) -> None:
+        self.files[output.path] = self.last[output.path] if output.data is None else output.data
 
-
-def _in_sitemap(page: Page) -> tuple[object, ...]:
-    """What the sitemap shows of a page (its alternates come from its translations' URLs)."""
-    return (page.url, page.kind, page.date, page.updated, page.fallback_of)
-
-
-def _body(page: Page) -> tuple[object, ...]:
-    """What only the page itself (and the FAQ index or replies page) shows."""
-    return (
-        page.html,
-        page.listed_html,
-        page.toc,
-        page.text,
-        page.comments,
-        page.discussion,
-        page.outdated_since,
-    )
-
-
-def _groups(site: Site, lang: str) -> list[tuple[object, ...]]:
-    return [
-        (g.key, g.title, g.description, [e.key for e in g.entries])
-        for g in site.faq_groups.get(lang, [])
-    ]
+    def content_file(self, rel: str, path: Path, kept: bool) -> None:
+        self.assets[rel] = path
+        if not kept:
+            self.changed_assets.append(rel)

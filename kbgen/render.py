@@ -19,11 +19,11 @@ from markupsafe import Markup
 from pygments.formatters import HtmlFormatter
 
 from kbgen.brand import BrandConfig
+from kbgen.depends import Key, Maker, Reads, Recorder, SiteView, same_pages
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.i18n import UiStrings, format_date, language
 from kbgen.search.index import SearchFile, WordsStore, search_file, search_path, search_work
 from kbgen.seo import absolute_url, alternates, canonical, is_indexed, json_ld, robots, sitemap
-from kbgen.signatures import Signatures
 from kbgen.site import Page, Redirect, Site
 from kbgen.theme import Theme
 from kbgen.urls import encode_url, relative_url
@@ -101,8 +101,17 @@ class Output:
 
     path: str
     data: bytes | None
-    signature: str | None = None  # what it was made from (signatures.py, or the search
-    # documents' digest); None for files made every time
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file the render stage makes from the model, and what makes it: a page, a redirect,
+    the sitemap… (`maker` names it, so that a file made by something else now is made
+    again)."""
+
+    path: str
+    maker: Maker
+    subject: Page | Redirect | None = None
 
 
 class Renderer:
@@ -112,19 +121,18 @@ class Renderer:
         theme: Theme,
         ui: UiStrings,
         search_on_demand: bool = False,
-        render_key: str = "",
         search_words: Mapping[str, WordsStore] | None = None,
     ) -> None:
         self.site, self.theme, self.ui = site, theme, ui
         # serve: search files are built when first asked for (LiveSite)
         self.search_on_demand = search_on_demand
-        self.render_key = render_key
         # the build cache's files of analyzed search words, by language (search/index.py)
         self.search_words = search_words or {}
         self.env = make_environment(theme)
         self.assets = Assets.collect(theme, site.config.brand)
         self.search_files: dict[str, str] = {}  # language -> output path of its search file
         self._lang: str | None = None
+        self._jobs: tuple[Site, list[Job]] | None = None
 
     def use_language(self, lang: str) -> None:
         if lang != self._lang:
@@ -139,19 +147,46 @@ class Renderer:
             assert output.data is not None
             yield output.path, output.data
 
+    def jobs(self) -> list[Job]:
+        """Every file made from the model, pages first."""
+        site = self.site
+        if self._jobs is not None and self._jobs[0] is site:
+            return self._jobs[1]  # the model patched in place: its files are the same
+        jobs = [
+            Job(p.output_path, ("page", p.lang, p.key, p.kind), p) for p in site.standalone_pages
+        ]
+        jobs.append(Job("sitemap.xml", ("sitemap",)))
+        jobs += [
+            Job(redirect_path(r), ("redirect", r.target.lang, r.target.key), r)
+            for r in site.redirects
+        ]
+        jobs.append(Job("index.html", ("root",)))
+        default_404 = site.page(site.config.default_language, "not_found")
+        if default_404 is not None:
+            jobs.append(Job("404.html", ("404", default_404.lang, default_404.key), default_404))
+        jobs.append(Job("robots.txt", ("robots",)))
+        self._jobs = (site, jobs)
+        return jobs
+
     def outputs(
         self,
         on_page: Callable[[], None] | None = None,
-        previous: dict[str, str] | None = None,
+        reads: Reads | None = None,
         workers: int = 1,
         idle: Callable[[], None] | None = None,
+        patched: list[Page] | None = None,
+        before: Site | None = None,
     ) -> Iterator[Output]:
-        """Every output file: assets, search indexes, pages, redirects, the root page,
-        sitemap, robots. A page or search file whose signature is `previous[path]` is not
-        made again (its data is None). With `workers` > 1, a large site's pages and search
-        indexes are made in that many other processes. `idle` is called once, when all that
-        is left is to wait for the search indexes."""
-        previous = previous or {}
+        """Every output file: assets, search indexes, pages, the sitemap, redirects, the root
+        page, robots. `reads` (depends.py) is what the last build's files read of its model:
+        a file none of whose reads changed is not made again (its data is None), and `reads`
+        is left holding this build's. `patched`: the model changed only in these pages'
+        bodies (serve's fast path), the only reads to look at; `before`: the model `reads`
+        was taken from, when still in memory (its pages left equal need no look). With
+        `workers` > 1, a large site's pages and search indexes are made in that many other
+        processes. `idle` is called once, when all that is left is to wait for the search
+        indexes."""
+        reads = reads if reads is not None else Reads()
         yield from (Output(path, data) for path, data in self.assets.files.items())
         search = self.site.config.search
         languages = self.site.config.languages
@@ -159,23 +194,32 @@ class Renderer:
         if search.enabled:
             self.search_files = {lang: search_path(lang) for lang in languages}
         if search.enabled and not self.search_on_demand:
-            known = {lang: previous.get(search_path(lang), "") for lang in languages}
+            known = {
+                lang: str(made[0][1])
+                for lang in languages
+                if (made := reads.files.get(search_path(lang)))
+            }
             unchanged, searches = search_work(self.site, search.include_replies, known)
-            yield from (Output(f.path, None, f.digest) for f in unchanged)
-        standalone = self.site.standalone_pages  # once: the list is made anew on each call
+            for found in unchanged:
+                yield Output(found.path, None)
+            for found in unchanged + searches:
+                reads.files[found.path] = (("search", found.digest), frozenset())
+        jobs = self.jobs()
+        same = same_pages(before, self.site) if before is not None else None
+        stale = reads.stale(
+            {j.path: j.maker for j in jobs}, reads.changed(self.site, patched, same)
+        )
+        pages = [j for j in jobs if j.path in stale and j.maker[0] == "page"]
         index_pool: ProcessPoolExecutor | None = None
         page_pool: ProcessPoolExecutor | None = None
         indexed: dict[Future[bytes], SearchFile] = {}
         try:
-            large_site = workers > 1 and len(standalone) >= PARALLEL_FROM
-            if large_site and not (self.render_key and previous):
-                # every page is to be made (no earlier build's files to keep): the page
-                # workers are forked first, while this process runs no other thread (the
-                # index pool's; a fork copies the locks they hold, not the threads)
-                page_pool = self._fork(workers, standalone)
+            if workers > 1 and len(pages) >= PARALLEL_FROM:
+                # forked first, while this process runs no other thread (the index pool's;
+                # a fork copies the locks they hold, not the threads)
+                page_pool = self._fork(workers, pages)
             if workers > 1 and sum(len(f.docs) for f in searches) >= PARALLEL_FROM:
-                # the indexes are the longest tasks: they start now, and run while this
-                # process works out which pages changed (all a one-edit rebuild has to do)
+                # the indexes are the longest tasks: they run beside the pages
                 index_pool = fresh_pool(min(workers, len(searches)))
                 words = self.search_words
                 indexed = {
@@ -183,38 +227,24 @@ class Renderer:
                     for f in searches
                 }
                 searches = []
-            # signatures only matter to a build that keeps a cache (a render key)
-            signatures = Signatures(self.site, self.render_key, self.search_files)
-            pages: list[tuple[int, str | None]] = []  # (index in standalone, signature)
-            for number, page in enumerate(standalone):
-                signature = signatures.page(page) if self.render_key else None
-                if signature is not None and previous.get(page.output_path) == signature:
-                    yield Output(page.output_path, None, signature)
-                    if on_page is not None:
+            for job in jobs:
+                if job.path not in stale:
+                    yield Output(job.path, None)
+                    if on_page is not None and job.maker[0] == "page":
                         on_page()
-                else:
-                    pages.append((number, signature))
-            if page_pool is None and workers > 1 and len(pages) >= PARALLEL_FROM:
-                page_pool = self._fork(workers, standalone)
             if page_pool is not None:
-                yield from self._made_in_workers(
-                    page_pool, workers, standalone, pages, indexed, on_page
-                )
+                yield from self._made_in_workers(page_pool, workers, pages, reads, indexed, on_page)
             else:
-                for number, signature in pages:
-                    page = standalone[number]
-                    yield Output(page.output_path, self.render_page(page), signature)
+                for job in pages:
+                    yield self._made(job, *self.make(job), reads)
                     if on_page is not None:
                         on_page()
             for found in searches:  # a small site's, made here
                 data = search_file(found.lang, found.docs, self.search_words.get(found.lang))
-                yield Output(found.path, data, found.digest)
-            # kept, like a page, while what it shows is unchanged
-            signature = signatures.sitemap() if self.render_key else None
-            if signature is not None and previous.get("sitemap.xml") == signature:
-                yield Output("sitemap.xml", None, signature)
-            else:
-                yield Output("sitemap.xml", sitemap(self.site), signature)
+                yield Output(found.path, data)
+            for job in jobs:
+                if job.path in stale and job.maker[0] != "page":
+                    yield self._made(job, *self.make(job), reads)
             if idle is not None:
                 idle()
             yield from self._finished(indexed, wait=True)
@@ -224,19 +254,42 @@ class Renderer:
                     pool.shutdown(wait=True, cancel_futures=True)
             if page_pool is not None:
                 self._unfork()
-        for redirect in self.site.redirects:
-            yield Output(redirect_path(redirect), self.render_redirect(redirect))
-        yield Output("index.html", self.render_root())
-        default_404 = self.site.page(self.site.config.default_language, "not_found")
-        if default_404 is not None:
-            yield Output("404.html", self.render_page(default_404))
-        yield Output("robots.txt", robots(self.site))
+        kept = [*self.assets.files, *self.search_files.values(), *(j.path for j in jobs)]
+        kept += self.site.assets  # content files: made by the sink (build.py)
+        reads.forget_others(kept)
 
-    def _fork(self, workers: int, standalone: list[Page]) -> ProcessPoolExecutor:
+    def _made(self, job: Job, data: bytes, keys: frozenset[Key], reads: Reads) -> Output:
+        reads.record(self.site, job.path, job.maker, keys)
+        return Output(job.path, data)
+
+    def make(self, job: Job) -> tuple[bytes, frozenset[Key]]:
+        """The file of `job`, and what it read of the model."""
+        recorder = Recorder()
+        site = SiteView(self.site, recorder)
+        subject = job.subject
+        if isinstance(subject, Page):
+            data = self.render_page(recorder.view(subject), site)
+        elif isinstance(subject, Redirect):
+            target = recorder.view(subject.target)
+            self.use_language(subject.target.lang)
+            data = self.render(
+                "redirect.html", subject.url, subject.target.lang, site, target=target, page=None
+            )
+        elif job.path == "sitemap.xml":
+            data = sitemap(site)  # type: ignore[arg-type]
+        elif job.path == "robots.txt":
+            data = robots(site)  # type: ignore[arg-type]
+        else:
+            lang = self.site.config.default_language
+            self.use_language(lang)
+            data = self.render("root.html", "index.html", lang, site, page=None)
+        return data, frozenset(recorder.keys)
+
+    def _fork(self, workers: int, pages: list[Job]) -> ProcessPoolExecutor:
         """Worker processes forked from this one: they inherit the model (and this renderer)
         instead of receiving it with each page."""
-        global _FORKED, _FORKED_PAGES
-        _FORKED, _FORKED_PAGES = self, standalone
+        global _FORKED, _FORKED_JOBS
+        _FORKED, _FORKED_JOBS = self, pages
         pool = ProcessPoolExecutor(
             workers,
             multiprocessing.get_context("fork"),
@@ -248,31 +301,32 @@ class Renderer:
 
     @staticmethod
     def _unfork() -> None:
-        global _FORKED, _FORKED_PAGES
-        _FORKED, _FORKED_PAGES = None, []
+        global _FORKED, _FORKED_JOBS
+        _FORKED, _FORKED_JOBS = None, []
 
     def _made_in_workers(
         self,
         pool: ProcessPoolExecutor,
         workers: int,
-        standalone: list[Page],
-        pages: list[tuple[int, str | None]],
+        pages: list[Job],
+        reads: Reads,
         indexed: dict[Future[bytes], SearchFile],
         on_page: Callable[[], None] | None,
     ) -> Iterator[Output]:
         """Pages made by the worker processes; this process writes what they send back, and
         each search index (`indexed`, under way in other processes) as soon as it is made."""
-        chunks = [pages[i : i + PAGES_PER_TASK] for i in range(0, len(pages), PAGES_PER_TASK)]
+        numbers = list(range(len(pages)))
+        chunks = [numbers[i : i + PAGES_PER_TASK] for i in range(0, len(pages), PAGES_PER_TASK)]
         # a few tasks ahead of the writing, not all: finished pages wait in memory
-        ahead: deque[tuple[list[tuple[int, str | None]], Future[list[bytes]]]] = deque()
+        ahead: deque[tuple[list[int], Future[list[tuple[bytes, frozenset[Key]]]]]] = deque()
         waiting = deque(chunks)
         while waiting or ahead:
             while waiting and len(ahead) < TASKS_AHEAD * workers:
                 chunk = waiting.popleft()
-                ahead.append((chunk, pool.submit(_forked_pages, [n for n, _ in chunk])))
+                ahead.append((chunk, pool.submit(_forked_pages, chunk)))
             chunk, task = ahead.popleft()
-            for (number, signature), data in zip(chunk, task.result(), strict=True):
-                yield Output(standalone[number].output_path, data, signature)
+            for number, (data, keys) in zip(chunk, task.result(), strict=True):
+                yield self._made(pages[number], data, keys, reads)
                 if on_page is not None:
                     on_page()
             yield from self._finished(indexed, wait=False)
@@ -281,38 +335,31 @@ class Renderer:
     def _finished(indexed: dict[Future[bytes], SearchFile], wait: bool) -> Iterator[Output]:
         for future in [f for f in indexed if wait or f.done()]:
             found = indexed.pop(future)
-            yield Output(found.path, future.result(), found.digest)
+            yield Output(found.path, future.result())
 
-    def render_page(self, page: Page) -> bytes:
+    def render_page(self, page: Page, site: Site | SiteView) -> bytes:
         self.use_language(page.lang)
-        crumbs = breadcrumbs(self.site, page)
-        translations = self.site.translations(page)
+        crumbs = breadcrumbs(site, page)  # type: ignore[arg-type]
+        translations = site.translations(page)
         return self.render(
             f"{page.kind}.html",
             page.url,
             page.lang,
+            site,
             page=page,
             breadcrumbs=crumbs,
             translations=translations,
-            switcher=language_switcher(self.site, page, translations),
-            alternates=alternates(self.site, page),
-            canonical=canonical(self.site, page),
+            switcher=language_switcher(site, page, translations),  # type: ignore[arg-type]
+            alternates=alternates(site, page),  # type: ignore[arg-type]
+            canonical=canonical(site, page),  # type: ignore[arg-type]
             indexed=is_indexed(page),
-            json_ld=json_ld(self.site, page, crumbs),
-            original=(self.site.page(page.fallback_of, page.key) if page.fallback_of else None),
+            json_ld=json_ld(site, page, crumbs),  # type: ignore[arg-type]
+            original=(site.page(page.fallback_of, page.key) if page.fallback_of else None),
         )
 
-    def render_redirect(self, redirect: Redirect) -> bytes:
-        self.use_language(redirect.target.lang)
-        return self.render(
-            "redirect.html", redirect.url, redirect.target.lang, target=redirect.target, page=None
-        )
-
-    def render_root(self) -> bytes:
-        self.use_language(self.site.config.default_language)
-        return self.render("root.html", "index.html", self.site.config.default_language, page=None)
-
-    def render(self, template_name: str, at_url: str, lang: str, **context: Any) -> bytes:
+    def render(
+        self, template_name: str, at_url: str, lang: str, site: Site | SiteView, **context: Any
+    ) -> bytes:
         absolute_links = context.get("page") is not None and context["page"].kind == "not_found"
         base_path = self.site.config.base_path
 
@@ -333,7 +380,7 @@ class Renderer:
 
         config = self.site.config
         values = {
-            "site": self.site,
+            "site": site,
             "config": config,
             "lang": language(lang),
             "languages": [language(code) for code in config.languages],
@@ -378,12 +425,12 @@ class Renderer:
 
 # Work sent to forked processes: the renderer they inherited, and the pages to make with it.
 _FORKED: Renderer | None = None
-_FORKED_PAGES: list[Page] = []  # its standalone pages, numbered as the tasks number them
+_FORKED_JOBS: list[Job] = []  # the pages to make, numbered as the tasks number them
 
 
-def _forked_pages(numbers: list[int]) -> list[bytes]:
+def _forked_pages(numbers: list[int]) -> list[tuple[bytes, frozenset[Key]]]:
     assert _FORKED is not None
-    return [_FORKED.render_page(_FORKED_PAGES[n]) for n in numbers]
+    return [_FORKED.make(_FORKED_JOBS[n]) for n in numbers]
 
 
 @dataclass(frozen=True)

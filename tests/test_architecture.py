@@ -41,7 +41,7 @@ STAGES = [
     "status",
     # outputs
     "seo",
-    "signatures",
+    "depends",
     "search/__init__",
     "search/normalize",
     "search/stemmers",
@@ -53,6 +53,7 @@ STAGES = [
     # the sink and the build state
     "output",
     "cache",
+    "pipeline",
     # commands
     "build",
     "check",

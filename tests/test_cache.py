@@ -176,7 +176,7 @@ def test_a_file_added_to_the_output_is_not_taken_for_no_change(example_copy: Pat
 def test_an_unreadable_cache_is_ignored(example_copy: Path) -> None:
     _build(example_copy)
     files = sorted((example_copy / ".kbgen-cache").iterdir())
-    kinds = ["bodies", "build", "sources", "words", "words", "words"]  # words: en, fr, vi
+    kinds = ["bodies", "build", "reads", "sources", "words", "words", "words"]  # words: en, fr, vi
     assert [f.name.split("-")[0] for f in files] == kinds
     for cache in files:
         cache.write_bytes(b"\x80\x04garbage")
@@ -271,7 +271,7 @@ def test_cache_dir_in_config(example_copy: Path) -> None:
     config.write_text(config.read_text(encoding="utf-8") + "cache_dir: ../kb-cache\n", "utf-8")
     _build(example_copy)
     assert not (example_copy / ".kbgen-cache").exists()
-    assert len(list((example_copy.parent / "kb-cache").iterdir())) == 6  # 3 + words per language
+    assert len(list((example_copy.parent / "kb-cache").iterdir())) == 7  # 4 + words per language
 
 
 def test_a_template_or_ui_string_edit_alone(example_copy: Path) -> None:

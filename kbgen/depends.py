@@ -1,0 +1,390 @@
+"""What each output file reads of the site model, recorded while it is made, so that a
+rebuild makes again exactly the files whose reads changed (as Lektor's `record_dependency`).
+
+The templates and the render stage's helpers (breadcrumbs, SEO) never see the model itself
+but views of it (`SiteView`, `PageView`): every attribute read of a page, every call of a
+site method and every entry looked up in one of its tables is recorded as a `Key`. A key is
+evaluated again on any later model (`evaluate`); `Reads` keeps, per output file, its keys and
+what they gave, in memory (`kbgen serve`: the values themselves) or on disk (`kbgen build`:
+their digests, in the build cache). A theme override that reads more of the model is then
+rebuilt right with no rule written for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from kbgen.site import FaqGroup, Page, SectionNav, Site
+
+# ("p", lang, key, attribute): an attribute of one page (a property too: `sort_key`)
+# ("s", name, arguments): a site method called, or ("s", name) a site attribute read whole
+# ("d", name, entry): one entry of a site table (`site.discussions.get(url)`)
+Key = tuple[Any, ...]
+Maker = tuple[object, ...]  # what makes an output file: ("page", lang, key, kind), ("sitemap",)…
+MISSING = ("missing",)  # what a key gives on a model without its page or entry
+# Read by every output and part of the render key (config.yaml changed: everything is made)
+_UNTRACKED = frozenset({"config"})
+
+
+def shape(value: object) -> object:
+    """A value as comparable data: pages by identity (their attributes are keys of their
+    own), FAQ groups, section navigation and containers item by item."""
+    if type(value) is str:  # most of what pages are read for: first
+        return value
+    if isinstance(value, Page):
+        return ("page", value.lang, value.key)
+    if isinstance(value, (list, tuple)):
+        return tuple(shape(v) for v in value)
+    if isinstance(value, dict):
+        return tuple((k, shape(v)) for k, v in value.items())
+    if isinstance(value, FaqGroup):
+        return ("group", value.key, value.title, value.description, shape(value.entries))
+    if isinstance(value, SectionNav):
+        return ("nav", shape(value.articles), value.total, shape(value.previous), shape(value.next))
+    return value
+
+
+def _unshape(site: Site, value: object) -> object:
+    """The arguments of a recorded call, found again in `site` (MISSING: a page gone)."""
+    if isinstance(value, tuple) and value[:1] == ("page",):
+        return site.page(value[1], value[2]) or MISSING
+    return value
+
+
+def evaluate(site: Site | _Lookups, key: Key) -> object:
+    """What `key` gives on `site`, as `shape` makes it."""
+    if key[0] == "p":
+        page = site.page(key[1], key[2])
+        return MISSING if page is None else shape(getattr(page, key[3]))
+    if key[0] == "d":
+        return shape(getattr(site, key[1]).get(key[2], MISSING))
+    if len(key) == 2:
+        return shape(getattr(site, key[1]))
+    arguments = [_unshape(site, a) for a in key[2]]  # type: ignore[arg-type]
+    if MISSING in arguments:
+        return MISSING
+    method = getattr(Site, key[1], None)
+    if isinstance(site, _Lookups) and callable(method):
+        return shape(method(site, *arguments))  # Site's own method, its lookups seen
+    return shape(getattr(site, key[1])(*arguments))
+
+
+class _Lookups:
+    """The site as keys are evaluated: its pages grouped by language and kind once for a pass
+    over many keys (`Site.articles`, `sections`… each filter every page otherwise), and the
+    pages each evaluation looked up by (language, key) in `touched` (None: it read more, or
+    something else). A key that touched only pages left equal gives what it gave."""
+
+    def __init__(self, site: Site) -> None:
+        self._site = site
+        self._groups: dict[tuple[str, str | None], list[Page]] | None = None
+        self.touched: set[tuple[str, str]] | None = set()
+
+    @property
+    def config(self) -> Any:  # part of the render key, not of the reads
+        return self._site.config
+
+    @property
+    def _by_key(self) -> _Lookup:
+        return _Lookup(self)
+
+    def page(self, lang: str, key: str) -> Page | None:
+        if self.touched is not None:
+            self.touched.add((lang, key))
+        return self._site.page(lang, key)
+
+    def in_language(self, lang: str, kind: str | None = None) -> list[Page]:
+        self.touched = None
+        if self._groups is None:
+            self._groups = {}
+            for page in self._site.pages:
+                self._groups.setdefault((page.lang, page.kind), []).append(page)
+                self._groups.setdefault((page.lang, None), []).append(page)
+        return list(self._groups.get((lang, kind), ()))
+
+    def __getattr__(self, name: str) -> Any:
+        self.touched = None
+        return getattr(self._site, name)
+
+
+class _Lookup:
+    """`Site._by_key` as `_Lookups` sees it used."""
+
+    def __init__(self, lookups: _Lookups) -> None:
+        self._lookups = lookups
+
+    def get(self, ident: tuple[str, str], default: Any = None) -> Any:
+        return self._lookups.page(*ident) or default
+
+
+def digest(value: object) -> bytes:
+    data = value.encode() if isinstance(value, str) else repr(value).encode()
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+class Recorder:
+    """The keys one output reads while it is made, and the views it reads them through (one
+    per page, so that `is` and `==` between them mean what they mean between pages)."""
+
+    def __init__(self) -> None:
+        self.keys: set[Key] = set()
+        self._views: dict[int, PageView] = {}
+
+    def view(self, page: Page) -> Any:  # read as a Page
+        found = self._views.get(id(page))
+        if found is None:
+            found = self._views[id(page)] = PageView(page, self)
+        return found
+
+    def wrap(self, value: Any) -> Any:
+        """A value handed to a template: its pages as views."""
+        if isinstance(value, Page):
+            return self.view(value)
+        if isinstance(value, list):
+            return [self.wrap(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.wrap(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.wrap(v) for k, v in value.items()}
+        if isinstance(value, FaqGroup):
+            return replace(value, entries=self.wrap(value.entries))
+        if isinstance(value, SectionNav):  # the sidebar marks `page` among these: views too
+            articles, previous, next_ = (
+                self.wrap(v) for v in (value.articles, value.previous, value.next)
+            )
+            return replace(value, articles=articles, previous=previous, next=next_)
+        return value
+
+
+def unwrap(value: Any) -> Any:
+    return value.__dict__["_of"] if isinstance(value, _View) else value
+
+
+class _View:
+    """Part of the model as an output reads it (its own attributes kept out of the way of
+    the model's, and no attribute set: the model is read-only while files are made)."""
+
+    def __init__(self, of: Any, recorder: Recorder) -> None:
+        self.__dict__["_of"] = of
+        self.__dict__["_recorder"] = recorder
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("the site model is read-only while pages are rendered")
+
+    def _read(self, name: str) -> tuple[Any, Recorder]:
+        if name.startswith("__"):  # copy, pickle… look for these: the model has none
+            raise AttributeError(name)
+        return getattr(self.__dict__["_of"], name), self.__dict__["_recorder"]
+
+
+class PageView(_View):
+    """A page as an output reads it: each attribute read is recorded once, then kept here
+    (`__getattr__` is not called again for it)."""
+
+    def __getattr__(self, name: str) -> Any:
+        value, recorder = self._read(name)
+        page: Page = self.__dict__["_of"]
+        recorder.keys.add(("p", page.lang, page.key, name))
+        self.__dict__[name] = value = recorder.wrap(value)
+        return value
+
+    def __eq__(self, other: object) -> bool:
+        return unwrap(other) is self.__dict__["_of"]
+
+    def __hash__(self) -> int:
+        return id(self.__dict__["_of"])
+
+    def __repr__(self) -> str:
+        page = self.__dict__["_of"]
+        return f"<page {page.lang} {page.key}>"
+
+
+class TableView:
+    """A table of the site (`site.discussions`, `site.faq_groups`): an entry looked up is a
+    key of its own; anything else reads the whole table."""
+
+    def __init__(self, name: str, table: dict[Any, Any], recorder: Recorder) -> None:
+        self._name, self._table, self._recorder = name, table, recorder
+
+    def get(self, entry: Any, default: Any = None) -> Any:
+        self._recorder.keys.add(("d", self._name, entry))
+        return self._recorder.wrap(self._table.get(entry, default))
+
+    def __getitem__(self, entry: Any) -> Any:
+        self._recorder.keys.add(("d", self._name, entry))
+        return self._recorder.wrap(self._table[entry])
+
+    def __contains__(self, entry: Any) -> bool:
+        self._recorder.keys.add(("d", self._name, entry))
+        return entry in self._table
+
+    def _whole(self) -> dict[Any, Any]:
+        self._recorder.keys.add(("s", self._name))
+        wrapped: dict[Any, Any] = self._recorder.wrap(self._table)
+        return wrapped
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._whole())
+
+    def __len__(self) -> int:
+        return len(self._whole())
+
+    def keys(self) -> Any:
+        return self._whole().keys()
+
+    def values(self) -> Any:
+        return self._whole().values()
+
+    def items(self) -> Any:
+        return self._whole().items()
+
+
+class SiteView(_View):
+    """The site as an output reads it: each method call and attribute read recorded."""
+
+    def __getattr__(self, name: str) -> Any:
+        value, recorder = self._read(name)
+        if name in _UNTRACKED:
+            return value
+        if isinstance(value, dict):
+            return TableView(name, value, recorder)
+        if callable(value):
+            return self._method(name, value, recorder)
+        recorder.keys.add(("s", name))
+        return recorder.wrap(value)
+
+    @staticmethod
+    def _method(name: str, method: Callable[..., Any], recorder: Recorder) -> Callable[..., Any]:
+        def call(*arguments: Any) -> Any:
+            given = tuple(unwrap(a) for a in arguments)
+            recorder.keys.add(("s", name, tuple(shape(a) for a in given)))
+            return recorder.wrap(method(*given))
+
+        return call
+
+
+@dataclass
+class Reads:
+    """The build state's record of reads: per output file, what made it (its maker: a page,
+    a redirect…) and the keys it read; per key, what it gave (the value, or its digest when
+    the record is kept on disk), the attributes of each page kept together."""
+
+    digests: bool = False  # keep digests (a record saved to disk), not the values
+    files: dict[str, tuple[Maker, frozenset[Key]]] = field(default_factory=dict)
+    pages: dict[tuple[str, str], dict[str, object]] = field(default_factory=dict)  # "p" keys
+    values: dict[Key, object] = field(default_factory=dict)  # the other keys
+    # in memory only: the pages each of `values` looked up (None: more than that)
+    touched: dict[Key, frozenset[tuple[str, str]] | None] = field(default_factory=dict)
+    _seen: set[Key] | None = field(default=None, repr=False)  # every key a file read
+
+    def _fingerprint(self, value: object) -> object:
+        if not self.digests or (type(value) is str and len(value) <= 64) or value is None:
+            return value  # a title, a URL…: as short as its digest
+        return digest(value)
+
+    def changed(
+        self,
+        site: Site,
+        pages: Iterable[Page] | None = None,
+        same: set[tuple[str, str]] | None = None,
+    ) -> set[Key]:
+        """The keys that give something else on `site` now; their values are updated.
+        `pages`: only these pages' attributes can have changed (a body patched in place);
+        `same`: these pages are known to be equal to those the values were taken from."""
+        found: set[Key] = set()
+        if pages is None:
+            lookups = _Lookups(site)
+            for key, before in self.values.items():
+                touched = self.touched.get(key) if same is not None else None
+                if touched is not None and same is not None and touched <= same:
+                    continue
+                now = self._evaluate(lookups, key)
+                if now != before:
+                    self.values[key] = now
+                    found.add(key)
+            wanted = [k for k in self.pages if same is None or k not in same]
+        else:
+            wanted = [(p.lang, p.key) for p in pages]
+        for ident in wanted:
+            attributes = self.pages.get(ident)
+            if attributes is None:
+                continue
+            page = site.page(*ident)
+            for name, before in attributes.items():
+                now = self._fingerprint(MISSING if page is None else shape(getattr(page, name)))
+                if now != before:
+                    attributes[name] = now
+                    found.add(("p", *ident, name))
+        return found
+
+    def stale(self, makers: dict[str, Maker], changed: set[Key]) -> set[str]:
+        """The output paths (of `makers`: path -> what makes it now) to make again: new,
+        made by something else, or having read a key that changed."""
+        files = self.files
+        return {
+            path
+            for path, maker in makers.items()
+            if (known := files.get(path)) is None
+            or known[0] != maker
+            or not known[1].isdisjoint(changed)
+        }
+
+    def record(self, site: Site, path: str, maker: Maker, keys: frozenset[Key]) -> None:
+        """What output `path` read as it was made now."""
+        if self._seen is None:
+            self._seen = set().union(*(read for _, read in self.files.values()))
+        for key in keys - self._seen:  # what no file read before
+            self._seen.add(key)
+            if key[0] == "p":
+                attributes = self.pages.setdefault((key[1], key[2]), {})
+                if key[3] not in attributes:
+                    attributes[key[3]] = self._fingerprint(evaluate(site, key))
+            elif key not in self.values:
+                self.values[key] = self._evaluate(_Lookups(site), key)
+        self.files[path] = (maker, keys)
+
+    def _evaluate(self, lookups: _Lookups, key: Key) -> object:
+        """A key other than a page's attribute: its fingerprint, and what it looked up."""
+        lookups.touched = set()
+        value = self._fingerprint(evaluate(lookups, key))
+        if not self.digests:
+            self.touched[key] = None if lookups.touched is None else frozenset(lookups.touched)
+        return value
+
+    def forget_others(self, paths: Iterable[str]) -> None:
+        """Forget the outputs not in `paths` (no longer made)."""
+        kept = set(paths)
+        if kept != self.files.keys():
+            self.files = {p: f for p, f in self.files.items() if p in kept}
+
+    def prune(self) -> None:
+        """Forget the keys no output reads any more, and make one tuple of each key however
+        many files read it (a pickle then holds it once): before the record is saved."""
+        self._seen = None
+        known: dict[Key, Key] = {}
+        self.files = {
+            path: (maker, frozenset([known.setdefault(k, k) for k in keys]))
+            for path, (maker, keys) in self.files.items()
+        }
+        read = known.keys()
+        self.values = {k: v for k, v in self.values.items() if k in read}
+        self.touched = {k: v for k, v in self.touched.items() if k in read}
+        pages: dict[tuple[str, str], dict[str, object]] = {}
+        for key in read:
+            if key[0] == "p":
+                ident = (key[1], key[2])
+                pages.setdefault(ident, {})[key[3]] = self.pages[ident][key[3]]
+        self.pages = pages
+
+
+def same_pages(before: Site, after: Site) -> set[tuple[str, str]]:
+    """The pages of `after` equal to those of `before` in every field (so in every
+    attribute an output can read of them)."""
+    return {
+        (page.lang, page.key)
+        for page in after.pages
+        if (old := before.page(page.lang, page.key)) is not None and old.__dict__ == page.__dict__
+    }

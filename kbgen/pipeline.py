@@ -1,0 +1,211 @@
+"""The stages of a build, in order, in one function (`run`), and the two places its files go:
+a staging folder for `kbgen build` (build.py's `DiskSink`), memory for `kbgen serve`
+(incremental.py's `MemorySink`), as Zola's build modes.
+
+Both keep a `State` between builds (on disk in the build cache, in memory for serve) and run
+the same stages with it: the model reuses the parsed bodies it holds, and the render stage
+makes again only the files whose reads of the model changed (depends.py). Nothing decides
+elsewhere which files to make.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from kbgen.bodies import BodyCache, BodyUpdate, update_bodies
+from kbgen.cache import file_stat
+from kbgen.config import Config
+from kbgen.depends import Reads
+from kbgen.diagnostics import BuildFailed, Diagnostics
+from kbgen.discussions import attach_discussions
+from kbgen.i18n import UiStrings, load_ui_strings
+from kbgen.model import build_site
+from kbgen.render import Output, Renderer, check_output_paths
+from kbgen.search.index import WordsStore
+from kbgen.site import Page, Site
+from kbgen.sources import Source, SourceMemo, SourceSet, discover_sources
+from kbgen.status import mark_outdated
+from kbgen.theme import Theme
+
+
+class Sink(Protocol):
+    """Where the output files go."""
+
+    def opened(self, reads: Reads) -> AbstractContextManager[None]:
+        """Around the writing: what is written is committed if no exception leaves it.
+        `reads` is told of the last build's files the sink no longer holds as made."""
+        ...
+
+    def put(self, output: Output) -> None:
+        """A file made (data) or kept as the last build made it (data None)."""
+        ...
+
+    def content_file(self, rel: str, path: Path, kept: bool) -> None:
+        """A file of the content folder (an image…) published at `rel`."""
+        ...
+
+
+@dataclass
+class State:
+    """What one build keeps for the next."""
+
+    reads: Reads  # what each output file read of the model (depends.py)
+    bodies: BodyCache | None = None  # parsed bodies, by their text
+    memo: SourceMemo | None = None  # build: a file is read again only if its stat changed
+    sources: SourceSet | None = None  # serve: the sources, as it keeps them up to date
+    edited: list[Source] | None = None  # serve: files changed only below their front matter
+    site: Site | None = None  # the last good model, while in memory (serve)
+    renderer: Renderer | None = None  # kept while the config and the theme are unchanged
+    ui: UiStrings | None = None  # serve: loaded with the theme
+    method: str = ""  # how the last run made its model: "model" (built) or "bodies" (patched)
+
+
+@dataclass
+class Made:
+    site: Site
+    ui: UiStrings
+    outdated: list[Page]  # translations of older originals
+    # the model patched in place (serve's text-only edits): the pages patched (the only ones
+    # whose reads can have changed), how to undo it
+    patched: list[Page] | None = None
+    update: BodyUpdate | None = None
+    made: int = 0  # files made (pages, redirects, sitemap…; not the theme's static files)
+    kept: int = 0  # files kept from the last build
+    changed: list[str] = field(default_factory=list)  # output paths made again
+
+    @property
+    def method(self) -> str:
+        return "model" if self.update is None else "bodies"
+
+
+@dataclass(frozen=True)
+class Settings:
+    drafts: bool = False
+    strict: bool = False
+    jobs: int = 1  # processes making bodies, pages and search indexes
+    search_on_demand: bool = False  # serve: search files are made when first asked for
+    search_words: Mapping[str, WordsStore] | None = None  # build: the cache's analyzed search words
+
+
+def run(
+    config: Config,
+    theme: Theme,
+    state: State,
+    sink: Sink,
+    diags: Diagnostics,
+    settings: Settings,
+    progress: Callable[[int, int], None] | None = None,
+    idle: Callable[[], None] | None = None,
+) -> Made:
+    """The stages after config and theme (read by the caller, which decides from them
+    whether anything is to be done): UI strings, sources, the site model, its files into
+    `sink`. Raises BuildFailed, the sink left as it was, on any error (or warning, with
+    `strict`); `state` then holds what the last good build left in it."""
+    made = _patch(state, diags)  # the model patched in place: serve's text-only edits
+    if made is None:
+        ui, _, site, outdated = model(config, theme, diags, settings, state)
+        made = Made(site, ui, outdated)
+    state.method = made.method
+    gc.freeze()  # the model lives until the next build: not walked by the cyclic collector
+    try:
+        if diags.failed(settings.strict):
+            raise BuildFailed(diags)
+        renderer = state.renderer or Renderer(
+            made.site, theme, made.ui, settings.search_on_demand, settings.search_words
+        )
+        if made.update is None:  # (a patch moves no page)
+            check_output_paths(made.site, renderer.assets, diags)
+            if diags.failed(settings.strict):
+                raise BuildFailed(diags)
+        renderer.site = made.site
+        with sink.opened(state.reads):
+            _outputs(made, renderer, state, sink, settings, progress, idle)
+    except BuildFailed:
+        if made.update is not None and made.patched is not None and state.bodies is not None:
+            made.update.undo(state.bodies)
+            mark_outdated(made.site, made.patched)  # the banners as they were
+        raise
+    state.site, state.renderer = made.site, renderer
+    return made
+
+
+def _outputs(
+    made: Made,
+    renderer: Renderer,
+    state: State,
+    sink: Sink,
+    settings: Settings,
+    progress: Callable[[int, int], None] | None,
+    idle: Callable[[], None] | None,
+) -> None:
+    """Every output file into the sink, those whose reads did not change kept."""
+    total, done = len(made.site.standalone_pages), 0
+
+    def on_page() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    patched = made.patched
+    before = state.site if patched is None else None  # its pages left equal need no look
+    reads = state.reads
+    try:
+        outputs = renderer.outputs(on_page, reads, settings.jobs, idle, patched, before)
+        for output in outputs:
+            sink.put(output)
+            if output.data is None:
+                made.kept += 1
+            elif output.path not in renderer.assets.files:
+                made.made += 1
+                made.changed.append(output.path)
+    except BuildFailed:
+        state.reads = Reads(reads.digests)  # partly updated: the next build makes everything
+        raise
+    for rel, path in made.site.assets.items():
+        # kept when the source is as it was when the last build published it
+        maker = ("asset", str(path), file_stat(path))
+        kept = reads.files.get(rel, (None,))[0] == maker
+        sink.content_file(rel, path, kept)
+        reads.files[rel] = (maker, frozenset())
+        made.kept += kept
+        made.made += not kept
+
+
+def model(
+    config: Config,
+    theme: Theme,
+    diags: Diagnostics,
+    settings: Settings,
+    state: State,
+) -> tuple[UiStrings, SourceSet, Site, list[Page]]:
+    """The stages between the theme and the files: UI strings (unless kept), sources, the
+    site model, its discussions, the translations that fell behind their originals."""
+    ui = state.ui or load_ui_strings(theme.locale_dirs, config.languages, diags)
+    sources = state.sources or discover_sources(config, diags, settings.drafts, state.memo)
+    site = build_site(config, sources, ui, diags, state.bodies, settings.jobs)
+    attach_discussions(site, diags)
+    return ui, sources, site, mark_outdated(site)
+
+
+def _patch(state: State, diags: Diagnostics) -> Made | None:
+    """The model patched in place after files changed only below their front matter: their
+    bodies parsed again (site.update_bodies), their translations' banners set again. None
+    when that is not the case: the model is built."""
+    site, renderer, bodies = state.site, state.renderer, state.bodies
+    if state.edited is None or site is None or renderer is None or bodies is None:
+        return None
+    update = update_bodies(site, bodies, state.edited, diags)
+    if update is None:
+        return None
+    languages = site.config.languages
+    keys = {page.key for page in update.pages}
+    translations = [p for key in keys for lang in languages if (p := site.page(lang, key))]
+    mark_outdated(site, translations)
+    outdated = [p for p in site.pages if p.outdated_since is not None]
+    return Made(site, renderer.ui, outdated, [*update.pages, *translations], update)
