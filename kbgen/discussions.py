@@ -1,6 +1,6 @@
 """Each page's forum thread, once the site model is built (`Site.discussions`, by page URL):
 the provider, the URL and title that key the thread, the topic named in front matter, and
-the link that reaches it without JavaScript. The providers and their settings: comments.py."""
+the link that reaches it without JavaScript. The providers and their settings: providers.py."""
 
 from __future__ import annotations
 

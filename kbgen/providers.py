@@ -3,8 +3,8 @@ from, the topic front matter names, and the link to a thread; and `comments:` of
 
 A provider is one `ProviderSchema` in `PROVIDERS` plus one template,
 `partials/discussion/<name>.html`; nothing else names providers. This module belongs to the
-config stage: config.py reads `comments:` through `COMMENTS`; comments.py, after the site
-model, gives each page its `Discussion`.
+config stage: config.py reads `comments:` through `COMMENTS`; discussions.py, after the site
+model, gives each page its `Discussion`; `summary_notes` says what the build prints about them.
 """
 
 from __future__ import annotations
