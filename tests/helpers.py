@@ -30,6 +30,20 @@ def run_kbgen(*args: str, cwd: Path | None = None) -> subprocess.CompletedProces
     )
 
 
+def edit_file(path: Path, old: str, new: str) -> None:
+    """A writer's edit: the first `old` in the file made `new` (which must be there)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def write_file(path: Path, text: str) -> Path:
+    """A new file, its folders made as needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def assert_clean_failure(result: subprocess.CompletedProcess[str]) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr, result.stderr

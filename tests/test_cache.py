@@ -17,6 +17,7 @@ import kbgen.sources
 from kbgen.build import BuildOptions, BuildResult, build
 from kbgen.cache import MAGIC, cache_key
 from tests.helpers import checksums, run_kbgen
+from tests.helpers import edit_file as _edit
 
 FR_ROLE = "content/fr/articles/community-management/representatives-role.md"
 VI_ROLE = "content/vi/articles/community-management/representatives-role.md"
@@ -25,12 +26,6 @@ FR_ROLE_PAGE = "fr/articles/community-management/role-des-representants/index.ht
 
 def _build(root: Path, cache: bool = True, out: str = "site") -> BuildResult:
     return build(BuildOptions(root / "config.yaml", output=root / out, cache=cache))
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def _assert_like_a_cold_build(root: Path) -> None:

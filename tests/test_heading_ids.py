@@ -11,6 +11,7 @@ from kbgen.config import MarkdownOptions
 from kbgen.markdown import create_parser, parse, plain_text, render
 from kbgen.search.index import documents
 from tests.helpers import assert_clean_failure, run_kbgen
+from tests.helpers import edit_file as _edit
 
 SITE = Path(__file__).parent / "sites" / "valid" / "custom-heading-ids"
 HELLO = "content/{}/articles/start/hello.md"
@@ -20,12 +21,6 @@ def _copy(tmp_path: Path) -> Path:
     root = tmp_path / "kb"
     shutil.copytree(SITE, root)
     return root
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def test_the_id_is_the_heading_s_own_and_not_shown() -> None:

@@ -12,6 +12,8 @@ from kbgen.diagnostics import Diagnostics
 from kbgen.incremental import LiveSite
 from kbgen.render import Renderer
 from kbgen.search.index import build_search_files
+from tests.helpers import edit_file as _edit
+from tests.helpers import write_file as _write
 
 FR = "content/fr"
 ROLE = f"{FR}/articles/community-management/representatives-role.md"
@@ -44,17 +46,6 @@ def _served(live: LiveSite) -> dict[str, bytes]:
 
 def _problems(diags: Diagnostics) -> list[str]:
     return sorted(d.format() for d in diags.items)
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 Change = Callable[[Path], list[Path]]  # edits the site, returns the paths it touched

@@ -14,6 +14,7 @@ from kbgen.build import BuildOptions, build
 from kbgen.diagnostics import BuildFailed
 from kbgen.incremental import LiveSite
 from tests.helpers import assert_clean_failure, checksums, run_kbgen
+from tests.helpers import edit_file as _edit
 from tests.test_incremental import _from_scratch, _problems, _served
 
 SITE = Path(__file__).parent / "sites" / "valid" / "custom-heading-ids"
@@ -38,12 +39,6 @@ def _set_links(root: Path, links: str) -> None:
     config = root / "config.yaml"
     text = config.read_text(encoding="utf-8").split("links:")[0].rstrip("\n")
     config.write_text(f"{text}\nlinks:\n{links}", encoding="utf-8")
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def test_broken_anchors_are_errors_by_default(tmp_path: Path) -> None:

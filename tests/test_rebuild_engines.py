@@ -10,6 +10,8 @@ from pathlib import Path
 from kbgen.build import BuildOptions, build
 from kbgen.incremental import LiveSite
 from tests.helpers import checksums
+from tests.helpers import edit_file as _edit
+from tests.helpers import write_file as _write
 
 FR = "content/fr"
 ROLE = f"{FR}/articles/community-management/representatives-role.md"
@@ -35,18 +37,6 @@ SIBLINGS = """{% extends "base.html" %}
 """
 
 Edit = Callable[[Path], list[Path]]  # changes the site's sources, returns the paths it touched
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def page_text(root: Path) -> list[Path]:
