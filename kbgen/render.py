@@ -23,7 +23,7 @@ from kbgen.depends import Key, Maker, Reads, Recorder, SiteView, same_pages
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.i18n import UiStrings, format_date, language
 from kbgen.search.index import SearchFile, WordsStore, search_file, search_path, search_work
-from kbgen.seo import absolute_url, alternates, canonical, is_indexed, json_ld, robots, sitemap
+from kbgen.seo import absolute_url, alternates, canonical, json_ld, may_be_indexed, robots, sitemap
 from kbgen.site import Page, Redirect, Site
 from kbgen.theme import Theme
 from kbgen.urls import encode_url, relative_url
@@ -352,7 +352,7 @@ class Renderer:
             switcher=language_switcher(site, page, translations),  # type: ignore[arg-type]
             alternates=alternates(site, page),  # type: ignore[arg-type]
             canonical=canonical(site, page),  # type: ignore[arg-type]
-            indexed=is_indexed(page),
+            indexed=may_be_indexed(page),
             json_ld=json_ld(site, page, crumbs),  # type: ignore[arg-type]
             original=(site.page(page.fallback_of, page.key) if page.fallback_of else None),
         )

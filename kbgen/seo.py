@@ -18,7 +18,15 @@ def absolute_url(site: Site, url: str) -> str:
 
 
 def is_indexed(page: Page) -> bool:
+    """Listed in the sitemap, with hreflang alternates."""
     return page.kind in INDEXED_KINDS and not page.is_fallback
+
+
+def may_be_indexed(page: Page) -> bool:
+    """Not marked `noindex`. The search page is a real landing page (its form and filters), so
+    it may be indexed; its `?q=` results are drawn in the browser on the same HTML, whose
+    canonical link names the bare page, and the script marks them `noindex` too."""
+    return is_indexed(page) or page.kind == "search"
 
 
 def alternates(site: Site, page: Page) -> list[tuple[str, str]]:

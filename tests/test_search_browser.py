@@ -102,6 +102,18 @@ def test_search_page_answers_the_query_in_its_url(page: Any, base: str) -> None:
     assert page.problems == []
 
 
+def test_results_of_a_query_are_marked_noindex_and_the_bare_page_is_not(
+    page: Any, base: str
+) -> None:
+    robots = "Array.from(document.querySelectorAll('meta[name=robots]'), m => m.content)"
+    page.goto(f"{base}en/search/")
+    page.wait_for_load_state("load")
+    assert page.evaluate(robots) == []
+    page.goto(f"{base}en/search/?q=rules")
+    page.wait_for_selector("#search-results li")
+    assert page.evaluate(robots) == ["noindex"]
+
+
 def test_search_page_without_result_points_to_the_faq_rules_and_forum(page: Any, base: str) -> None:
     page.goto(f"{base}en/search/?q=xyzzy")
     empty = page.locator("#search-empty")

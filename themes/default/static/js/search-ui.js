@@ -264,6 +264,13 @@
     }
 
     var query = new URLSearchParams(window.location.search).get("q") || "";
+    if (query) {
+      // Results of a query are not a page of their own: the bare search page is.
+      var robots = document.createElement("meta");
+      robots.name = "robots";
+      robots.content = "noindex";
+      document.head.appendChild(robots);
+    }
     input.value = query;
     run(query);
     if (!query) input.focus();  // reached from the phone header's search button: type away
