@@ -65,7 +65,10 @@ def _parser() -> argparse.ArgumentParser:
         "what", metavar="TITLE|FILE", help="the page's title, or the file to translate"
     )
     new.add_argument("--lang", help="the new page's language")
-    new.add_argument("--section", help="articles: the section folder; FAQ: the group folder")
+    new.add_argument(
+        "--section",
+        help="articles: the section folder (a sub-section: section/sub); FAQ: the group folder",
+    )
     new.add_argument("--to", help="translation: the language to translate into")
 
     status = commands.add_parser(

@@ -79,9 +79,13 @@ def new_page(
     if kind == "reply" and section:
         raise UsageError("reply templates have no sections: leave out --section")
     if section is not None:
-        problem = path_piece_problem(section, allow_slash=False)
-        if problem or section.startswith(("_", ".")):
-            raise UsageError(f"--section {section!r}: {problem or 'must not start with _ or .'}")
+        # an article's section may be a sub-section: "billing/refunds"
+        problem = path_piece_problem(section, allow_slash=kind == "article")
+        if not problem and any(p.startswith(("_", ".")) for p in section.strip("/").split("/")):
+            problem = "must not start with _ or ."
+        if problem:
+            raise UsageError(f"--section {section!r}: {problem}")
+        section = section.strip("/")
     slug = file_slug(title)
     folder = {"article": f"articles/{section}", "faq": "faq", "reply": "replies"}[kind]
     if kind == "faq" and section:
@@ -100,7 +104,7 @@ def new_page(
     if section is not None and not (lang_dir / folder / "_section.md").exists():
         # a new section or FAQ group: give it the file that titles it
         section_file = lang_dir / folder / "_section.md"
-        section_title = section.replace("-", " ").capitalize()
+        section_title = section.rsplit("/", 1)[-1].replace("-", " ").capitalize()
         written.append(
             _write(section_file, _front_matter({"title": section_title, "description": ""}), "")
         )
@@ -152,19 +156,21 @@ def new_translation(config: Config, original_path: Path, to: str, diags: Diagnos
     if written is None:
         return []
     kind, group = kind_and_group
-    section_rel = f"{posixpath.dirname(rel)}/_section.md"
-    section_original = content / lang / section_rel
-    section_target = config.content_dir / to / section_rel
-    if (
-        kind in ("article", "faq")
-        and group is not None
-        and section_original.is_file()
-        and not section_target.exists()
-    ):
-        # without it the new language's section has no title (and the build warns)
-        section = _translate(section_original, lang, section_rel, section_target, diags)
-        return [section, written] if section else [written]
-    return [written]
+    if kind not in ("article", "faq") or group is None:
+        return [written]
+    # Without them the new language's sections have no title (and the build warns): the
+    # section's _section.md comes along, and those of the sections it sits in.
+    sections = []
+    folders = posixpath.dirname(rel).split("/")
+    for depth in range(2, len(folders) + 1):
+        section_rel = "/".join(folders[:depth]) + "/_section.md"
+        section_original = content / lang / section_rel
+        section_target = config.content_dir / to / section_rel
+        if section_original.is_file() and not section_target.exists():
+            section = _translate(section_original, lang, section_rel, section_target, diags)
+            if section:
+                sections.append(section)
+    return [*sections, written]
 
 
 def _translate(

@@ -76,19 +76,45 @@ def _stem(source: Source) -> str:
     return source.meta.slug or posixpath.basename(source.rel).removesuffix(".md")
 
 
-def _section_slug(site: Site, lang: str, folder: str) -> str:
-    section = site.page(lang, f"section:{folder}")
-    if section is not None and section.source is not None and section.source.meta.slug:
-        return section.source.meta.slug
-    return folder
+def _section_path(
+    index: SiteIndex,
+    diags: Diagnostics,
+    lang: str,
+    group: str,
+    folder: Path,
+    own: Source | None = None,
+) -> str:
+    """The URL path of a section below /<lang>/articles/: the slug of each section from the
+    outermost down to `group` (its `slug:`, or its folder's name), `folder` being its folder
+    and `own` its _section.md when the section itself is being placed."""
+    parts = group.split("/")
+    articles = folder.parents[len(parts) - 1]
+    slugs = []
+    for depth in range(1, len(parts) + 1):
+        section = index.site.page(lang, f"section:{'/'.join(parts[:depth])}")
+        source = own if depth == len(parts) and own is not None else None
+        if source is None and section is not None:
+            source = section.source
+        if source is not None and source.meta.slug:
+            slugs.append(source.meta.slug)
+        else:
+            where = articles.joinpath(*parts[:depth])
+            slugs.append(_checked_name(index, diags, where, parts[depth - 1], folder=True))
+    return "/".join(slugs)
 
 
-def named_slug(index: SiteIndex, diags: Diagnostics, source: Source, folder: bool = False) -> str:
-    """The slug a page (or, with `folder`, its section) takes from its file (folder) name
-    when it has no `slug:`; a name `slug:` would refuse is an error on the file."""
-    name = str(source.group) if folder else _stem(source)
-    where = source.path.parent if folder else source.path
-    if (folder or not source.meta.slug) and (where, name) not in index.named:
+def named_slug(index: SiteIndex, diags: Diagnostics, source: Source) -> str:
+    """The slug a page takes from its file name when it has no `slug:`."""
+    if source.meta.slug:
+        return source.meta.slug
+    return _checked_name(index, diags, source.path, _stem(source), folder=False)
+
+
+def _checked_name(
+    index: SiteIndex, diags: Diagnostics, where: Path, name: str, folder: bool
+) -> str:
+    """A file or folder name used as a slug; one that `slug:` would refuse is an error on it."""
+    if (where, name) not in index.named:
         index.named.add((where, name))
         problem = path_piece_problem(name, allow_slash=False)
         if problem:
@@ -109,14 +135,11 @@ def _url_for(index: SiteIndex, diags: Diagnostics, lang: str, source: Source) ->
         case "rules":
             return f"{lang}/rules/"
         case "section":
-            if source.meta.slug:
-                return f"{lang}/articles/{_stem(source)}/"
-            return f"{lang}/articles/{named_slug(index, diags, source, folder=True)}/"
+            path = _section_path(index, diags, lang, str(source.group), source.path.parent, source)
+            return f"{lang}/articles/{path}/"
         case "article":
-            section = _section_slug(index.site, lang, str(source.group))
-            if section == source.group:  # the folder's name, not a slug: that it gave
-                named_slug(index, diags, source, folder=True)
-            return f"{lang}/articles/{section}/{named_slug(index, diags, source)}/"
+            path = _section_path(index, diags, lang, str(source.group), source.path.parent)
+            return f"{lang}/articles/{path}/{named_slug(index, diags, source)}/"
         case "faq":
             return f"{lang}/faq/{named_slug(index, diags, source)}/"
         case "reply":
@@ -192,15 +215,19 @@ def _add_generated_pages(
 
     if site.page(lang, "home") is None:
         add("home", "home", f"{lang}/", config.site_title(lang))
-    folders = {p.group for p in site.in_language(lang, "article")}
-    for folder in sorted(f for f in folders if f):
+    # every folder of articles is a section, and so is each folder above one (outermost first)
+    groups = {str(p.group) for p in site.in_language(lang) if p.kind in ("article", "section")}
+    folders = {"/".join(g.split("/")[:n]) for g in groups for n in range(1, g.count("/") + 2)}
+    for folder in sorted(folders):
         if site.page(lang, f"section:{folder}") is None:
-            diags.warning(
-                f"section '{folder}' has no _section.md; add one to give it a title",
-                config.content_dir / lang / "articles" / folder,
-            )
-            title = folder.replace("-", " ").capitalize()
-            add("section", f"section:{folder}", f"{lang}/articles/{folder}/", title, folder)
+            where = config.content_dir / lang / "articles" / folder
+            if where.is_dir():  # not in a language that only shows another's articles
+                diags.warning(
+                    f"section '{folder}' has no _section.md; add one to give it a title", where
+                )
+            title = folder.rsplit("/", 1)[-1].replace("-", " ").capitalize()
+            path = _section_path(index, diags, lang, folder, where)
+            add("section", f"section:{folder}", f"{lang}/articles/{path}/", title, folder)
     _ = ui.gettext
     if site.in_language(lang, "faq"):
         add("faq_index", "faq_index", f"{lang}/faq/", _(lang, "Frequently asked questions"))

@@ -559,10 +559,7 @@ def breadcrumbs(site: Site, page: Page) -> list[tuple[str, Page]]:
     if home is None or page.kind in ("home", "not_found"):
         return []
     crumbs = [(home.title, home)]
-    if page.kind == "article":
-        section = site.section_of(page)
-        if section is not None:
-            crumbs.append((section.title, section))
+    crumbs.extend((section.title, section) for section in site.parent_sections(page))
     if page.kind == "faq":
         index = site.page(page.lang, "faq_index")
         if index is not None:

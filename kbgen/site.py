@@ -194,11 +194,43 @@ class Site:
         return [p for p in self.pages if p.lang == lang and (kind is None or p.kind == kind)]
 
     def sections(self, lang: str) -> list[Page]:
-        return sorted(self.in_language(lang, "section"), key=lambda p: p.sort_key)
+        """The language's top sections, in order (sub-sections are listed by their parent)."""
+        found = [p for p in self.in_language(lang, "section") if "/" not in str(p.group)]
+        return sorted(found, key=lambda p: p.sort_key)
+
+    def subsections(self, section: Page) -> list[Page]:
+        """The sections whose folder is directly inside this section's, in order."""
+        inside = f"{section.group}/"
+        found = [
+            p
+            for p in self.in_language(section.lang, "section")
+            if str(p.group).startswith(inside) and "/" not in str(p.group)[len(inside) :]
+        ]
+        return sorted(found, key=lambda p: p.sort_key)
+
+    def parent_sections(self, page: Page) -> list[Page]:
+        """The sections an article or a section sits in, outermost first (its own excluded)."""
+        if page.kind not in ("article", "section") or not page.group:
+            return []
+        parts = page.group.split("/")
+        depth = len(parts) if page.kind == "article" else len(parts) - 1
+        found = (
+            self.page(page.lang, f"section:{'/'.join(parts[:n])}") for n in range(1, depth + 1)
+        )
+        return [p for p in found if p is not None]
 
     def articles(self, lang: str, group: str | None = None) -> list[Page]:
         found = [p for p in self.in_language(lang, "article") if group in (None, p.group)]
         return sorted(found, key=lambda p: p.sort_key)
+
+    def article_count(self, section: Page) -> int:
+        """How many articles a section holds, those of its sub-sections included."""
+        inside = f"{section.group}/"
+        return sum(
+            1
+            for p in self.in_language(section.lang, "article")
+            if p.group == section.group or str(p.group).startswith(inside)
+        )
 
     def replies(self, lang: str) -> list[Page]:
         return sorted(self.in_language(lang, "reply"), key=lambda p: p.sort_key)

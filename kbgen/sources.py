@@ -30,8 +30,8 @@ from kbgen.yamlfile import load_mapping, shown
 
 MAX_SOURCE_BYTES = 10 * 1024 * 1024  # larger files are almost surely not hand-written pages
 LAYOUT_HINT = (
-    "expected _index.md, rules.md, articles/<section>/*.md, faq/*.md, "
-    "faq/<group>/*.md or replies/*.md"
+    "expected _index.md, rules.md, articles/<section>/*.md (sub-sections in sub-folders), "
+    "faq/*.md, faq/<group>/*.md or replies/*.md"
 )
 # What a slug (a file or folder name, or `slug:`) may not hold: what a URL path cannot hold
 # as is, or would read otherwise once a server decodes it (a "%41" folder is asked for as "A").
@@ -275,10 +275,11 @@ def classify(rel: str) -> tuple[str, str | None] | None:
             return "home", None
         case ["rules.md"]:
             return "rules", None
-        case ["articles", section, "_section.md"]:
-            return "section", section
-        case ["articles", section, name] if not name.startswith("_"):
-            return "article", section
+        # a section's folder may hold sub-sections, to any depth: its group is the folder path
+        case ["articles", *folders, "_section.md"] if folders:
+            return "section", "/".join(folders)
+        case ["articles", *folders, name] if folders and not name.startswith("_"):
+            return "article", "/".join(folders)
         case ["faq", name] if not name.startswith("_"):
             return "faq", None
         case ["faq", group, "_section.md"]:

@@ -209,6 +209,30 @@ def test_new_translation_in_a_new_section_brings_the_section_along(
     assert "Thanh toán" in section_vi.read_text(encoding="utf-8")
 
 
+def test_a_new_article_in_a_sub_section_and_its_translation_bring_every_section_file(
+    example_copy: Path, tmp_path: Path
+) -> None:
+    made = run_kbgen(
+        "new", "article", "--lang", "fr", "--section", "facturation/remboursements", "Rembourser",
+        cwd=example_copy,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    fr = example_copy / "content/fr/articles/facturation"
+    assert (fr / "remboursements/rembourser.md").is_file()
+    assert "Remboursements" in (fr / "remboursements/_section.md").read_text(encoding="utf-8")
+    (fr / "_section.md").write_text('---\ntitle: "Facturation"\n---\n', encoding="utf-8")
+    article = "content/fr/articles/facturation/remboursements/rembourser.md"
+    result = run_kbgen("new", "translation", article, "--to", "vi", cwd=example_copy)
+    assert result.returncode == 0, result.stderr
+    assert "wrote content/vi/articles/facturation/_section.md" in result.stdout
+    assert "wrote content/vi/articles/facturation/remboursements/_section.md" in result.stdout
+    built = run_kbgen("build", "--output", str(tmp_path / "out"), cwd=example_copy)
+    assert "0 warning(s)" in built.stdout, built.stdout + built.stderr
+    assert (tmp_path / "out/vi/articles/facturation/remboursements/rembourser/index.html").is_file()
+    bad = run_kbgen("new", "article", "--lang", "fr", "--section", "a/_b", "X", cwd=example_copy)
+    assert bad.returncode == 2 and "must not start with _ or ." in bad.stderr  # a usage error
+
+
 def test_new_translation_only_from_the_default_language(example_copy: Path) -> None:
     result = run_kbgen("new", "translation", ROLE_VI, "--to", "en", cwd=example_copy)
     assert_clean_failure(result)
