@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kbgen.config import Config
-from kbgen.diagnostics import Diagnostic, Diagnostics
+from kbgen.diagnostics import Diagnostic, Diagnostics, shown_path
 from kbgen.schema import (
     At,
     Bool,
@@ -165,7 +165,7 @@ def discover_sources(
             continue
         if not lang_dir.is_dir():
             diags.warning(
-                f"language '{lang}' is configured but {lang_dir} does not exist; "
+                f"language '{lang}' is configured but {shown_path(lang_dir)} does not exist; "
                 f"create it (its pages fall back to {config.default_language})",
                 config.path,
                 None,
