@@ -3,6 +3,7 @@ errors at file:line, what the build prints, and an announcement's end date."""
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from kbgen.config import load_config
 from kbgen.diagnostics import BuildFailed
 from tests.comments_sites import ARTICLE, LINK, build_site, page_html, write_sources
-from tests.helpers import assert_clean_failure, run_kbgen
+from tests.helpers import assert_clean_failure, run_kbgen, tags
 
 DAY = 86400
 NOV_29 = 1795910400  # 2026-11-29 00:00 UTC, as $SOURCE_DATE_EPOCH
@@ -178,3 +179,36 @@ def test_an_invalid_block_fails_the_command_cleanly(tmp_path: Path) -> None:
     result = run_kbgen("build", cwd=root)
     assert_clean_failure(result)
     assert "'announcement': must be a mapping (text, link, until)" in result.stderr
+
+
+def test_every_page_keeps_its_theme_css_and_js_under_60_kb_gzipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(NOV_29))
+    root = write_sources(
+        tmp_path / "kb",
+        LINK
+        + "feedback:\n  endpoint: https://feedback.example.com/kb\n"
+        + "  report_failed_searches: true\n"
+        + "contact:\n  email: support@example.com\n"
+        + "announcement:\n  text: Maintenance on Sunday\n  until: 2026-12-31\n",
+    )
+    site = build_site(root).output
+    pages = [ARTICLE["en"] + "index.html", "en/faq/breaking-rules/index.html"]
+    pages += ["en/index.html", "en/search/index.html", "en/404.html", "en/rules/index.html"]
+    for rel in pages:
+        page = site / rel
+        html = page.read_text(encoding="utf-8")
+        assert "Maintenance on Sunday" in html
+        files = set()
+        for tag, attrs in tags(html):
+            names = ["src"] if tag == "script" else ["href"] if tag == "link" else []
+            names += ["data-worker", "data-core", "data-lunr"]  # the search box loads these
+            for name in names:
+                value = attrs.get(name) or ""
+                if value.endswith((".css", ".js")) and "://" not in value:
+                    files.add(value.split("/assets/", 1)[1])
+        assert any(f.startswith("js/feedback.") for f in files) or rel.endswith("404.html")
+        size = sum(len(gzip.compress((site / "assets" / f).read_bytes(), 9)) for f in files)
+        assert len(files) >= 5, files  # main.css, highlight.css, theme.js, kbgen.js, search…
+        assert size < 60 * 1024, (rel, size, sorted(files))
