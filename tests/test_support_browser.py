@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from kbgen.build import BuildResult
 from tests.comments_sites import ARTICLE, BASE, LINK, build_site, write_sources
@@ -40,7 +41,7 @@ class Endpoint:
     """A feedback endpoint on 127.0.0.1: answers CORS as a real one must, and keeps each POST
     (its headers and its body, read as JSON) for the test."""
 
-    def __init__(self) -> None:
+    def __init__(self, status: int = 204) -> None:
         self.received: queue.Queue[tuple[dict[str, str], Any]] = queue.Queue()
         self.preflights = 0
         endpoint = self
@@ -70,7 +71,7 @@ class Endpoint:
                 except ValueError:
                     data = {"not JSON": body.decode("utf-8", "replace")}
                 endpoint.received.put((headers, data))
-                self.send_response(204)
+                self.send_response(status)
                 self._cors()
                 self.end_headers()
 
@@ -179,7 +180,7 @@ def test_a_no_vote_with_its_comment_reaches_the_endpoint_as_one_json_post(
         assert headers["content-type"] == "application/json"
         assert "cookie" not in headers  # no cookie, no identifier: only what is above
         assert headers["origin"] == base.rstrip("/")
-        assert widget.get_by_role("status").inner_text() == "Merci pour votre avis."
+        expect(widget.get_by_role("status")).to_have_text("Merci pour votre avis.")
 
         # the vote is remembered: the reader sees it, and it is not sent again
         page.reload()
@@ -189,7 +190,7 @@ def test_a_no_vote_with_its_comment_reaches_the_endpoint_as_one_json_post(
             page.get_by_role("button", name="Oui", exact=True).get_attribute("aria-pressed")
             == "false"
         )
-        assert widget.get_by_role("status").inner_text() == "Merci pour votre avis."
+        expect(widget.get_by_role("status")).to_have_text("Merci pour votre avis.")
 
         # "Yes" on an FAQ entry is sent at once; it is the next request the endpoint sees
         page.goto(base + FAQ_EN)
@@ -215,6 +216,25 @@ def test_a_no_vote_is_sent_when_the_reader_leaves_without_sending(
         page.goto(base + "en/rules/")
         _, data = endpoint.next()
         assert (data["vote"], data["comment"], data["lang"]) == ("no", "steps for moderators", "en")
+
+
+def test_a_vote_the_endpoint_refused_is_not_remembered(browser: Any, tmp_path: Path) -> None:
+    refusing = Endpoint(status=500)
+    try:
+        result = _site(tmp_path / "kb", _feedback(refusing))
+        with _browse(browser, result) as (page, base):
+            page.goto(base + ARTICLE["en"])
+            yes = page.get_by_role("button", name="Yes", exact=True)
+            yes.click()
+            refusing.next()
+            status = page.locator(".feedback").get_by_role("status")
+            expect(status).to_have_text("Your feedback could not be sent.")
+            assert yes.is_enabled() and yes.get_attribute("aria-pressed") == "false"
+            page.reload()  # not remembered: the reader may vote again
+            expect(page.get_by_role("button", name="Yes", exact=True)).to_be_enabled()
+            assert page.evaluate("Object.keys(localStorage)") == []
+    finally:
+        refusing.close()
 
 
 def test_without_javascript_or_endpoint_there_is_no_widget(

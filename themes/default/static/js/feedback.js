@@ -68,8 +68,9 @@
       more.hidden = true;
       write(storageKey, vote);
       press(vote, true);
-      status.textContent = box.getAttribute("data-thanks");
+      status.textContent = "";
       return send({ type: "vote", url: pageUrl(), lang: lang, key: key, vote: vote, comment: text })
+        .then(function () { status.textContent = box.getAttribute("data-thanks"); })
         .catch(function () {
           write(storageKey, null);  // not received: the reader may try again
           press(null, false);
