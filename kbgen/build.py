@@ -183,6 +183,7 @@ def _build(
     from kbgen.pipeline import Settings, State, run
     from kbgen.providers import summary_notes
     from kbgen.sources import SourceMemo
+    from kbgen.support import support_notes
 
     paths = cache_files(config, output)
     bodies = BodyCache(digest_bodies=True)
@@ -216,7 +217,8 @@ def _build(
         diags,
         0.0,
         {lang: counts[lang] for lang in config.languages},
-        summary_notes(config.comments, config.base_url),
+        summary_notes(config.comments, config.base_url)
+        + support_notes(config.feedback, config.announcement),
         [p.source.path for p in made.outdated if p.source],
         len(sink.stats) - made.kept,
         made.kept,

@@ -14,6 +14,14 @@ from kbgen.brand import BrandConfig, BrandField
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.providers import COMMENTS, CommentsConfig
 from kbgen.schema import At, Bool, Choice, Field, Int, Invalid, PerLanguage, Reading, Section, Text
+from kbgen.support import (
+    ANNOUNCEMENT,
+    CONTACT,
+    FEEDBACK,
+    AnnouncementConfig,
+    ContactConfig,
+    FeedbackConfig,
+)
 from kbgen.yamlfile import load_mapping, shown
 
 FALLBACK_MODES = ("default", "none")
@@ -74,6 +82,10 @@ class Config:
     search: SearchOptions = field(default_factory=SearchOptions)
     links: LinkOptions = field(default_factory=LinkOptions)
     brand: BrandConfig = field(default_factory=BrandConfig)  # logo, favicon, accent (brand.py)
+    # "Was this helpful?", "Still need help?" and the banner above every page (support.py)
+    feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
+    contact: ContactConfig | None = None
+    announcement: AnnouncementConfig | None = None
     cache_dir: Path = Path(
         ".kbgen-cache"
     )  # the build cache (cache.py); load_config makes it absolute
@@ -282,6 +294,9 @@ CONFIG = Section(
         "output_dir": _Folder(default="site"),
         "cache_dir": _Folder(default=".kbgen-cache"),
         "brand": BrandField(),  # logo, favicon, accent colour and its contrast (brand.py)
+        "feedback": FEEDBACK,  # feedback, contact, announcement: support.py
+        "contact": CONTACT,
+        "announcement": ANNOUNCEMENT,
     },
     checks=[_own_cache_dir],
 )

@@ -24,6 +24,7 @@ STAGES = [
     "schema",
     "brand",
     "providers",
+    "support",
     "config",
     "theme",
     "i18n",

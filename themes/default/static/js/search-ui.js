@@ -76,6 +76,16 @@
 
   function resultUrl(form, result) { return form.getAttribute("data-root") + result.url; }
 
+  // What a search found, for other scripts (feedback.js reports searches that found nothing):
+  // the query, the number of results, its input, and whether the reader submitted it (the
+  // search page opened with ?q=) or is still typing.
+  function tell(message, input, submitted) {
+    if (typeof window.CustomEvent !== "function") return;
+    document.dispatchEvent(new CustomEvent("kbgen:search", { detail: {
+      query: message.q, total: message.total, input: input, submitted: submitted
+    } }));
+  }
+
   // The header box: a combobox with a listbox of suggestions ----------------------------------
 
   function setUpBox(form) {
@@ -142,6 +152,7 @@
       }
       dropdown.hidden = false;
       input.setAttribute("aria-expanded", "true");
+      tell(message, input, false);
     }
 
     function update() {
@@ -195,6 +206,7 @@
     var empty = document.getElementById("search-empty");
     var filters = document.getElementById("search-filters");
     var latest = 0;
+    var submitted = 0;  // the search of the ?q= the page was opened with
     var kind = "all";
     var last = null;
 
@@ -224,6 +236,7 @@
 
     function show(message) {
       if (message.id !== latest) return;
+      if (message !== last) tell(message, input, message.id === submitted);
       last = message;
       while (results.firstChild) results.removeChild(results.firstChild);
       var counts = {};
@@ -273,6 +286,7 @@
     }
     input.value = query;
     run(query);
+    submitted = latest;
     if (!query) input.focus();  // reached from the phone header's search button: type away
     input.addEventListener("input", function () {
       var url = new URL(window.location.href);
