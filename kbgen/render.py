@@ -563,8 +563,8 @@ def breadcrumbs(site: Site, page: Page) -> list[tuple[str, Page]]:
         section = site.section_of(page)
         if section is not None:
             crumbs.append((section.title, section))
-    if page.kind == "faq":
-        index = site.page(page.lang, "faq_index")
+    if page.kind in ("faq", "reply"):
+        index = site.page(page.lang, "faq_index" if page.kind == "faq" else "replies")
         if index is not None:
             crumbs.append((index.title, index))
     crumbs.append((page.title, page))
