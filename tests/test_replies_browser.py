@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.helpers import serve
+from tests.helpers import edit_file, run_kbgen, serve, write_file
 
 pytestmark = pytest.mark.browser
 
@@ -196,3 +196,35 @@ def test_without_javascript_templates_are_shown_as_text(browser: Any, site_url: 
         for hidden in (".reply-form", ".copy-button", ".reply-filter"):
             assert not page.locator(hidden).first.is_visible()
     page.context.close()
+
+
+def test_reply_kit_reads_right_to_left(browser: Any, example_copy: Path, tmp_path: Path) -> None:
+    config = example_copy / "config.yaml"
+    edit_file(config, "languages: [fr, vi, en]", "languages: [fr, vi, en, ar]")
+    write_file(
+        example_copy / "content/ar/replies/price-change.md",
+        '---\ntitle: "رد على تغيير السعر"\n---\n\nمرحبا [اسم المستخدم]! شكرا لك من [اسم الشركة].\n',
+    )
+    result = run_kbgen("build", "--output", str(tmp_path / "out"), cwd=example_copy)
+    assert result.returncode == 0, result.stderr
+    with serve(tmp_path / "out", csp=CSP) as url:
+        page = _page(browser, permissions=CLIPBOARD)
+        page.goto(url + "ar/replies/price-change/")
+        assert page.evaluate("document.documentElement.dir") == "rtl"
+        fieldset = page.locator(".reply-form fieldset").bounding_box()
+        label = page.get_by_text("اسم الشركة", exact=True).bounding_box()
+        field = page.get_by_label("اسم الشركة").bounding_box()
+        # labels and fields start on the right, as the text does
+        right = fieldset["x"] + fieldset["width"]
+        assert right - (label["x"] + label["width"]) < 40
+        assert abs((field["x"] + field["width"]) - (label["x"] + label["width"])) < 2
+        page.get_by_label("اسم الشركة").fill("أكمي")
+        page.get_by_role("button").filter(has_text="Copy the reply").click()
+        assert (
+            page.evaluate("navigator.clipboard.readText()")
+            == "مرحبا [اسم المستخدم]! شكرا لك من أكمي."
+        )
+        # nothing sticks out sideways
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert page.problems == []
+        page.context.close()
