@@ -434,7 +434,9 @@ def _joined_text(children: list[Token]) -> list[Token]:
     escape inside a placeholder is part of it), except escaped brackets: `\\[` is text."""
     joined: list[Token] = []
     for child in children:
-        bracket = child.type == "text_special" and child.info == "escape" and child.content in "[]"
+        bracket = (
+            child.type == "text_special" and child.info == "escape" and child.content in ("[", "]")
+        )
         if child.type in ("text", "text_special") and not bracket:
             if joined and joined[-1].type == "text":
                 joined[-1] = _text(joined[-1].content + child.content)
