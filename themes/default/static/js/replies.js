@@ -88,7 +88,10 @@
       function fallBack() {
         if (copyWithCommand(text)) { done(); return; }
         selectText(target);
-        say(button, button.getAttribute("data-failed-label"), 8);
+        var failed = button.getAttribute("data-failed-label");
+        // the label names Ctrl+C; a Mac's key for it is Command-C
+        if (/Mac|iPhone|iPad/.test(navigator.platform || "")) failed = failed.replace("Ctrl+C", "⌘C");
+        say(button, failed, 8);
       }
       if (navigator.clipboard && navigator.clipboard.writeText && window.isSecureContext) {
         navigator.clipboard.writeText(text).then(done, fallBack);
