@@ -17,9 +17,9 @@ from kbgen.markdown import (
     Document,
     create_parser,
     links,
-    mark_placeholders,
     number_rules,
     parse,
+    placeholders,
     plain_text,
     render,
     slugify,
@@ -100,12 +100,14 @@ class Bodies:
         assert page.source is not None
         source = page.source
         doc = parse(
-            self.md, source.body, source.body_line, doc_id=slugify(f"{page.kind}-{page.anchor}")
+            self.md,
+            source.body,
+            source.body_line,
+            doc_id=slugify(f"{page.kind}-{page.anchor}"),
+            placeholders=page.kind == "reply",
         )
         if page.kind == "rules":
             number_rules(doc, self.rule_label(page.lang))
-        elif page.kind == "reply":
-            mark_placeholders(doc)
         self.docs[id(page)] = doc
         return doc
 
@@ -113,7 +115,9 @@ class Bodies:
         """Parse the page's body and give the page its anchors, table of contents and text."""
         doc = self.parse(page)
         toc = [h for h in doc.headings() if 2 <= h.level <= self.config.markdown.toc_depth]
-        page.body = Body(toc=toc, text=plain_text(doc), anchors=doc.anchors())
+        page.body = Body(
+            toc=toc, text=plain_text(doc), anchors=doc.anchors(), placeholders=placeholders(doc)
+        )
 
     def render(self, page: Page) -> CachedBody:
         """Resolve the links of a parsed page and render its body (and its listed body)."""
@@ -130,7 +134,7 @@ class Bodies:
         if page.kind == "faq":
             listed_html = self.render_at(doc, f"{page.lang}/faq/")
         elif page.kind == "reply":
-            listed_html = html = self.render_at(doc, f"{page.lang}/replies/")
+            listed_html = self.render_at(doc, f"{page.lang}/replies/")
         page.body = replace(page.body, html=html, listed_html=listed_html)
         return CachedBody(page.body, frozenset(depends), tuple(diags.items[reported:]))
 

@@ -124,7 +124,7 @@ class LinkResolver:
                     "anchors",
                 )
                 # the page is there: lead to it (a link shown broken, if a warning)
-                return target.url if target.kind == "reply" else target.url + fragment
+                return target.url + fragment
             if target.is_fallback and not page.is_fallback:
                 diags.warning(
                     f"'{href}' is not translated into '{page.lang}' yet; the "
@@ -132,8 +132,6 @@ class LinkResolver:
                     page.source.path,
                     ref.line,
                 )
-            if target.kind == "reply":
-                return target.url
             return target.url + fragment
         for lang in (page.lang, self.config.default_language):
             if (lang, rel) in self.index.asset_rels:

@@ -63,9 +63,12 @@ _ALLOWED_ATTRIBUTES = {
     "th": {"colspan", "rowspan", "align"},
     "td": {"colspan", "rowspan", "align"},
     "abbr": {"title"},
+    "mark": {"data-placeholder"},  # a reply template's placeholder (kbgen's own markup)
 }
 _NOT_SLUG = re.compile(r"[^\w]+|_+")
-_PLACEHOLDER = re.compile(r"\[[^\[\]\n]+\]")
+# a reply template's `[placeholder]`: brackets around text on one line, not only spaces
+# (`[ ]` is a task box); a link's `[text](url)` is a link token by then, not text
+_PLACEHOLDER = re.compile(r"\[([^\[\]\n]*[^\s\[\]][^\[\]\n]*)\]")
 # `## Les sanctions {#sanctions}`: a heading's own id, written at the end of its line
 _HEADING_ID = re.compile(r"[ \t]*\{#([^{}]*)\}[ \t]*$")
 _VALID_ID = re.compile(r"[\w-]+")
@@ -123,6 +126,8 @@ def create_parser(options: MarkdownOptions) -> MarkdownIt:
     # before the anchors plugin, which keeps an id a heading has and gives the others
     # slugs that differ from it
     md.core.ruler.after("inline", "heading_id", _heading_ids)
+    # before the text is joined, so that escaped brackets (`\\[`) are no placeholder
+    md.core.ruler.before("text_join", "placeholders", _mark_placeholders)
     md.use(
         anchors_plugin,
         min_level=1,
@@ -231,9 +236,14 @@ def _has_custom_id(tokens: list[Token], value: str) -> bool:
     return any(t.meta.get("custom_id") and t.attrGet("id") == value for t in tokens if t.meta)
 
 
-def parse(md: MarkdownIt, body: str, body_line: int, doc_id: str) -> Document:
+def parse(
+    md: MarkdownIt, body: str, body_line: int, doc_id: str, placeholders: bool = False
+) -> Document:
+    """Parse a body; with `placeholders` (a reply template), mark its `[placeholders]`."""
     # docId keeps footnote ids apart when several documents share one page (the FAQ index)
     env: dict[str, Any] = {"docId": doc_id}
+    if placeholders:
+        env[_PLACEHOLDERS] = []
     tokens = md.parse(body, env)
     _align_with_classes(tokens)
     return Document(tokens, body_line, env)
@@ -384,23 +394,66 @@ def _in_ordered(tokens: list[Token], index: int) -> bool:
     return False
 
 
-def mark_placeholders(doc: Document) -> None:
-    """Wrap reply-template [placeholders] in <mark> so representatives see what to fill in."""
-    for token in doc.tokens:
+_PLACEHOLDERS = "kbgen_placeholders"  # the env entry: the template's placeholders in order
+
+
+def _mark_placeholders(state: StateCore) -> None:
+    """Wrap each `[placeholder]` of a reply template in `<mark class="placeholder"
+    data-placeholder="N">`: N numbers its field, one per placeholder however often it is
+    written (the same words in any case and spacing). The theme fills the marks as the
+    representative types. Not in links (their text is the link's), code or escapes."""
+    names: list[str] | None = state.env.get(_PLACEHOLDERS)
+    if names is None:
+        return
+    keys = [placeholder_key(n) for n in names]
+    for token in state.tokens:
         if token.type != "inline" or not token.children:
             continue
         children: list[Token] = []
-        for child in token.children:
-            if child.type != "text" or "[" not in child.content:
+        in_link = 0
+        for child in _joined_text(token.children):
+            in_link += {"link_open": 1, "link_close": -1}.get(child.type, 0)
+            if child.type != "text" or in_link or "[" not in child.content:
                 children.append(child)
                 continue
             position = 0
             for match in _PLACEHOLDER.finditer(child.content):
+                name = " ".join(match.group(1).split())
+                if placeholder_key(name) not in keys:
+                    names.append(name)
+                    keys.append(placeholder_key(name))
                 children.append(_text(child.content[position : match.start()]))
-                children.extend(_wrapped(match.group(0)))
+                children.extend(_wrapped(match.group(0), keys.index(placeholder_key(name))))
                 position = match.end()
             children.append(_text(child.content[position:]))
         token.children = [c for c in children if c.type != "text" or c.content]
+
+
+def _joined_text(children: list[Token]) -> list[Token]:
+    """The children with adjacent text joined, as `text_join` does later (an entity or an
+    escape inside a placeholder is part of it), except escaped brackets: `\\[` is text."""
+    joined: list[Token] = []
+    for child in children:
+        bracket = (
+            child.type == "text_special" and child.info == "escape" and child.content in ("[", "]")
+        )
+        if child.type in ("text", "text_special") and not bracket:
+            if joined and joined[-1].type == "text":
+                joined[-1] = _text(joined[-1].content + child.content)
+                continue
+            child = _text(child.content) if child.type == "text_special" else child
+        joined.append(child)
+    return joined
+
+
+def placeholder_key(name: str) -> str:
+    """Placeholders written alike are one field: `[Name]` and `[name]`."""
+    return " ".join(name.split()).casefold()
+
+
+def placeholders(doc: Document) -> tuple[str, ...]:
+    """A reply template's placeholders (without brackets), each once, in order."""
+    return tuple(doc.env.get(_PLACEHOLDERS, ()))
 
 
 def _text(content: str) -> Token:
@@ -409,9 +462,9 @@ def _text(content: str) -> Token:
     return token
 
 
-def _wrapped(content: str) -> list[Token]:
+def _wrapped(content: str, number: int) -> list[Token]:
     opening = Token("html_inline", "", 0)
-    opening.content = '<mark class="placeholder">'
+    opening.content = f'<mark class="placeholder" data-placeholder="{number}">'
     closing = Token("html_inline", "", 0)
     closing.content = "</mark>"
     return [opening, _text(content), closing]

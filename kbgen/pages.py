@@ -15,7 +15,6 @@ from pathlib import Path
 
 from kbgen.diagnostics import Diagnostics, shown_path
 from kbgen.i18n import UiStrings
-from kbgen.markdown import slugify
 from kbgen.site import STANDALONE_KINDS, FaqGroup, Page, Redirect, Site, translation_key
 from kbgen.sources import Source, SourceSet, path_piece_problem
 from kbgen.urls import normalize_alias
@@ -143,7 +142,7 @@ def _url_for(index: SiteIndex, diags: Diagnostics, lang: str, source: Source) ->
         case "faq":
             return f"{lang}/faq/{named_slug(index, diags, source)}/"
         case "reply":
-            return f"{lang}/replies/#{slugify(_stem(source))}"
+            return f"{lang}/replies/{named_slug(index, diags, source)}/"
     raise AssertionError(source.kind)
 
 

@@ -560,8 +560,8 @@ def breadcrumbs(site: Site, page: Page) -> list[tuple[str, Page]]:
         return []
     crumbs = [(home.title, home)]
     crumbs.extend((section.title, section) for section in site.parent_sections(page))
-    if page.kind == "faq":
-        index = site.page(page.lang, "faq_index")
+    if page.kind in ("faq", "reply"):
+        index = site.page(page.lang, "faq_index" if page.kind == "faq" else "replies")
         if index is not None:
             crumbs.append((index.title, index))
     crumbs.append((page.title, page))

@@ -21,7 +21,7 @@ from kbgen.urls import output_path
 WORDS_PER_MINUTE = 220
 SIDEBAR_LINKS = 50  # an article's sidebar lists this many of its section's articles at most
 
-# Kinds of page written as files of their own; replies live on the replies page.
+# Kinds of page written as files of their own (each FAQ entry and reply template too).
 STANDALONE_KINDS = (
     "home",
     "section",
@@ -30,6 +30,7 @@ STANDALONE_KINDS = (
     "faq",
     "rules",
     "replies",
+    "reply",
     "search",
     "not_found",
 )
@@ -44,6 +45,7 @@ class Body:
     toc: list[Heading] = field(default_factory=list)
     text: str = ""  # plain text, for search
     anchors: set[str] = field(default_factory=set)
+    placeholders: tuple[str, ...] = ()  # a reply template's [placeholders], each once
 
 
 @dataclass
@@ -51,7 +53,7 @@ class Page:
     kind: str  # home, section, article, faq_index, faq, rules, replies, reply, search, not_found
     lang: str
     key: str  # shared by all translations of one page
-    url: str  # site-relative: "fr/articles/billing/refunds/"; a reply: "fr/replies/#refund"
+    url: str  # site-relative: "fr/articles/billing/refunds/"
     title: str
     description: str = ""
     source: Source | None = None  # for a fallback, the original's file
@@ -90,6 +92,10 @@ class Page:
     @property
     def anchors(self) -> set[str]:
         return self.body.anchors
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        return self.body.placeholders
 
     @property
     def output_path(self) -> str:

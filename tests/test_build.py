@@ -68,7 +68,7 @@ def test_every_relative_link_and_asset_resolves(example_site: Path) -> None:
 def test_links_between_markdown_files_become_page_urls(example_site: Path) -> None:
     html = read(example_site, ARTICLES["fr"])
     assert 'href="../../../rules/#3"' in html
-    assert 'href="../../../replies/#price-change"' in html
+    assert 'href="../../../replies/price-change/"' in html  # a template's own page
     rules = read(example_site, "fr/rules/index.html")
     assert '<li id="3" class="rule">' in rules
     assert 'href="#3"' in rules  # a visible link moderators can copy
@@ -195,12 +195,12 @@ def test_structured_data_holds_only_its_own_language(example_site: Path) -> None
 def test_reply_templates_page(example_site: Path) -> None:
     html = read(example_site, "fr/replies/index.html")
     assert html.count('<section class="reply"') == 3
-    assert '<mark class="placeholder">[nom de l’entreprise]</mark>' in html
+    assert 'data-placeholder="1">[nom de l’entreprise]</mark>' in html
     assert 'class="copy-button"' in html
     # each language's templates are in its own words, their [placeholders] too
     vi = read(example_site, "vi/replies/index.html")
-    assert '<mark class="placeholder">[tên công ty]</mark>' in vi
-    assert '<mark class="placeholder">[company’s name]</mark>' in read(
+    assert 'data-placeholder="1">[tên công ty]</mark>' in vi
+    assert 'data-placeholder="1">[company’s name]</mark>' in read(
         example_site, "en/replies/index.html"
     )
     for french_or_vietnamese in (html, vi):
@@ -243,6 +243,6 @@ def test_nothing_is_loaded_from_another_origin(example_site: Path) -> None:
 
 
 def test_summary_line(example_build: BuildResult) -> None:
-    # 18 pages from the sources and generated lists, and the search page
-    assert example_build.pages_per_language == {"fr": 19, "vi": 19, "en": 19}
+    # 21 pages from the sources (3 reply templates) and generated lists, and the search page
+    assert example_build.pages_per_language == {"fr": 22, "vi": 22, "en": 22}
     assert not example_build.diagnostics.items

@@ -10,9 +10,9 @@ from kbgen.config import MarkdownOptions
 from kbgen.markdown import (
     create_parser,
     links,
-    mark_placeholders,
     number_rules,
     parse,
+    placeholders,
     plain_text,
     render,
     slugify,
@@ -124,12 +124,48 @@ def test_an_empty_rule_keeps_its_anchor_inside_it(text: str) -> None:
 
 def test_placeholders_are_highlighted_and_escaped() -> None:
     md = create_parser(MarkdownOptions())
-    doc = parse(md, "Hello [user’s name]! See [<b>x</b>] and [a](b.md).\n", 1, "p")
-    mark_placeholders(doc)
+    doc = parse(md, "Hello [user’s name]! See [<b>x</b>] and [a](b.md).\n", 1, "p", True)
     html = render(md, doc)
-    assert '<mark class="placeholder">[user’s name]</mark>' in html
-    assert '<mark class="placeholder">[&lt;b&gt;x&lt;/b&gt;]</mark>' in html
+    assert '<mark class="placeholder" data-placeholder="0">[user’s name]</mark>' in html
+    assert '<mark class="placeholder" data-placeholder="1">[&lt;b&gt;x&lt;/b&gt;]</mark>' in html
     assert '<a href="b.md">a</a>' in html
+    assert placeholders(doc) == ("user’s name", "<b>x</b>")
+
+
+def test_a_placeholder_written_twice_is_one_field() -> None:
+    md = create_parser(MarkdownOptions())
+    text = "Hi [name], from [Company].\n\n- [company] thanks [ Name ]!\n"
+    doc = parse(md, text, 1, "p", placeholders=True)
+    assert placeholders(doc) == ("name", "Company")
+    html = render(md, doc)
+    assert html.count('data-placeholder="0"') == 2 and html.count('data-placeholder="1"') == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "See [the rules](rules.md) and [the FAQ][faq].\n\n[faq]: faq/\n",  # links
+        "A `[code]` span.\n",
+        "    [indented code]\n",
+        "Escaped \\[brackets\\] stay text.\n",
+        "- [ ] a task\n- [x] done\n",
+        "A box [ ] and a note[^1].\n\n[^1]: The note.\n",
+        "[see [this] link](rules.md)\n",
+    ],
+)
+def test_what_is_not_a_placeholder(text: str) -> None:
+    md = create_parser(MarkdownOptions())
+    doc = parse(md, text, 1, "p", placeholders=True)
+    assert placeholders(doc) == ()
+    assert "<mark" not in render(md, doc)
+
+
+def test_placeholders_are_marked_only_when_asked_and_survive_raw_html() -> None:
+    md = create_parser(MarkdownOptions())
+    assert "<mark" not in render(md, parse(md, "Hi [name].\n", 1, "p"))
+    md = create_parser(MarkdownOptions(allow_html=True))
+    html = render(md, parse(md, "Hi [name] <b>x</b>.\n", 1, "p", placeholders=True))
+    assert '<mark class="placeholder" data-placeholder="0">[name]</mark>' in html
 
 
 def test_plain_text_has_no_markup() -> None:

@@ -131,6 +131,20 @@ def faq_answer(root: Path) -> list[Path]:
     return [path]
 
 
+def reply_placeholder(root: Path) -> list[Path]:
+    # a new [placeholder]: a field more on the replies page and on the template's own page
+    path = root / FR / "replies/price-change.md"
+    _edit(path, "Bonjour [", "Bonjour [titre] [")
+    return [path]
+
+
+def reply_slug(root: Path) -> list[Path]:
+    # the template's own page moves; the replies page links to the new one
+    path = root / FR / "replies/closing-quarrel.md"
+    _edit(path, "\n---\n", "\nslug: fermer-une-dispute\n---\n")
+    return [path]
+
+
 EDITS: list[Edit] = [
     page_text,
     title,
@@ -147,6 +161,8 @@ EDITS: list[Edit] = [
     ui_strings,
     translation,
     faq_answer,
+    reply_placeholder,
+    reply_slug,
 ]
 
 

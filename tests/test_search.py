@@ -193,7 +193,7 @@ def test_replies_are_indexed_when_asked(example_copy: Path, tmp_path: Path) -> N
     )
     site = build(BuildOptions(config, output=tmp_path / "out")).output
     urls = [doc[0] for doc in search_file(site, "en").docs]
-    assert any(u.startswith("en/replies/#") for u in urls)
+    assert "en/replies/price-change/" in urls  # each template's own page
 
 
 def test_search_can_be_turned_off(example_copy: Path, tmp_path: Path) -> None:

@@ -13,21 +13,6 @@
     setTimeout(function () { label.textContent = before; button.classList.remove("is-done"); }, 2000);
   }
 
-  // Copy buttons of the reply templates: shown only when the clipboard can be used.
-  function setUpCopyButtons() {
-    if (!navigator.clipboard) return;
-    all("button[data-copy-target]").forEach(function (button) {
-      var target = document.getElementById(button.getAttribute("data-copy-target"));
-      if (!target) return;
-      button.hidden = false;
-      button.addEventListener("click", function () {
-        navigator.clipboard.writeText(target.innerText.trim()).then(function () {
-          flash(button, button.getAttribute("data-copied-label") || "");
-        });
-      });
-    });
-  }
-
   // "Copy link" beside each heading of the text and each rule: moderators cite rules by link.
   function setUpCopyLinks() {
     var labels = document.body;
@@ -166,7 +151,6 @@
   }
 
   function start() {
-    setUpCopyButtons();
     setUpCopyLinks();
     rememberLanguageChoice();
     setUpThemeToggle();
