@@ -260,6 +260,10 @@ class Site:
     def tagged(self, lang: str, slug: str) -> list[Page]:
         """The pages of `lang` (articles, FAQ entries; not untranslated ones) with the tag of
         this slug, in order."""
+        return list(self._tag_index().get((lang, slug), ()))
+
+    def _tag_index(self) -> dict[tuple[str, str], list[Page]]:
+        # made on first use, as _section_articles (the model never changes its tags)
         if self._tagged is None:
             found: dict[tuple[str, str], list[Page]] = defaultdict(list)
             for page in self.pages:
@@ -269,7 +273,7 @@ class Site:
             for pages in found.values():
                 pages.sort(key=lambda p: p.sort_key)
             self._tagged = found
-        return list(self._tagged.get((lang, slug), ()))
+        return self._tagged
 
     def tag_pages(self, lang: str) -> list[Page]:
         """The language's tag pages, by name."""
