@@ -157,3 +157,14 @@ def test_a_word_only_in_a_description_or_a_tag_is_found(example_copy: Path) -> N
     # in the description of an FAQ entry only
     assert search.search("rappelant") == ["fr/faq/clore-une-dispute/"]
     assert search.search("autonomie") == ["fr/articles/self-service/pourquoi-le-libre-service/"]
+
+
+def test_an_untranslated_article_lists_its_originals_related_articles(example_copy: Path) -> None:
+    (example_copy / "content/vi/articles/community-management/writing-rules.md").unlink()
+    site = build(BuildOptions(example_copy / "config.yaml", output=example_copy / "site")).output
+    # shown in French at the vi URL: its original's related articles, translated ones only
+    shown = "vi/articles/community-management/rediger-des-regles/index.html"
+    assert _related(site, shown) == ["../vai-tro-cua-dai-dien/"]
+    # and an article is never related to a page in another language
+    role = "vi/articles/community-management/vai-tro-cua-dai-dien/index.html"
+    assert _related(site, role) == []
