@@ -212,7 +212,7 @@ def _patch(state: State, diags: Diagnostics) -> Made | None:
     mark_outdated(site, translations)
     # a text changed: so may the related articles of any article of its language
     related_before = {id(p): p.related for p in site.pages if p.kind == "article"}
-    add_related(site)
+    add_related(site, {p.lang for p in update.pages if p.kind == "article"})
     relisted = [p for p in site.pages if related_before.get(id(p), p.related) != p.related]
     outdated = [p for p in site.pages if p.outdated_since is not None]
     patched = [*update.pages, *translations, *relisted]

@@ -27,7 +27,7 @@ import heapq
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from operator import itemgetter
 
 from lunr.pipeline import Pipeline
@@ -142,14 +142,18 @@ def _scored(articles: list[Page], options: RelatedOptions) -> dict[str, list[str
     return dict(zip((p.key for p in articles), found, strict=True))
 
 
-def add_related(site: Site) -> None:
-    """Set every article's `related` keys: its chosen ones, then the best scored."""
+def add_related(site: Site, languages: Collection[str] | None = None) -> None:
+    """Set every article's `related` keys: its chosen ones, then the best scored. With
+    `languages`, only those languages' articles are scored again (the others' texts are
+    unchanged: serve's body patch); pages shown untranslated follow their originals."""
     options = site.config.related
     fallbacks: list[Page] = []
     for lang in site.config.languages:
         articles: list[Page] = []
         for page in site.in_language(lang, "article"):
             (fallbacks if page.is_fallback else articles).append(page)
+        if languages is not None and lang not in languages:
+            continue
         scored = _scored(articles, options) if options.count and articles else {}
         for page in articles:
             page.related = (*page.chosen_related, *scored.get(page.key, ()))
