@@ -66,6 +66,25 @@ class LinkOptions:
 
 
 @dataclass(frozen=True)
+class RelatedWeights:
+    """How much each likeness of two articles adds to their score (related.py)."""
+
+    text: int = 100  # the cosine of their search words' TF-IDF vectors (0 to 1)
+    tags: int = 60  # the cosine of their tag sets (0 to 1)
+    section: int = 20  # 1 when they are in the same section
+
+
+@dataclass(frozen=True)
+class RelatedOptions:
+    """An article's related articles: at most `count` (0: none), each scoring at least
+    `threshold` (weights × likenesses, added up)."""
+
+    count: int = 5
+    threshold: int = 25
+    weights: RelatedWeights = field(default_factory=RelatedWeights)
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     root: Path  # the folder holding config.yaml; relative paths are taken from it
@@ -81,6 +100,7 @@ class Config:
     comments: CommentsConfig = field(default_factory=CommentsConfig)
     search: SearchOptions = field(default_factory=SearchOptions)
     links: LinkOptions = field(default_factory=LinkOptions)
+    related: RelatedOptions = field(default_factory=RelatedOptions)
     brand: BrandConfig = field(default_factory=BrandConfig)  # logo, favicon, accent (brand.py)
     # "Was this helpful?", "Still need help?" and the banner above every page (support.py)
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
@@ -289,6 +309,17 @@ CONFIG = Section(
         "search": Section(SearchOptions, {"enabled": Bool(), "include_replies": Bool()}),
         "links": Section(
             LinkOptions, {"broken": Choice(LINK_SEVERITIES), "anchors": Choice(LINK_SEVERITIES)}
+        ),
+        "related": Section(
+            RelatedOptions,
+            {
+                "count": Int(0, 50),
+                "threshold": Int(0, 1000),
+                "weights": Section(
+                    RelatedWeights,
+                    {"text": Int(0, 1000), "tags": Int(0, 1000), "section": Int(0, 1000)},
+                ),
+            },
         ),
         "content_dir": _Folder(default="content"),
         "output_dir": _Folder(default="site"),

@@ -11,7 +11,14 @@ from kbgen.config import Config
 from kbgen.diagnostics import Diagnostics
 from kbgen.i18n import UiStrings
 from kbgen.links import changed_targets, link_targets
-from kbgen.pages import SiteIndex, add_redirects, collect_assets, group_faq, make_pages
+from kbgen.pages import (
+    SiteIndex,
+    add_redirects,
+    collect_assets,
+    group_faq,
+    make_pages,
+    resolve_related,
+)
 from kbgen.site import Page, Site
 from kbgen.sources import SourceSet
 
@@ -39,6 +46,7 @@ def build_site(
     render_bodies(bodies, cache, cached, pool)
     group_faq(site, index, ui)
     add_redirects(index, diags)
+    resolve_related(index, diags)
     if cache is not None:
         cache.bodies = bodies
         links = {id(d) for d in cache.link_problems()}

@@ -9,15 +9,23 @@ folder name that `slug:` would refuse is an error on that file or folder.
 from __future__ import annotations
 
 import posixpath
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kbgen.diagnostics import Diagnostics, shown_path
 from kbgen.i18n import UiStrings
-from kbgen.site import STANDALONE_KINDS, FaqGroup, Page, Redirect, Site, translation_key
+from kbgen.site import (
+    STANDALONE_KINDS,
+    TAGGED_KINDS,
+    FaqGroup,
+    Page,
+    Redirect,
+    Site,
+    translation_key,
+)
 from kbgen.sources import Source, SourceSet, path_piece_problem
-from kbgen.urls import normalize_alias
+from kbgen.urls import normalize_alias, tag_slug
 
 
 @dataclass
@@ -236,6 +244,80 @@ def _add_generated_pages(
         # The shareable results page (?q=…); filled in the browser, never indexed.
         add("search", "search", f"{lang}/search/", _(lang, "Search"))
     add("not_found", "not_found", f"{lang}/404.html", _(lang, "Page not found"))
+    tags = tag_names(site, lang)
+    if tags:
+        add("tags", "tags", f"{lang}/tags/", _(lang, "Tags"))
+        for slug, name in sorted(tags.items()):
+            add("tag", f"tag:{slug}", f"{lang}/tags/{slug}/", name, slug)
+
+
+def tag_names(site: Site, lang: str) -> dict[str, str]:
+    """{slug: name} of the tags of the language's pages (not untranslated ones): a tag
+    written in several ways ("Billing", "billing") is named as most pages write it (then
+    the first in code point order)."""
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for page in site.in_language(lang):
+        if page.kind in TAGGED_KINDS and not page.is_fallback:
+            for tag in page.tags:
+                spellings[tag_slug(tag)][tag] += 1
+    return {
+        slug: min(counted.items(), key=lambda item: (-item[1], item[0]))[0]
+        for slug, counted in spellings.items()
+    }
+
+
+def resolve_related(index: SiteIndex, diags: Diagnostics) -> None:
+    """Each article's `related:` paths as keys of its language's articles (`chosen_related`).
+    A path is relative to the file, as a link; one into another language's folder names
+    that article's translation in the page's language. A path to no article, or to one
+    without a translation in the page's language, is an error at the `related` line. A page
+    shown untranslated shows its original's related articles (related.py)."""
+    for page in index.site.pages:
+        source = page.source
+        if source is None or not source.meta.related or page.is_fallback:
+            continue
+        line = source.meta.lines.get("related")
+        if page.kind != "article":
+            diags.error(
+                "'related': only articles list related articles; remove it", source.path, line
+            )
+            continue
+        chosen: list[str] = []
+        for written in source.meta.related:
+            problem, found = _related_target(index, page, written)
+            if problem is None and found is page:
+                problem = "is this article itself; remove it"
+            if problem is not None:
+                diags.error(f"'related': {written!r} {problem}", source.path, line)
+            elif found is not None and found.key not in chosen:
+                chosen.append(found.key)
+        page.chosen_related = tuple(chosen)
+
+
+def _related_target(index: SiteIndex, page: Page, written: str) -> tuple[str | None, Page | None]:
+    """(what is wrong with a `related:` path, or None; the article it names in the page's
+    language)."""
+    assert page.source is not None
+    rel = posixpath.normpath(posixpath.join(posixpath.dirname(page.source.rel), written))
+    lang = page.lang
+    if rel == ".." or rel.startswith("../"):  # into another language folder: content/<lang>/
+        other, _, rest = rel[3:].partition("/")
+        if other not in index.site.config.languages or not rest or rest.split("/")[0] == "..":
+            return "leads out of the language folders; give the path of an article's file", None
+        lang, rel = other, rest
+    named = index.by_rel.get((lang, rel))
+    if named is None or named.is_fallback:
+        return f"names no file (content/{lang}/{rel} does not exist or is a draft); fix it", None
+    if named.kind != "article":
+        return "is not an article: related articles are articles", None
+    found = named if named.lang == page.lang else index.site.page(page.lang, named.key)
+    if found is None or found.is_fallback:
+        return (
+            f"is in '{lang}' and has no '{page.lang}' translation; name the '{page.lang}' "
+            "article instead, or translate it first",
+            None,
+        )
+    return None, found
 
 
 def group_faq(site: Site, index: SiteIndex, ui: UiStrings) -> None:

@@ -25,6 +25,7 @@ from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.discussions import attach_discussions
 from kbgen.i18n import UiStrings, load_ui_strings
 from kbgen.model import build_site
+from kbgen.related import add_related
 from kbgen.render import Output, Renderer, check_output_paths
 from kbgen.search.index import WordsStore
 from kbgen.site import Page, Site
@@ -129,6 +130,7 @@ def run(
         if made.update is not None and made.patched is not None and state.bodies is not None:
             made.update.undo(state.bodies)
             mark_outdated(made.site, made.patched)  # the banners as they were
+            add_related(made.site)  # and the related articles
         raise
     state.site, state.renderer = made.site, renderer
     return made
@@ -190,6 +192,7 @@ def model(
     sources = state.sources or discover_sources(config, diags, settings.drafts, state.memo)
     site = build_site(config, sources, ui, diags, state.bodies, settings.jobs)
     attach_discussions(site, diags)
+    add_related(site)
     return ui, sources, site, mark_outdated(site)
 
 
@@ -207,5 +210,10 @@ def _patch(state: State, diags: Diagnostics) -> Made | None:
     keys = {page.key for page in update.pages}
     translations = [p for key in keys for lang in languages if (p := site.page(lang, key))]
     mark_outdated(site, translations)
+    # a text changed: so may the related articles of any article of its language
+    related_before = {id(p): p.related for p in site.pages if p.kind == "article"}
+    add_related(site, {p.lang for p in update.pages if p.kind == "article"})
+    relisted = [p for p in site.pages if related_before.get(id(p), p.related) != p.related]
     outdated = [p for p in site.pages if p.outdated_since is not None]
-    return Made(site, renderer.ui, outdated, [*update.pages, *translations], update)
+    patched = [*update.pages, *translations, *relisted]
+    return Made(site, renderer.ui, outdated, patched, update)

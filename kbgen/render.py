@@ -564,6 +564,10 @@ def breadcrumbs(site: Site, page: Page) -> list[tuple[str, Page]]:
         index = site.page(page.lang, "faq_index" if page.kind == "faq" else "replies")
         if index is not None:
             crumbs.append((index.title, index))
+    if page.kind == "tag":
+        tags = site.page(page.lang, "tags")
+        if tags is not None:
+            crumbs.append((tags.title, tags))
     crumbs.append((page.title, page))
     return crumbs
 

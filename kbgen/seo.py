@@ -8,7 +8,18 @@ from xml.sax.saxutils import escape, quoteattr
 from kbgen.site import Page, Site
 from kbgen.urls import encode_url
 
-INDEXED_KINDS = ("home", "section", "article", "faq_index", "faq", "rules", "replies", "reply")
+INDEXED_KINDS = (
+    "home",
+    "section",
+    "article",
+    "faq_index",
+    "faq",
+    "rules",
+    "replies",
+    "reply",
+    "tags",
+    "tag",
+)
 
 
 def absolute_url(site: Site, url: str) -> str:

@@ -16,7 +16,7 @@ from kbgen.config import Config
 from kbgen.markdown import Heading
 from kbgen.providers import Discussion
 from kbgen.sources import Source
-from kbgen.urls import output_path
+from kbgen.urls import output_path, tag_slug
 
 WORDS_PER_MINUTE = 220
 SIDEBAR_LINKS = 50  # an article's sidebar lists this many of its section's articles at most
@@ -33,7 +33,10 @@ STANDALONE_KINDS = (
     "reply",
     "search",
     "not_found",
+    "tags",
+    "tag",
 )
+TAGGED_KINDS = ("article", "faq")  # the pages a tag page lists
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,8 @@ class Body:
 
 @dataclass
 class Page:
-    kind: str  # home, section, article, faq_index, faq, rules, replies, reply, search, not_found
+    kind: str  # home, section, article, faq_index, faq, rules, replies, reply, search, not_found,
+    # tags (a language's tags), tag (one tag's pages; its `group` is the tag's slug)
     lang: str
     key: str  # shared by all translations of one page
     url: str  # site-relative: "fr/articles/billing/refunds/"
@@ -71,6 +75,10 @@ class Page:
     outdated_since: dt.date | None = None
     promoted: bool = False  # listed on the home page
     icon: str | None = None  # a section's icon, by name (the theme's templates/icons/)
+    # an article's related articles (keys of pages of its language): those its front matter
+    # chose (pages.py), then the closest others (related.py)
+    chosen_related: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
 
     # The body's parts under the names templates (theme overrides too) read them by.
     @property
@@ -179,6 +187,9 @@ class Site:
     )
     _places: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
     _indexed_pages: int = field(default=-1, repr=False, compare=False)
+    _tagged: dict[tuple[str, str], list[Page]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def add(self, page: Page) -> None:
         self.pages.append(page)
@@ -275,6 +286,36 @@ class Site:
         """The language's articles and FAQ entries marked `promoted: true`, in order."""
         found = [p for p in self.in_language(lang) if p.promoted and p.kind in ("article", "faq")]
         return sorted(found, key=lambda p: p.sort_key)
+
+    def related_pages(self, page: Page) -> list[Page]:
+        """The article's related articles, in order (related.py chose them)."""
+        return [p for key in page.related if (p := self.page(page.lang, key)) is not None]
+
+    def tag_page(self, lang: str, tag: str) -> Page | None:
+        """The page of a tag (as written in front matter) in `lang`, if it has one."""
+        return self.page(lang, f"tag:{tag_slug(tag)}")
+
+    def tagged(self, lang: str, slug: str) -> list[Page]:
+        """The pages of `lang` (articles, FAQ entries; not untranslated ones) with the tag of
+        this slug, in order."""
+        return list(self._tag_index().get((lang, slug), ()))
+
+    def _tag_index(self) -> dict[tuple[str, str], list[Page]]:
+        # made on first use, as _section_articles (the model never changes its tags)
+        if self._tagged is None:
+            found: dict[tuple[str, str], list[Page]] = defaultdict(list)
+            for page in self.pages:
+                if page.kind in TAGGED_KINDS and not page.is_fallback:
+                    for each in dict.fromkeys(tag_slug(t) for t in page.tags):
+                        found[(page.lang, each)].append(page)
+            for pages in found.values():
+                pages.sort(key=lambda p: p.sort_key)
+            self._tagged = found
+        return self._tagged
+
+    def tag_pages(self, lang: str) -> list[Page]:
+        """The language's tag pages, by name."""
+        return sorted(self.in_language(lang, "tag"), key=lambda p: (p.title.casefold(), p.key))
 
     def section_of(self, page: Page) -> Page | None:
         return self.page(page.lang, f"section:{page.group}") if page.group else None

@@ -26,6 +26,7 @@ from kbgen.schema import (
     Text,
     Texts,
 )
+from kbgen.urls import tag_slug
 from kbgen.yamlfile import load_mapping, shown
 
 MAX_SOURCE_BYTES = 10 * 1024 * 1024  # larger files are almost surely not hand-written pages
@@ -55,6 +56,7 @@ class FrontMatter:
     source_hash: str | None = None  # a translation: the version of its original it was made from
     promoted: bool = False  # shown among the promoted articles of the home page
     icon: str | None = None  # a section's icon: one of the theme's named icons
+    related: tuple[str, ...] = ()  # an article's chosen related articles: .md paths, as written
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -419,6 +421,29 @@ class _IconName(Text):
         raise Invalid(f"must be an icon name such as 'book' (see README), got {shown(value)}")
 
 
+class _Tag(Text):
+    """A tag: a text with a letter or digit, to make its page's URL from (urls.tag_slug)."""
+
+    def check(self, value: Any, at: At) -> str:
+        tag = super().check(value, at)
+        if not tag_slug(tag):
+            raise Invalid("must hold a letter or digit (its page's URL is made of them)")
+        return tag
+
+
+class _MarkdownPath(Text):
+    """`related`: the path of a page's Markdown file, relative to the file (as a link)."""
+
+    def check(self, value: Any, at: At) -> str:
+        path = super().check(value, at)
+        if not path.endswith(".md") or "://" in path or path.startswith("/") or "#" in path:
+            raise Invalid(
+                "must be the path of an article's Markdown file relative to this file, "
+                "such as ../billing/refunds.md"
+            )
+        return path
+
+
 FRONT_MATTER = Section(
     FrontMatter,
     {
@@ -431,7 +456,7 @@ FRONT_MATTER = Section(
         "slug": _PathPiece(allow_slash=False),
         "translation_key": Text(empty=True, null_is_absent=True),
         "weight": Int(),
-        "tags": Texts(),
+        "tags": Texts(each=_Tag()),
         "date": Date(),
         "updated": Date(),
         "draft": Bool(),
@@ -443,6 +468,7 @@ FRONT_MATTER = Section(
         ),
         "promoted": Bool(),
         "icon": _IconName(),
+        "related": Texts(each=_MarkdownPath()),
     },
     unknown="warning",  # a typo must not stop a build: --strict makes it fail
     unknown_message=_typo,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import unicodedata
 from urllib.parse import quote
 
 # What a path may hold as is: RFC 3986's unreserved characters (quote keeps letters, digits and
@@ -79,3 +80,18 @@ def normalize_alias(alias: str) -> str:
     if alias.endswith(".html"):
         return alias
     return alias + "/"
+
+
+def tag_slug(tag: str) -> str:
+    """The URL piece of a tag's page: its letters, digits (any script, accents kept, as the
+    slugs of file names) and `_ + .`, lower case, every other run of characters one "-":
+    "Knowledge base" gives "knowledge-base", "tự phục vụ" gives "tự-phục-vụ". Empty when the
+    tag has no letter or digit (front matter refuses it)."""
+    kept = []
+    for char in unicodedata.normalize("NFC", tag).lower():
+        if char.isalnum() or char in "_+." or unicodedata.category(char).startswith("M"):
+            kept.append(char)
+        elif kept and kept[-1] != "-":
+            kept.append("-")
+    slug = "".join(kept).strip("-.")
+    return slug if any(c.isalnum() for c in slug) else ""

@@ -7,6 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -95,7 +96,7 @@ def test_hreflang_sitemap_and_translations_agree(example_site: Path) -> None:
     for entry in entries:
         loc = entry.find("s:loc", namespaces).text  # type: ignore[union-attr]
         assert loc and loc.startswith(base)
-        rel = loc[len(base) :] + "index.html"
+        rel = unquote(loc[len(base) :]) + "index.html"  # URLs are percent-encoded
         page = example_site / rel
         assert page.is_file(), rel
         html = page.read_text(encoding="utf-8")
@@ -106,7 +107,7 @@ def test_hreflang_sitemap_and_translations_agree(example_site: Path) -> None:
         }
         assert in_page == in_sitemap, rel
         for hreflang, href in in_page.items():
-            target = example_site / (href[len(base) :] + "index.html")
+            target = example_site / (unquote(href[len(base) :]) + "index.html")
             assert target.is_file(), f"{rel} -> {href}"
             # every alternate names the same set: translations point at each other
             assert _alternates(target.read_text(encoding="utf-8")) == in_page
@@ -243,6 +244,7 @@ def test_nothing_is_loaded_from_another_origin(example_site: Path) -> None:
 
 
 def test_summary_line(example_build: BuildResult) -> None:
-    # 21 pages from the sources (3 reply templates) and generated lists, and the search page
-    assert example_build.pages_per_language == {"fr": 22, "vi": 22, "en": 22}
+    # 18 pages from the sources and generated lists, 3 reply templates, the search page,
+    # 5 tags and their index
+    assert example_build.pages_per_language == {"fr": 28, "vi": 28, "en": 28}
     assert not example_build.diagnostics.items

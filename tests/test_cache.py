@@ -82,6 +82,31 @@ def new_article(root: Path) -> None:
     )
 
 
+FR_WHY = "content/fr/articles/self-service/why-self-service.md"
+
+
+def tag_added(root: Path) -> None:
+    # a new tag page, a count on the tags index, the related articles of three pages
+    _edit(
+        root / FR_WHY, 'tags: ["libre-service"', 'tags: ["modération", "autonomie", "libre-service"'
+    )
+
+
+def related_by_text(root: Path) -> None:
+    # a text edit alone: the related articles of another page change with it
+    (root / FR_WHY).write_text(
+        (root / FR_WHY).read_text(encoding="utf-8") + "\nLe rôle de vos représentants : une "
+        "réponse à chaque question, une réponse rapide, une réponse juste ; savoir intervenir.\n",
+        encoding="utf-8",
+    )
+
+
+def related_chosen(root: Path) -> None:
+    _edit(
+        root / FR_ROLE, "weight: 1\n", "weight: 1\nrelated: [../self-service/why-self-service.md]\n"
+    )
+
+
 Change = Callable[[Path], None]
 CHANGES = [
     page_text,
@@ -92,6 +117,9 @@ CHANGES = [
     faq_answer,
     deleted_faq,
     new_article,
+    related_by_text,
+    tag_added,
+    related_chosen,
 ]
 
 

@@ -124,6 +124,28 @@ def translation(root: Path) -> list[Path]:
     return [root / VI_ROLE]
 
 
+def tag_added(root: Path) -> list[Path]:
+    # a new tag page, a count on the tags index, the related articles of the section's
+    _edit(root / WHY, 'tags: ["libre-service"', 'tags: ["modération", "autonomie", "libre-service"')
+    return [root / WHY]
+
+
+def related_chosen(root: Path) -> list[Path]:
+    _edit(root / ROLE, "weight: 1\n", "weight: 1\nrelated: [../self-service/why-self-service.md]\n")
+    return [root / ROLE]
+
+
+def related_by_text(root: Path) -> list[Path]:
+    # below the front matter (serve patches the body): another page's related articles
+    # change with it
+    (root / WHY).write_text(
+        (root / WHY).read_text(encoding="utf-8") + "\nLe rôle de vos représentants : une "
+        "réponse à chaque question, une réponse rapide, une réponse juste ; savoir intervenir.\n",
+        encoding="utf-8",
+    )
+    return [root / WHY]
+
+
 def faq_answer(root: Path) -> list[Path]:
     # FAQ answers are shown on the FAQ index too
     path = root / FR / "faq/representatives/price-change-thread.md"
@@ -147,6 +169,9 @@ def reply_slug(root: Path) -> list[Path]:
 
 EDITS: list[Edit] = [
     page_text,
+    related_by_text,
+    tag_added,
+    related_chosen,
     title,
     slug,
     new_page,

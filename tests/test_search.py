@@ -118,7 +118,7 @@ def test_one_index_per_language(example_site: Path) -> None:
         assert data["lang"] == lang
         assert data["index"]["version"] == "2.3.9"
         assert data["index"]["pipeline"] == pipeline
-        assert set(data["index"]["fields"]) == {"t", "h", "b", "s", "tf", "hf", "bf", "sf"}
+        assert set(data["index"]["fields"]) == {*"thbsdg", "tf", "hf", "bf", "sf", "df", "gf"}
         urls = [doc[0] for doc in data["docs"]]
         assert f"{lang}/rules/" in urls
         assert any(u.startswith(f"{lang}/faq/") for u in urls)

@@ -34,10 +34,12 @@ if TYPE_CHECKING:  # only read here: the fresh processes that build indexes impo
     from kbgen.site import Page, Site
 
 # Short field names: each one is repeated in every posting of the serialized index.
-EXACT_FIELDS = ("t", "h", "b", "s")  # title, headings, body text, section
-FOLDED_FIELDS = ("tf", "hf", "bf", "sf")  # the same, folded words only
-BOOSTS = {"t": 10, "h": 4, "b": 1, "s": 2}
-FORMAT = 1  # bump when the file layout changes; search-core.js checks it
+# title, headings, body text, section, description, tags
+EXACT_FIELDS = ("t", "h", "b", "s", "d", "g")
+FOLDED_FIELDS = ("tf", "hf", "bf", "sf", "df", "gf")  # the same, folded words only
+# a page's own summary words (description, tags) weigh between its title and its body
+BOOSTS = {"t": 10, "h": 4, "b": 1, "s": 2, "d": 3, "g": 5}
+FORMAT = 2  # bump when the file layout changes; search-core.js checks it
 
 Words = TypeVar("Words", list[str], Counter[str])  # a field's words: in order, or counted
 
@@ -52,6 +54,8 @@ class SearchDoc:  # a field added here is digested in analysis_key too
     section: str
     headings: str
     text: str
+    description: str = ""
+    tags: str = ""  # the page's tags, one a line
 
 
 def indexed_pages(site: Site, lang: str, include_replies: bool) -> list[Page]:
@@ -87,6 +91,8 @@ def documents(site: Site, lang: str, include_replies: bool) -> list[SearchDoc]:
             sections.get(page.url, ""),
             " ".join(h.text for h in page.toc),
             page.text,
+            page.description,
+            "\n".join(page.tags),
         )
         for page in indexed_pages(site, lang, include_replies)
     ]
@@ -105,7 +111,7 @@ def _record(doc: SearchDoc, split: Callable[[str], tuple[Words, Words]]) -> dict
     for exact, folded, value in zip(
         EXACT_FIELDS,
         FOLDED_FIELDS,
-        (doc.title, doc.headings, doc.text, doc.section),
+        (doc.title, doc.headings, doc.text, doc.section, doc.description, doc.tags),
         strict=True,
     ):
         record[exact], record[folded] = split(value)
@@ -135,7 +141,7 @@ def analysis_key(doc: SearchDoc) -> bytes:
     """What a document's analyzed words depend on: its fields, but its URL (every field but
     the URL: documents_digest adds it). The fields' lengths, then the fields: repr() would
     escape every text, in a copy."""
-    fields = (doc.title, doc.section, doc.headings, doc.text)
+    fields = (doc.title, doc.section, doc.headings, doc.text, doc.description, doc.tags)
     digest = hashlib.blake2b(repr([len(f) for f in fields]).encode(), digest_size=16)
     digest.update("".join(fields).encode())
     return digest.digest()

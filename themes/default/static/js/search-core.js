@@ -88,8 +88,8 @@
 
   // Queries (see kbgen/search/query.py) ----------------------------------------------------
 
-  var EXACT_FIELDS = ["t", "h", "b", "s"];
-  var ALL_FIELDS = ["t", "h", "b", "s", "tf", "hf", "bf", "sf"];
+  var EXACT_FIELDS = ["t", "h", "b", "s", "d", "g"];
+  var ALL_FIELDS = ["t", "h", "b", "s", "d", "g", "tf", "hf", "bf", "sf", "df", "gf"];
   var WHOLE_WORD = 4;
 
   function plan(index, query) {

@@ -1,0 +1,166 @@
+"""Each article's related articles, chosen at build time after the model (as Hugo's related
+content): those its front matter names first (`chosen_related`, pages.py), then at most
+`related.count` articles of its language that score highest, at least `related.threshold`:
+
+    score = weights.text × text + weights.tags × tags + weights.section × section
+
+- text: the cosine of the two articles' TF-IDF vectors ((1 + ln tf) × ln(N / df)) over the
+  words of their title (twice), description and body, each vector cut to its TOP_TERMS
+  heaviest words, stemmed by the language's search pipeline (search/; stop words left out).
+  A word only one article has, or every article, weighs nothing;
+- tags: the cosine of their sets of tags (shared tags over the root of the product of their
+  numbers);
+- section: 1 for two articles of the same section.
+
+Scores are summed over inverted lists (a term's TOP_DOCS heaviest holders, a tag's TAG_DOCS
+holders with the fewest tags), so a build costs about articles × (TOP_TERMS × TOP_DOCS +
+tags × TAG_DOCS) steps, not articles²; an article outside those lists scores only by what
+it shares through the others. Ties go to page order (weight, then title). Translations are
+never related to each other: each language's articles are scored among themselves; a page
+shown untranslated lists its original's related articles that its language has translated.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable
+from operator import itemgetter
+
+from lunr.pipeline import Pipeline
+
+from kbgen.config import RelatedOptions
+from kbgen.search.pipeline import make_pipeline
+from kbgen.site import Page, Site
+from kbgen.urls import tag_slug
+
+TOP_TERMS = 12  # the terms of an article's text vector
+TOP_DOCS = 15  # the articles a term's posting list keeps (those it weighs most in)
+TAG_DOCS = 30  # the articles a tag's posting list keeps (those with the fewest tags first)
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: words as search splits them, roughly
+
+
+@functools.lru_cache(maxsize=4)
+def _pipeline(lang: str) -> Pipeline:
+    return make_pipeline(lang)
+
+
+def words(texts: Iterable[str]) -> Counter[str]:
+    """The words of some texts (letters and digits, lower case), counted."""
+    return Counter(_WORD.findall(" ".join(texts).lower()))
+
+
+def _text_vectors(lang: str, counts: list[Counter[str]]) -> list[dict[str, float]]:
+    """Each article's TOP_TERMS heaviest words by TF-IDF ((1 + ln tf) × ln(N / df)) as the
+    language's search terms (stemmed; stop words left out, their weights added up), a unit
+    vector. Only the heaviest words are stemmed: the rest would weigh nothing."""
+    df: Counter[str] = Counter()
+    for counted in counts:
+        df.update(counted.keys())
+    total = len(counts)
+    # a word of one article alone makes no two alike; one of every article, neither
+    idf = {word: math.log(total / n) for word, n in df.items() if 1 < n < total}
+    tf = [0.0, *(1 + math.log(n) for n in range(1, 64))]
+    pipeline = _pipeline(lang)
+    known: dict[str, str | None] = {}
+    vectors = []
+    for counted in counts:
+        weighted = [
+            (word, (tf[times] if times < 64 else 1 + math.log(times)) * weight)
+            for word, times in counted.items()
+            if (weight := idf.get(word))
+        ]
+        # the heaviest; of equal weights, the first written (nlargest is stable)
+        vector: dict[str, float] = {}
+        for word, weight in heapq.nlargest(2 * TOP_TERMS, weighted, key=itemgetter(1)):
+            term = known.get(word, "")
+            if term == "":
+                found = pipeline.run_string(word)
+                term = known[word] = str(found[0]) if found else None
+            if term is not None and (len(vector) < TOP_TERMS or term in vector):
+                vector[term] = vector.get(term, 0.0) + weight
+        norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
+        vectors.append({term: w / norm for term, w in vector.items()})
+    return vectors
+
+
+def _postings(vectors: list[dict[str, float]], keep: int) -> dict[str, list[tuple[int, float]]]:
+    """term -> the `keep` articles it weighs most in (of equal weights, the first), with
+    its weight there."""
+    found: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for number, vector in enumerate(vectors):
+        for term, weight in vector.items():
+            found[term].append((number, weight))
+    for term, holders in found.items():
+        if len(holders) > keep:
+            found[term] = heapq.nlargest(keep, holders, key=itemgetter(1))
+    return found
+
+
+def _scored(articles: list[Page], options: RelatedOptions) -> dict[str, list[str]]:
+    """{article key: the keys of its highest-scoring others, best first, leaving out those
+    it chose (at most `count`)}."""
+    weights = options.weights
+    # in page order: ties (and equal weights in postings) go to the first
+    articles = sorted(articles, key=lambda p: (p.sort_key, p.key))
+    counts = [
+        words((p.title, p.title, p.description, p.text)) if weights.text else Counter()
+        for p in articles
+    ]
+    text_vectors = _text_vectors(articles[0].lang, counts)
+    text_postings = _postings(text_vectors, TOP_DOCS)
+    tag_vectors = []
+    for page in articles:
+        slugs = {tag_slug(t) for t in page.tags} if weights.tags else set()
+        tag_vectors.append(dict.fromkeys(sorted(slugs), 1 / math.sqrt(len(slugs) or 1)))
+    tag_postings = _postings(tag_vectors, TAG_DOCS)
+    groups = [p.group for p in articles]
+    threshold, bonus, want = options.threshold, weights.section, options.count
+    found = []
+    for number, page in enumerate(articles):
+        scores: dict[int, float] = {}
+        for postings, weight, vector in (
+            (text_postings, weights.text, text_vectors[number]),
+            (tag_postings, weights.tags, tag_vectors[number]),
+        ):
+            for term, mine in vector.items():
+                for other, theirs in postings[term]:
+                    scores[other] = scores.get(other, 0.0) + weight * mine * theirs
+        scores.pop(number, None)
+        group = groups[number]
+        ranked = [
+            (-total, other)
+            for other, score in scores.items()
+            if (total := score + bonus if groups[other] == group else score) >= threshold
+        ]
+        chosen = set(page.chosen_related)
+        keys = [articles[other].key for _, other in heapq.nsmallest(want + len(chosen), ranked)]
+        found.append([key for key in keys if key not in chosen][:want])
+    return dict(zip((p.key for p in articles), found, strict=True))
+
+
+def add_related(site: Site, languages: Collection[str] | None = None) -> None:
+    """Set every article's `related` keys: its chosen ones, then the best scored. With
+    `languages`, only those languages' articles are scored again (the others' texts are
+    unchanged: serve's body patch); pages shown untranslated follow their originals."""
+    options = site.config.related
+    fallbacks: list[Page] = []
+    for lang in site.config.languages:
+        articles: list[Page] = []
+        for page in site.in_language(lang, "article"):
+            (fallbacks if page.is_fallback else articles).append(page)
+        if languages is not None and lang not in languages:
+            continue
+        scored = _scored(articles, options) if options.count and articles else {}
+        for page in articles:
+            page.related = (*page.chosen_related, *scored.get(page.key, ()))
+    for page in fallbacks:  # its original's, those this language has
+        original = site.page(str(page.fallback_of), page.key)
+        page.related = tuple(
+            key
+            for key in (original.related if original is not None else ())
+            if (found := site.page(page.lang, key)) is not None and not found.is_fallback
+        )
