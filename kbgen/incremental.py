@@ -18,8 +18,8 @@ import bisect
 import os
 import threading
 import time
-from collections.abc import Iterable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -304,9 +304,7 @@ class LiveSite:
             made = run(self.config, self.theme, self.state, sink, diags, settings)
         except BuildFailed:
             return Outcome(False, diags, full, "full" if full else self.state.method)
-        old = self.files
-        files = sink.files
-        changed = sorted(p for p in files.keys() | old.keys() if files.get(p) != old.get(p))
+        changed = sorted(sink.changed)
         changed += sorted([*sink.changed_assets, *(self.assets.keys() - sink.assets.keys())])
         self.renderer, self.site = self.state.renderer, made.site
         self.files, self.assets = sink.files, sink.assets
@@ -333,20 +331,34 @@ class LiveSite:
 
 
 class MemorySink:
-    """The files of a build kept in memory (serve answers from them); content files stay
+    """The files of a build kept in memory (serve answers from them): the last good build's,
+    with the files made again put in and those no longer made taken out; content files stay
     where they are, served from the disk."""
 
     def __init__(self, last: dict[str, bytes]) -> None:
-        self.last = last  # the last good build's files
-        self.files: dict[str, bytes] = {}
+        self.files = dict(last)  # the last good build's files, until `put` replaces them
+        self.changed: list[str] = []  # paths whose bytes changed or went
+        self.made: set[str] = set()  # paths put by this build
         self.assets: dict[str, Path] = {}
         self.changed_assets: list[str] = []
 
-    def opened(self, reads: Reads) -> AbstractContextManager[None]:
-        return nullcontext()  # nothing is shown until the caller takes `files`
+    @contextmanager
+    def opened(self, reads: Reads) -> Iterator[None]:
+        """Nothing is shown until the caller takes `files`."""
+        yield
+        gone = self.files.keys() - reads.files.keys() - self.made
+        for path in gone:
+            del self.files[path]
+        self.changed += gone
 
     def put(self, output: Output) -> None:
-        self.files[output.path] = self.last[output.path] if output.data is None else output.data
+        self.made.add(output.path)
+        if self.files.get(output.path) != output.data:
+            self.files[output.path] = output.data
+            self.changed.append(output.path)
+
+    def keep(self, paths: list[str]) -> None:
+        """Kept files are those of the last build, already held."""
 
     def content_file(self, rel: str, path: Path, kept: bool) -> None:
         self.assets[rel] = path

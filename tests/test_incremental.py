@@ -159,8 +159,17 @@ def translation_outdated(root: Path) -> list[Path]:
     return [root / ROLE]
 
 
-# Edits below the front matter patch the model in place instead of building it again.
-IN_PLACE = {body_edit, heading_edit, fallback_body_edit, translation_outdated}
+# Edits below the front matter, or of front-matter keys that move no page (a title), patch
+# the model in place instead of building it again.
+IN_PLACE = {
+    body_edit,
+    heading_edit,
+    fallback_body_edit,
+    translation_outdated,
+    title_edit,
+    section_title,
+    rules_title,
+}
 
 CHANGES = [
     body_edit,
