@@ -33,7 +33,14 @@ from kbgen.pipeline import Settings, State, run
 from kbgen.render import Output, Renderer
 from kbgen.search.index import make_search_file
 from kbgen.site import Page, Site
-from kbgen.sources import Asset, Source, SourceSet, discover_sources, read_content_file
+from kbgen.sources import (
+    Asset,
+    Source,
+    SourceSet,
+    discover_at,
+    discover_sources,
+    discovery_order,
+)
 from kbgen.theme import Theme, load_theme
 
 PageKey = tuple[str, str]  # (lang, translation key)
@@ -193,12 +200,8 @@ class LiveSite:
             self._global_diags.append(item)
 
     def _order_key(self, path: Path) -> OrderKey:
-        """The order discover_sources finds files in: languages in config order, then a
-        folder's files (sorted) before its subfolders (sorted)."""
         assert self.config is not None
-        parts = path.relative_to(self.config.content_dir).parts
-        lang = self.config.languages.index(parts[0])
-        return (lang, (*((1, d) for d in parts[1:-1]), (0, parts[-1])))
+        return discovery_order(self.config, path)
 
     def _sort_entries(self) -> None:
         self._order = sorted((self._order_key(p), p) for p in self._entries)
@@ -206,64 +209,31 @@ class LiveSite:
 
     def _reread(self, path: Path) -> None:
         """Forget what was known of `path` (and, for a folder, of everything in it), then
-        read it again as discover_sources would."""
+        read it again as discover_sources would (sources.discover_at)."""
         assert self.config is not None
-        config = self.config
-        if path in self._entries and path.is_file():
-            # the commonest case, a page saved again: replace it where it is (the other
-            # ways below cost a pass over every file, too much for a one-page save)
-            for old in [p for p in self._file_diags if p == path]:
-                del self._file_diags[old]
-            diags = Diagnostics()
-            lang_dir = config.content_dir / path.relative_to(config.content_dir).parts[0]
-            entry = read_content_file(
-                path,
-                lang_dir,
-                lang_dir.name,
-                config.content_dir.resolve(),
-                diags,
-                self.options.drafts,
-            )
-            for item in diags.items:
-                self._file_diags.setdefault(item.file or path, []).append(item)
-            if entry is not None:
-                self._entries[path] = entry
-                return
-        if path in self._entries:
-            gone = [path]
-        else:  # maybe a folder: everything in it (string tests: pathlib's are slow)
-            prefix = str(path) + os.sep
-            gone = [p for p in self._entries if str(p).startswith(prefix)]
-        for old in gone:
-            del self._entries[old]
+        diags = Diagnostics()
+        found = discover_at(self.config, path, diags, self.options.drafts)
+        entries: list[Source | Asset] = [*found.pages, *found.assets]
         prefix = str(path) + os.sep
         for old in [p for p in self._file_diags if p == path or str(p).startswith(prefix)]:
             del self._file_diags[old]
+        for item in diags.items:
+            self._file_diags.setdefault(item.file or path, []).append(item)
+        if path in self._entries and [e.path for e in entries] == [path]:
+            # the commonest case, a page saved again: replaced where it is (the other way
+            # below costs a pass over every file, too much for a one-page save)
+            self._entries[path] = entries[0]
+            return
+        if path in self._entries:
+            gone = [path]
+        else:  # maybe a folder: everything in it (string tests: pathlib's are slow)
+            gone = [p for p in self._entries if str(p).startswith(prefix)]
+        for old in gone:
+            del self._entries[old]
         if gone:
             self._order = [(k, p) for k, p in self._order if p in self._entries]
-        parts = path.relative_to(config.content_dir).parts
-        if parts[0] not in config.languages or any(p.startswith(".") for p in parts):
-            return
-        lang_dir = config.content_dir / parts[0]
-        if path.is_dir() and not path.is_symlink():
-            found: list[Path] = sorted(p for p in path.rglob("*") if p.is_file())
-        elif path.exists() or path.is_symlink():
-            found = [path]
-        else:
-            return
-        diags = Diagnostics()
-        content_root = config.content_dir.resolve()
-        for file in found:
-            rel_parts = file.relative_to(lang_dir).parts
-            if any(p.startswith(".") for p in rel_parts) or any(
-                d.is_symlink() for d in file.parents if d.is_relative_to(lang_dir) and d != lang_dir
-            ):
-                continue  # hidden, or inside a symlinked folder: discover_sources skips them
-            entry = read_content_file(
-                file, lang_dir, parts[0], content_root, diags, self.options.drafts
-            )
-            if entry is None:
-                continue
+        for entry in sorted(entries, key=lambda e: self._order_key(e.path)):
+            file = entry.path
             if file in self._entries:
                 self._entries[file] = entry  # same place in the order
                 continue
@@ -271,11 +241,6 @@ class LiveSite:
             self._entries[file] = entry
             if self._order[-1][1] != file:  # not last: the dict's order must be remade
                 self._entries = {p: self._entries[p] for _, p in self._order}
-        for item in diags.items:
-            if item.file is not None:
-                self._file_diags.setdefault(item.file, []).append(item)
-            else:
-                self._global_diags.append(item)
 
     def _sources(self) -> SourceSet:
         found = SourceSet()
