@@ -275,7 +275,7 @@ class DiskSink:
     def put(self, output: Output) -> None:
         self.staging.write(output.path, output.data)
 
-    def keep(self, paths: list[str]) -> None:
+    def keep(self, paths: Iterator[str]) -> None:
         for path in paths:
             self.staging.reuse(path)
 

@@ -354,6 +354,7 @@ class Reads:
     _by_token: dict[Token | None, set[Key]] | None = field(default=None, repr=False)
     _readers: dict[Key, set[str]] | None = field(default=None, repr=False)
     _makers: dict[str, Maker] | None = field(default=None, repr=False)  # see same_makers
+    forgotten: list[str] = field(default_factory=list, repr=False)  # by the last forget_others
 
     def _fingerprint(self, value: object) -> object:
         if not self.digests or (type(value) is str and len(value) <= 64) or value is None:
@@ -419,6 +420,7 @@ class Reads:
         made by something else, or having read a key that changed. The record is expected
         to be brought up to date with the files made then (`record`, `forget_others`)."""
         files = self.files
+        self.forgotten = []
         if self.digests:  # a build: the record was just loaded, no index is worth making
             return {
                 path
@@ -484,10 +486,12 @@ class Reads:
     def forget_others(self, paths: Iterable[str]) -> None:
         """Forget the outputs not in `paths` (no longer made)."""
         kept = set(paths)
+        self.forgotten = []
         if kept != self.files.keys():
+            self.forgotten = list(self.files.keys() - kept)
             readers = self._readers
             if readers is not None:
-                for path in self.files.keys() - kept:
+                for path in self.forgotten:
                     for key in self.files[path][1]:
                         readers[key].discard(path)
             self.files = {p: f for p, f in self.files.items() if p in kept}

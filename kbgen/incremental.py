@@ -1,12 +1,11 @@
 """The site as `kbgen serve` keeps it: every output file in memory, rebuilt in part.
 
 A full build loads config, theme, UI strings and every source, then renders every file.
-After that, a change to files under `content/` re-reads only those files, rebuilds the site
-model with the bodies of unchanged pages taken from a `BodyCache` (parsing Markdown is most
-of the model's cost), compares the new model with the last good one, and renders again only
-the files whose inputs changed: the changed pages, their translations (language switcher,
-hreflang), the pages listing them (home, their section, the FAQ index, the reply templates)
-and pages whose links now lead elsewhere (their bodies changed). A change to config.yaml or
+After that, a change to files under `content/` re-reads only those paths (by the rules of
+sources.py: `discover_at`), patches the model in place when no page moves (a body, a title)
+or else rebuilds it with the bodies of unchanged pages taken from a `BodyCache` (parsing
+Markdown is most of the model's cost), and renders again only the files whose reads of the
+model changed (depends.py): nothing here decides which. A change to config.yaml or
 the theme rebuilds everything. A build with errors changes nothing: the last good files stay.
 
 Nothing here writes to disk, so `serve` needs no output folder (and cannot overwrite one).
@@ -311,7 +310,7 @@ class MemorySink:
     def opened(self, reads: Reads) -> Iterator[None]:
         """Nothing is shown until the caller takes `files`."""
         yield
-        gone = self.files.keys() - reads.files.keys() - self.made
+        gone = [p for p in reads.forgotten if p in self.files and p not in self.made]
         for path in gone:
             del self.files[path]
         self.changed += gone
@@ -322,7 +321,7 @@ class MemorySink:
             self.files[output.path] = output.data
             self.changed.append(output.path)
 
-    def keep(self, paths: list[str]) -> None:
+    def keep(self, paths: Iterator[str]) -> None:
         """Kept files are those of the last build, already held."""
 
     def content_file(self, rel: str, path: Path, kept: bool) -> None:

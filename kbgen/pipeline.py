@@ -11,7 +11,7 @@ elsewhere which files to make.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,8 +46,9 @@ class Sink(Protocol):
         """A file made."""
         ...
 
-    def keep(self, paths: list[str]) -> None:
-        """The files of the last build that are still right (told once, before `put`)."""
+    def keep(self, paths: Iterator[str]) -> None:
+        """The files of the last build that are still right (told once, before `put`; a
+        sink that holds them already need not even list them)."""
         ...
 
     def content_file(self, rel: str, path: Path, kept: bool) -> None:
@@ -63,7 +64,7 @@ class State:
     bodies: BodyCache | None = None  # parsed bodies, by their text
     memo: SourceMemo | None = None  # build: a file is read again only if its stat changed
     sources: SourceSet | None = None  # serve: the sources, as it keeps them up to date
-    edited: list[Source] | None = None  # serve: files changed only below their front matter
+    edited: list[Source] | None = None  # serve: files changed in place (no file added…)
     site: Site | None = None  # the last good model, while in memory (serve)
     renderer: Renderer | None = None  # kept while the config and the theme are unchanged
     ui: UiStrings | None = None  # serve: loaded with the theme
@@ -75,8 +76,8 @@ class Made:
     site: Site
     ui: UiStrings
     outdated: list[Page]  # translations of older originals
-    # the model patched in place (serve's text-only edits): the pages patched (the only ones
-    # whose reads can have changed), how to undo it
+    # the model patched in place (serve's edits that move no page): the pages patched (the
+    # only ones whose reads can have changed), how to undo it
     patched: list[Page] | None = None
     update: BodyUpdate | None = None
     made: int = 0  # files made (pages, redirects, sitemap…; not the theme's static files)
@@ -111,7 +112,7 @@ def run(
     whether anything is to be done): UI strings, sources, the site model, its files into
     `sink`. Raises BuildFailed, the sink left as it was, on any error (or warning, with
     `strict`); `state` then holds what the last good build left in it."""
-    made = _patch(state, diags)  # the model patched in place: serve's text-only edits
+    made = _patch(state, diags)  # the model patched in place: serve's edits that move no page
     if made is None:
         ui, _, site, outdated = model(config, theme, diags, settings, state)
         made = Made(site, ui, outdated)
@@ -157,9 +158,9 @@ def _outputs(
         if progress is not None:
             progress(done, total)
 
-    def keep(paths: list[str]) -> None:
+    def keep(count: int, paths: Iterator[str]) -> None:
         sink.keep(paths)
-        made.kept += len(paths)
+        made.kept += count
 
     reads = state.reads
     try:

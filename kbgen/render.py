@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,9 @@ def make_environment(theme: Theme) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # a template is read once: a changed theme gets a new environment (serve too), so
+        # looking at each template file's time again before every use would be wasted
+        auto_reload=False,
     )
     env.filters["date"] = lambda value, lang: format_date(value, lang)
     return env
@@ -180,17 +184,17 @@ class Renderer:
         workers: int = 1,
         idle: Callable[[], None] | None = None,
         change: Change | None = None,
-        keep: Callable[[list[str]], None] | None = None,
+        keep: Callable[[int, Iterator[str]], None] | None = None,
     ) -> Iterator[Output]:
         """Every output file made: assets, search indexes, pages, the sitemap, redirects, the
         root page, robots. `reads` (depends.py) is what the last build's files read of its
-        model: a file none of whose reads changed is not made again (`keep` is told of those,
-        once, if given; `on_page` is called with the number of pages made or kept), and
-        `reads` is left holding this build's. `change`: what can have changed in the model since
-        `reads` was taken (depends.Change; None: anything). With
-        `workers` > 1, a large site's pages and search indexes are made in that many other
-        processes. `idle` is called once, when all that is left is to wait for the search
-        indexes."""
+        model: a file none of whose reads changed is not made again (`keep` is told of those
+        once, if given: their number, and their paths listed as they are read), and `reads`
+        is left holding this build's. `change`: what can have changed in the model since
+        `reads` was taken (depends.Change; None: anything). `on_page` is called with the
+        number of pages made or kept. With `workers` > 1, a large site's pages and search
+        indexes are made in that many other processes. `idle` is called once, when all that
+        is left is to wait for the search indexes."""
         reads = reads if reads is not None else Reads()
         yield from (Output(path, data) for path, data in self.assets.files.items())
         search = self.site.config.search
@@ -214,7 +218,8 @@ class Renderer:
         remade = [jobs[n] for n in sorted(places[path] for path in stale)]
         pages = [j for j in remade if j.maker[0] == "page"]
         if keep is not None:
-            keep([found.path for found in unchanged] + [p for p in makers if p not in stale])
+            listed = (p for p in chain((f.path for f in unchanged), makers) if p not in stale)
+            keep(len(unchanged) + len(makers) - len(stale), listed)
         if on_page is not None:
             on_page(len(self.site.standalone_pages) - len(pages))
         index_pool: ProcessPoolExecutor | None = None
@@ -257,9 +262,8 @@ class Renderer:
             if page_pool is not None:
                 self._unfork()
         if not same_files:
-            kept = [*self.assets.files, *self.search_files.values(), *makers]
-            kept += self.site.assets  # content files: made by the sink (build.py)
-            reads.forget_others(kept)
+            kept = [*self.assets.files, *self.search_files.values(), *makers, *self.site.assets]
+            reads.forget_others(kept)  # (content files: made by the sink, build.py)
 
     def _made(self, job: Job, data: bytes, keys: frozenset[Key], reads: Reads) -> Output:
         reads.record(self.site, job.path, job.maker, keys)
