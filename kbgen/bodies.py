@@ -24,7 +24,7 @@ from kbgen.markdown import (
     render,
     slugify,
 )
-from kbgen.pages import SiteIndex
+from kbgen.pages import PAGE_FIELDS, SiteIndex, group_faq, page_fields
 from kbgen.site import STANDALONE_KINDS, Body, Page, Site
 from kbgen.sources import Source
 from kbgen.urls import relative_url
@@ -148,29 +148,41 @@ class Bodies:
 
 @dataclass
 class BodyUpdate:
-    """Pages whose bodies `update_bodies` made anew, and how to put the old ones back."""
+    """Pages `update_bodies` patched, and how to put them back as they were."""
 
     pages: list[Page] = field(default_factory=list)  # every page it touched
+    fields: list[Page] = field(default_factory=list)  # those whose front-matter fields changed
+    tables: dict[str, object] = field(default_factory=dict)  # tables of the site replaced
     saved: list[tuple[Page, Page, CachedBody | None]] = field(default_factory=list)
 
-    def undo(self, cache: BodyCache) -> None:
+    def replace_table(self, site: Site, name: str, value: object) -> None:
+        """Give `site` a new table (`faq_groups`, `discussions`), the old one kept for undo."""
+        self.tables.setdefault(name, getattr(site, name))
+        setattr(site, name, value)
+
+    def undo(self, site: Site, cache: BodyCache) -> None:
         for page, before, body in reversed(self.saved):
-            page.source, page.body = before.source, before.body
+            page.__dict__.update(before.__dict__)
             if body is not None:
                 cache.pages[(page.lang, page.key)] = body
             if page.source is not None:
                 target = (page.url, page.anchors, page.is_fallback, page.kind)
                 cache.targets[(page.lang, page.source.rel)] = target
+        for name, value in self.tables.items():
+            setattr(site, name, value)
+        site.reorder(self.fields)
 
 
 def update_bodies(
     site: Site, cache: BodyCache, changed: list[Source], diags: Diagnostics
 ) -> BodyUpdate | None:
-    """Patch `site` in place after files changed only in their body text (same file, same
-    front matter): parse their pages again (the page and its fallbacks in other languages),
-    resolve again the links of pages that lead to a changed heading, and report their link
-    problems to `diags`. None, touching nothing, when a change is more than that: build
-    the model again. `kbgen serve` uses this to keep a one-article save cheap."""
+    """Patch `site` in place after files changed only in their body text or in front-matter
+    keys that move no page (pages.PAGE_FIELDS; same file, every other key and the lines of
+    the keys unchanged): give their pages (the page and its fallbacks in other languages)
+    the new fields, parse again the bodies that changed, resolve again the links of pages
+    that lead to a changed heading, and report their link problems to `diags`. None,
+    touching nothing, when a change is more than that: build the model again. `kbgen serve`
+    uses this to keep a one-article save cheap."""
     bodies = cache.bodies
     if bodies is None or bodies.index.site is not site:
         return None
@@ -185,11 +197,12 @@ def update_bodies(
             return None
         old = showing[0].source
         assert old is not None
+        kept = replace(source.meta, **{name: getattr(old.meta, name) for name in PAGE_FIELDS})
         if (old.kind, old.group, old.lang, old.meta) != (
             source.kind,
             source.group,
             source.lang,
-            source.meta,
+            kept,
         ) or old.meta.lines != source.meta.lines:
             return None
         pages.extend((page, source) for page in showing)
@@ -202,11 +215,20 @@ def update_bodies(
         update.pages.append(page)
 
     moved: set[tuple[str, str]] = set()  # (lang, rel) whose anchors changed
+    parsed: list[Page] = []
     for page, source in pages:
         save(page)
-        before = page.anchors
+        old = page.source
+        assert old is not None
         page.source = source
+        if old.meta != source.meta:
+            page.__dict__.update(page_fields(source.meta))
+            update.fields.append(page)
+        if (old.body, old.body_line) == (source.body, source.body_line):
+            continue  # the body it has is still right
+        before = page.anchors
         bodies.parse_again(page)
+        parsed.append(page)
         if page.anchors != before:
             moved.add((page.lang, source.rel))
             cache.targets[(page.lang, source.rel)] = (
@@ -222,12 +244,18 @@ def update_bodies(
             if page is not None and id(page) not in touched and not body.targets.isdisjoint(moved):
                 save(page)
                 bodies.parse_again(page)
+                parsed.append(page)
                 touched.add(id(page))
     bodies.diags = Diagnostics()  # render hands the link problems over in the body
-    for page in update.pages:
+    for page in parsed:
         body = bodies.render(page)
         cache.pages[(page.lang, page.key)] = body
         cache.entries[cache.key(page)] = body
+    if update.fields:
+        site.reorder(update.fields)
+        if any(page.kind == "faq" for page in update.fields):
+            update.replace_table(site, "faq_groups", {})
+            group_faq(site, bodies.index, bodies.ui)
     diags.items.extend(cache.model_problems)
     diags.items.extend(cache.link_problems())
     return update

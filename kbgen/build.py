@@ -275,10 +275,11 @@ class DiskSink:
                 raise
 
     def put(self, output: Output) -> None:
-        if output.data is None:
-            self.staging.reuse(output.path)
-        else:
-            self.staging.write(output.path, output.data)
+        self.staging.write(output.path, output.data)
+
+    def keep(self, paths: Iterator[str]) -> None:
+        for path in paths:
+            self.staging.reuse(path)
 
     def content_file(self, rel: str, path: Path, kept: bool) -> None:
         if kept:

@@ -25,6 +25,12 @@ from kbgen.site import FaqGroup, Page, SectionNav, Site
 Key = tuple[Any, ...]
 Maker = tuple[object, ...]  # what makes an output file: ("page", lang, key, kind), ("sitemap",)…
 MISSING = ("missing",)  # what a key gives on a model without its page or entry
+# What a key's value was found from, so that a key is evaluated again only when one of these
+# changed: (lang, key) a page looked up; ("kind", lang, kind) the language's pages of a kind
+# (kind None: all of them); ("section", lang, group) the articles of a section;
+# ("table", name) a table of the site; ALL the list of every page.
+Token = tuple[Any, ...]
+ALL: Token = ("all",)
 # Read by every output and part of the render key (config.yaml changed: everything is made)
 _UNTRACKED = frozenset({"config"})
 
@@ -74,14 +80,19 @@ def evaluate(site: Site | _Lookups, key: Key) -> object:
 
 class _Lookups:
     """The site as keys are evaluated: its pages grouped by language and kind once for a pass
-    over many keys (`Site.articles`, `sections`… each filter every page otherwise), and the
-    pages each evaluation looked up by (language, key) in `touched` (None: it read more, or
-    something else). A key that touched only pages left equal gives what it gave."""
+    over many keys (`Site.articles`, `sections`… each filter every page otherwise), and what
+    each evaluation looked at in `touched` (tokens: a page by (language, key), a group of
+    pages, a table; None: something else). A key none of whose tokens changed gives what it
+    gave."""
 
     def __init__(self, site: Site) -> None:
         self._site = site
         self._groups: dict[tuple[str, str | None], list[Page]] | None = None
-        self.touched: set[tuple[str, str]] | None = set()
+        self.touched: set[Token] | None = set()
+
+    def _note(self, token: Token) -> None:
+        if self.touched is not None:
+            self.touched.add(token)
 
     @property
     def config(self) -> Any:  # part of the render key, not of the reads
@@ -92,12 +103,11 @@ class _Lookups:
         return _Lookup(self)
 
     def page(self, lang: str, key: str) -> Page | None:
-        if self.touched is not None:
-            self.touched.add((lang, key))
+        self._note((lang, key))
         return self._site.page(lang, key)
 
     def in_language(self, lang: str, kind: str | None = None) -> list[Page]:
-        self.touched = None
+        self._note(("kind", lang, kind))
         if self._groups is None:
             self._groups = {}
             for page in self._site.pages:
@@ -105,9 +115,26 @@ class _Lookups:
                 self._groups.setdefault((page.lang, None), []).append(page)
         return list(self._groups.get((lang, kind), ()))
 
+    def _section_articles(self, lang: str, group: str | None) -> list[Page]:
+        self._note(("section", lang, group))
+        return self._site._section_articles(lang, group)
+
+    @property
+    def _places(self) -> dict[int, int]:  # the places of the articles of a section noted
+        return self._site._places
+
+    @property
+    def standalone_pages(self) -> list[Page]:
+        self._note(ALL)
+        return self._site.standalone_pages
+
     def __getattr__(self, name: str) -> Any:
-        self.touched = None
-        return getattr(self._site, name)
+        value = getattr(self._site, name)
+        if isinstance(value, dict):  # a table: replaced as a whole when it changes
+            self._note(("table", name))
+        else:
+            self.touched = None
+        return value
 
 
 class _Lookup:
@@ -267,49 +294,87 @@ class SiteView(_View):
 
 
 @dataclass
+class Change:
+    """What changed in the model since the reads were taken: the pages whose fields may
+    differ (by language and key, pages added or removed included), and the tokens of what
+    keys look at that may give something else (see `Token`); None: anything may have."""
+
+    pages: set[tuple[str, str]] | None = None
+    tokens: set[Token] | None = None
+
+
+def page_tokens(page: Page) -> set[Token]:
+    """The tokens of a key that looked at `page`, directly or among others."""
+    found: set[Token] = {(page.lang, page.key), ("kind", page.lang, page.kind)}
+    found.add(("kind", page.lang, None))
+    if page.kind == "article":
+        found.add(("section", page.lang, page.group))
+    return found
+
+
+def model_change(before: Site, after: Site) -> Change:
+    """The change from one model to another built anew: the pages not equal in every field
+    (so in every attribute an output can read of them), every table and the list of pages."""
+    pages: set[tuple[str, str]] = set()
+    tokens: set[Token] = {ALL}
+    tokens.update(("table", n) for n, v in vars(after).items() if isinstance(v, dict))
+    for page in after.pages:
+        old = before.page(page.lang, page.key)
+        if old is None or old.__dict__ != page.__dict__:
+            pages.add((page.lang, page.key))
+            tokens |= page_tokens(page)
+            if old is not None:
+                tokens |= page_tokens(old)
+    for old in before.pages:
+        if after.page(old.lang, old.key) is None:
+            pages.add((old.lang, old.key))
+            tokens |= page_tokens(old)
+    return Change(pages, tokens)
+
+
+@dataclass
 class Reads:
     """The build state's record of reads: per output file, what made it (its maker: a page,
     a redirect…) and the keys it read; per key, what it gave (the value, or its digest when
-    the record is kept on disk), the attributes of each page kept together."""
+    the record is kept on disk), the attributes of each page kept together.
+
+    In memory (`kbgen serve`), the keys are also indexed by what they looked at and the
+    files by the keys they read, so that a rebuild after a small change evaluates only the
+    keys that change can reach and looks only at the files that read them."""
 
     digests: bool = False  # keep digests (a record saved to disk), not the values
     files: dict[str, tuple[Maker, frozenset[Key]]] = field(default_factory=dict)
     pages: dict[tuple[str, str], dict[str, object]] = field(default_factory=dict)  # "p" keys
     values: dict[Key, object] = field(default_factory=dict)  # the other keys
-    # in memory only: the pages each of `values` looked up (None: more than that)
-    touched: dict[Key, frozenset[tuple[str, str]] | None] = field(default_factory=dict)
+    # in memory only: what each of `values` looked at (None: more than tokens say)
+    touched: dict[Key, frozenset[Token] | None] = field(default_factory=dict)
     _seen: set[Key] | None = field(default=None, repr=False)  # every key a file read
+    # in memory only, made on first use: token -> the keys that looked at it (None: the
+    # keys whose evaluation looked at more), key -> the files that read it
+    _by_token: dict[Token | None, set[Key]] | None = field(default=None, repr=False)
+    _readers: dict[Key, set[str]] | None = field(default=None, repr=False)
+    _makers: dict[str, Maker] | None = field(default=None, repr=False)  # see same_makers
+    forgotten: list[str] = field(default_factory=list, repr=False)  # by the last forget_others
 
     def _fingerprint(self, value: object) -> object:
         if not self.digests or (type(value) is str and len(value) <= 64) or value is None:
             return value  # a title, a URL…: as short as its digest
         return digest(value)
 
-    def changed(
-        self,
-        site: Site,
-        pages: Iterable[Page] | None = None,
-        same: set[tuple[str, str]] | None = None,
-    ) -> set[Key]:
+    def changed(self, site: Site, change: Change) -> set[Key]:
         """The keys that give something else on `site` now; their values are updated.
-        `pages`: only these pages' attributes can have changed (a body patched in place);
-        `same`: these pages are known to be equal to those the values were taken from."""
+        `change`: what can have changed since they were taken."""
         found: set[Key] = set()
-        if pages is None:
-            lookups = _Lookups(site)
-            for key, before in self.values.items():
-                touched = self.touched.get(key) if same is not None else None
-                if touched is not None and same is not None and touched <= same:
-                    continue
-                now = self._evaluate(lookups, key)
-                if now != before:
-                    self.values[key] = now
-                    found.add(key)
-            wanted = [k for k in self.pages if same is None or k not in same]
-        else:
-            wanted = [(p.lang, p.key) for p in pages]
-        for ident in wanted:
-            attributes = self.pages.get(ident)
+        lookups = _Lookups(site)
+        for key in self._reached(change.tokens):
+            before = self.values[key]
+            now = self._evaluate(lookups, key)
+            if now != before:
+                self.values[key] = now
+                found.add(key)
+        pages = self.pages
+        for ident in pages if change.pages is None else change.pages:
+            attributes = pages.get(ident)
             if attributes is None:
                 continue
             page = site.page(*ident)
@@ -320,17 +385,68 @@ class Reads:
                     found.add(("p", *ident, name))
         return found
 
+    def _reached(self, tokens: set[Token] | None) -> list[Key]:
+        """The keys (other than page attributes) that looked at any of `tokens`."""
+        if self.digests:
+            return list(self.values)
+        index = self._token_index()  # (made now, if not yet: kept up to date from now on)
+        if tokens is None:
+            return list(self.values)
+        reached = set(index.get(None, ()))
+        for token in tokens:
+            reached.update(index.get(token, ()))
+        return list(reached)
+
+    def _token_index(self) -> dict[Token | None, set[Key]]:
+        if self._by_token is None:
+            self._by_token = {}
+            for key in self.values:
+                self._index_key(key, self.touched.get(key))
+        return self._by_token
+
+    def _index_key(self, key: Key, tokens: frozenset[Token] | None) -> None:
+        assert self._by_token is not None
+        for token in (None,) if tokens is None else tokens:
+            self._by_token.setdefault(token, set()).add(key)
+
+    def same_makers(self, makers: dict[str, Maker]) -> bool:
+        """Whether `makers` is the very table of output files this record was last brought
+        up to date with (a model patched in place keeps its table): no file is new or made
+        by something else then."""
+        return not self.digests and makers is self._makers
+
     def stale(self, makers: dict[str, Maker], changed: set[Key]) -> set[str]:
         """The output paths (of `makers`: path -> what makes it now) to make again: new,
-        made by something else, or having read a key that changed."""
+        made by something else, or having read a key that changed. The record is expected
+        to be brought up to date with the files made then (`record`, `forget_others`)."""
         files = self.files
-        return {
-            path
-            for path, maker in makers.items()
-            if (known := files.get(path)) is None
-            or known[0] != maker
-            or not known[1].isdisjoint(changed)
-        }
+        self.forgotten = []
+        if self.digests:  # a build: the record was just loaded, no index is worth making
+            return {
+                path
+                for path, maker in makers.items()
+                if (known := files.get(path)) is None
+                or known[0] != maker
+                or not known[1].isdisjoint(changed)
+            }
+        readers = self._reader_index()
+        found = {path for key in changed for path in readers.get(key, ()) if path in makers}
+        if not self.same_makers(makers):
+            self._makers = makers
+            found.update(
+                path
+                for path, maker in makers.items()
+                if (known := files.get(path)) is None or known[0] != maker
+            )
+        return found
+
+    def _reader_index(self) -> dict[Key, set[str]]:
+        if self._readers is None:
+            self._readers = {}
+            for path, (_, keys) in self.files.items():
+                for key in keys:
+                    self._readers.setdefault(key, set()).add(path)
+        return self._readers
 
     def record(self, site: Site, path: str, maker: Maker, keys: frozenset[Key]) -> None:
         """What output `path` read as it was made now."""
@@ -344,26 +460,46 @@ class Reads:
                     attributes[key[3]] = self._fingerprint(evaluate(site, key))
             elif key not in self.values:
                 self.values[key] = self._evaluate(_Lookups(site), key)
+        readers = self._readers
+        if readers is not None:
+            before = self.files.get(path)
+            for key in keys if before is None else keys - before[1]:
+                readers.setdefault(key, set()).add(path)
+            for key in () if before is None else before[1] - keys:
+                readers[key].discard(path)
         self.files[path] = (maker, keys)
 
     def _evaluate(self, lookups: _Lookups, key: Key) -> object:
-        """A key other than a page's attribute: its fingerprint, and what it looked up."""
+        """A key other than a page's attribute: its fingerprint, and what it looked at."""
         lookups.touched = set()
         value = self._fingerprint(evaluate(lookups, key))
         if not self.digests:
-            self.touched[key] = None if lookups.touched is None else frozenset(lookups.touched)
+            touched = None if lookups.touched is None else frozenset(lookups.touched)
+            before = self.touched.get(key, ())
+            self.touched[key] = touched
+            if self._by_token is not None and before != touched:
+                for token in (None,) if before is None else before:
+                    self._by_token[token].discard(key)
+                self._index_key(key, touched)
         return value
 
     def forget_others(self, paths: Iterable[str]) -> None:
         """Forget the outputs not in `paths` (no longer made)."""
         kept = set(paths)
+        self.forgotten = []
         if kept != self.files.keys():
+            self.forgotten = list(self.files.keys() - kept)
+            readers = self._readers
+            if readers is not None:
+                for path in self.forgotten:
+                    for key in self.files[path][1]:
+                        readers[key].discard(path)
             self.files = {p: f for p, f in self.files.items() if p in kept}
 
     def prune(self) -> None:
         """Forget the keys no output reads any more, and make one tuple of each key however
         many files read it (a pickle then holds it once): before the record is saved."""
-        self._seen = None
+        self._seen = self._by_token = self._readers = self._makers = None
         known: dict[Key, Key] = {}
         self.files = {
             path: (maker, frozenset([known.setdefault(k, k) for k in keys]))
@@ -378,13 +514,3 @@ class Reads:
                 ident = (key[1], key[2])
                 pages.setdefault(ident, {})[key[3]] = self.pages[ident][key[3]]
         self.pages = pages
-
-
-def same_pages(before: Site, after: Site) -> set[tuple[str, str]]:
-    """The pages of `after` equal to those of `before` in every field (so in every
-    attribute an output can read of them)."""
-    return {
-        (page.lang, page.key)
-        for page in after.pages
-        if (old := before.page(page.lang, page.key)) is not None and old.__dict__ == page.__dict__
-    }

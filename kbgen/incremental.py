@@ -1,12 +1,11 @@
 """The site as `kbgen serve` keeps it: every output file in memory, rebuilt in part.
 
 A full build loads config, theme, UI strings and every source, then renders every file.
-After that, a change to files under `content/` re-reads only those files, rebuilds the site
-model with the bodies of unchanged pages taken from a `BodyCache` (parsing Markdown is most
-of the model's cost), compares the new model with the last good one, and renders again only
-the files whose inputs changed: the changed pages, their translations (language switcher,
-hreflang), the pages listing them (home, their section, the FAQ index, the reply templates)
-and pages whose links now lead elsewhere (their bodies changed). A change to config.yaml or
+After that, a change to files under `content/` re-reads only those paths (by the rules of
+sources.py: `discover_at`), patches the model in place when no page moves (a body, a title)
+or else rebuilds it with the bodies of unchanged pages taken from a `BodyCache` (parsing
+Markdown is most of the model's cost), and renders again only the files whose reads of the
+model changed (depends.py): nothing here decides which. A change to config.yaml or
 the theme rebuilds everything. A build with errors changes nothing: the last good files stay.
 
 Nothing here writes to disk, so `serve` needs no output folder (and cannot overwrite one).
@@ -18,8 +17,8 @@ import bisect
 import os
 import threading
 import time
-from collections.abc import Iterable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +32,14 @@ from kbgen.pipeline import Settings, State, run
 from kbgen.render import Output, Renderer
 from kbgen.search.index import make_search_file
 from kbgen.site import Page, Site
-from kbgen.sources import Asset, Source, SourceSet, discover_sources, read_content_file
+from kbgen.sources import (
+    Asset,
+    Source,
+    SourceSet,
+    discover_at,
+    discover_sources,
+    discovery_order,
+)
 from kbgen.theme import Theme, load_theme
 
 PageKey = tuple[str, str]  # (lang, translation key)
@@ -193,12 +199,8 @@ class LiveSite:
             self._global_diags.append(item)
 
     def _order_key(self, path: Path) -> OrderKey:
-        """The order discover_sources finds files in: languages in config order, then a
-        folder's files (sorted) before its subfolders (sorted)."""
         assert self.config is not None
-        parts = path.relative_to(self.config.content_dir).parts
-        lang = self.config.languages.index(parts[0])
-        return (lang, (*((1, d) for d in parts[1:-1]), (0, parts[-1])))
+        return discovery_order(self.config, path)
 
     def _sort_entries(self) -> None:
         self._order = sorted((self._order_key(p), p) for p in self._entries)
@@ -206,64 +208,31 @@ class LiveSite:
 
     def _reread(self, path: Path) -> None:
         """Forget what was known of `path` (and, for a folder, of everything in it), then
-        read it again as discover_sources would."""
+        read it again as discover_sources would (sources.discover_at)."""
         assert self.config is not None
-        config = self.config
-        if path in self._entries and path.is_file():
-            # the commonest case, a page saved again: replace it where it is (the other
-            # ways below cost a pass over every file, too much for a one-page save)
-            for old in [p for p in self._file_diags if p == path]:
-                del self._file_diags[old]
-            diags = Diagnostics()
-            lang_dir = config.content_dir / path.relative_to(config.content_dir).parts[0]
-            entry = read_content_file(
-                path,
-                lang_dir,
-                lang_dir.name,
-                config.content_dir.resolve(),
-                diags,
-                self.options.drafts,
-            )
-            for item in diags.items:
-                self._file_diags.setdefault(item.file or path, []).append(item)
-            if entry is not None:
-                self._entries[path] = entry
-                return
-        if path in self._entries:
-            gone = [path]
-        else:  # maybe a folder: everything in it (string tests: pathlib's are slow)
-            prefix = str(path) + os.sep
-            gone = [p for p in self._entries if str(p).startswith(prefix)]
-        for old in gone:
-            del self._entries[old]
+        diags = Diagnostics()
+        found = discover_at(self.config, path, diags, self.options.drafts)
+        entries: list[Source | Asset] = [*found.pages, *found.assets]
         prefix = str(path) + os.sep
         for old in [p for p in self._file_diags if p == path or str(p).startswith(prefix)]:
             del self._file_diags[old]
+        for item in diags.items:
+            self._file_diags.setdefault(item.file or path, []).append(item)
+        if path in self._entries and [e.path for e in entries] == [path]:
+            # the commonest case, a page saved again: replaced where it is (the other way
+            # below costs a pass over every file, too much for a one-page save)
+            self._entries[path] = entries[0]
+            return
+        if path in self._entries:
+            gone = [path]
+        else:  # maybe a folder: everything in it (string tests: pathlib's are slow)
+            gone = [p for p in self._entries if str(p).startswith(prefix)]
+        for old in gone:
+            del self._entries[old]
         if gone:
             self._order = [(k, p) for k, p in self._order if p in self._entries]
-        parts = path.relative_to(config.content_dir).parts
-        if parts[0] not in config.languages or any(p.startswith(".") for p in parts):
-            return
-        lang_dir = config.content_dir / parts[0]
-        if path.is_dir() and not path.is_symlink():
-            found: list[Path] = sorted(p for p in path.rglob("*") if p.is_file())
-        elif path.exists() or path.is_symlink():
-            found = [path]
-        else:
-            return
-        diags = Diagnostics()
-        content_root = config.content_dir.resolve()
-        for file in found:
-            rel_parts = file.relative_to(lang_dir).parts
-            if any(p.startswith(".") for p in rel_parts) or any(
-                d.is_symlink() for d in file.parents if d.is_relative_to(lang_dir) and d != lang_dir
-            ):
-                continue  # hidden, or inside a symlinked folder: discover_sources skips them
-            entry = read_content_file(
-                file, lang_dir, parts[0], content_root, diags, self.options.drafts
-            )
-            if entry is None:
-                continue
+        for entry in sorted(entries, key=lambda e: self._order_key(e.path)):
+            file = entry.path
             if file in self._entries:
                 self._entries[file] = entry  # same place in the order
                 continue
@@ -271,11 +240,6 @@ class LiveSite:
             self._entries[file] = entry
             if self._order[-1][1] != file:  # not last: the dict's order must be remade
                 self._entries = {p: self._entries[p] for _, p in self._order}
-        for item in diags.items:
-            if item.file is not None:
-                self._file_diags.setdefault(item.file, []).append(item)
-            else:
-                self._global_diags.append(item)
 
     def _sources(self) -> SourceSet:
         found = SourceSet()
@@ -304,9 +268,7 @@ class LiveSite:
             made = run(self.config, self.theme, self.state, sink, diags, settings)
         except BuildFailed:
             return Outcome(False, diags, full, "full" if full else self.state.method)
-        old = self.files
-        files = sink.files
-        changed = sorted(p for p in files.keys() | old.keys() if files.get(p) != old.get(p))
+        changed = sorted(sink.changed)
         changed += sorted([*sink.changed_assets, *(self.assets.keys() - sink.assets.keys())])
         self.renderer, self.site = self.state.renderer, made.site
         self.files, self.assets = sink.files, sink.assets
@@ -333,20 +295,34 @@ class LiveSite:
 
 
 class MemorySink:
-    """The files of a build kept in memory (serve answers from them); content files stay
+    """The files of a build kept in memory (serve answers from them): the last good build's,
+    with the files made again put in and those no longer made taken out; content files stay
     where they are, served from the disk."""
 
     def __init__(self, last: dict[str, bytes]) -> None:
-        self.last = last  # the last good build's files
-        self.files: dict[str, bytes] = {}
+        self.files = dict(last)  # the last good build's files, until `put` replaces them
+        self.changed: list[str] = []  # paths whose bytes changed or went
+        self.made: set[str] = set()  # paths put by this build
         self.assets: dict[str, Path] = {}
         self.changed_assets: list[str] = []
 
-    def opened(self, reads: Reads) -> AbstractContextManager[None]:
-        return nullcontext()  # nothing is shown until the caller takes `files`
+    @contextmanager
+    def opened(self, reads: Reads) -> Iterator[None]:
+        """Nothing is shown until the caller takes `files`."""
+        yield
+        gone = [p for p in reads.forgotten if p in self.files and p not in self.made]
+        for path in gone:
+            del self.files[path]
+        self.changed += gone
 
     def put(self, output: Output) -> None:
-        self.files[output.path] = self.last[output.path] if output.data is None else output.data
+        self.made.add(output.path)
+        if self.files.get(output.path) != output.data:
+            self.files[output.path] = output.data
+            self.changed.append(output.path)
+
+    def keep(self, paths: Iterator[str]) -> None:
+        """Kept files are those of the last build, already held."""
 
     def content_file(self, rel: str, path: Path, kept: bool) -> None:
         self.assets[rel] = path

@@ -12,6 +12,7 @@ import posixpath
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kbgen.diagnostics import Diagnostics, shown_path
 from kbgen.i18n import UiStrings
@@ -24,7 +25,7 @@ from kbgen.site import (
     Site,
     translation_key,
 )
-from kbgen.sources import Source, SourceSet, path_piece_problem
+from kbgen.sources import FrontMatter, Source, SourceSet, path_piece_problem
 from kbgen.urls import normalize_alias, tag_slug
 
 
@@ -154,6 +155,16 @@ def _url_for(index: SiteIndex, diags: Diagnostics, lang: str, source: Source) ->
     raise AssertionError(source.kind)
 
 
+# Front-matter keys a page takes as they are, and that nothing else of the model reads: a
+# change to these alone moves no page and changes no other (bodies.update_bodies patches it)
+PAGE_FIELDS = ("title", "description", "weight", "date", "updated", "promoted", "icon")
+
+
+def page_fields(meta: FrontMatter) -> dict[str, Any]:
+    """The fields of a page taken from these front-matter keys (PAGE_FIELDS)."""
+    return {name: getattr(meta, name) for name in PAGE_FIELDS}
+
+
 def _add_source_page(
     index: SiteIndex,
     diags: Diagnostics,
@@ -171,19 +182,13 @@ def _add_source_page(
         lang=lang,
         key=key,
         url=_url_for(index, diags, lang, source),
-        title=meta.title,
-        description=meta.description,
         source=source,
         group=source.group,
-        weight=meta.weight,
-        date=meta.date,
-        updated=meta.updated,
         tags=meta.tags,
         comments=meta.comments,
         discussion=meta.discussion,
         fallback_of=fallback_of,
-        promoted=meta.promoted,
-        icon=meta.icon,
+        **page_fields(meta),
     )
     if not _register(index, diags, page):
         index.unplaced.add(id(page))

@@ -11,7 +11,7 @@ elsewhere which files to make.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Protocol
 from kbgen.bodies import BodyCache, BodyUpdate, update_bodies
 from kbgen.cache import file_stat
 from kbgen.config import Config
-from kbgen.depends import Reads
+from kbgen.depends import Change, Reads, model_change, page_tokens
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.discussions import attach_discussions
 from kbgen.i18n import UiStrings, load_ui_strings
@@ -39,11 +39,17 @@ class Sink(Protocol):
 
     def opened(self, reads: Reads) -> AbstractContextManager[None]:
         """Around the writing: what is written is committed if no exception leaves it.
-        `reads` is told of the last build's files the sink no longer holds as made."""
+        `reads` is told of the last build's files the sink no longer holds as made; once
+        the files are in, its `files` are every output file of this build."""
         ...
 
     def put(self, output: Output) -> None:
-        """A file made (data) or kept as the last build made it (data None)."""
+        """A file made."""
+        ...
+
+    def keep(self, paths: Iterator[str]) -> None:
+        """The files of the last build that are still right (told once, before `put`; a
+        sink that holds them already need not even list them)."""
         ...
 
     def content_file(self, rel: str, path: Path, kept: bool) -> None:
@@ -59,7 +65,7 @@ class State:
     bodies: BodyCache | None = None  # parsed bodies, by their text
     memo: SourceMemo | None = None  # build: a file is read again only if its stat changed
     sources: SourceSet | None = None  # serve: the sources, as it keeps them up to date
-    edited: list[Source] | None = None  # serve: files changed only below their front matter
+    edited: list[Source] | None = None  # serve: files changed in place (no file added…)
     site: Site | None = None  # the last good model, while in memory (serve)
     renderer: Renderer | None = None  # kept while the config and the theme are unchanged
     ui: UiStrings | None = None  # serve: loaded with the theme
@@ -71,8 +77,8 @@ class Made:
     site: Site
     ui: UiStrings
     outdated: list[Page]  # translations of older originals
-    # the model patched in place (serve's text-only edits): the pages patched (the only ones
-    # whose reads can have changed), how to undo it
+    # the model patched in place (serve's edits that move no page): the pages patched (the
+    # only ones whose reads can have changed), how to undo it
     patched: list[Page] | None = None
     update: BodyUpdate | None = None
     made: int = 0  # files made (pages, redirects, sitemap…; not the theme's static files)
@@ -107,7 +113,7 @@ def run(
     whether anything is to be done): UI strings, sources, the site model, its files into
     `sink`. Raises BuildFailed, the sink left as it was, on any error (or warning, with
     `strict`); `state` then holds what the last good build left in it."""
-    made = _patch(state, diags)  # the model patched in place: serve's text-only edits
+    made = _patch(state, diags)  # the model patched in place: serve's edits that move no page
     if made is None:
         ui, _, site, outdated = model(config, theme, diags, settings, state)
         made = Made(site, ui, outdated)
@@ -128,7 +134,7 @@ def run(
             _outputs(made, renderer, state, sink, settings, progress, idle)
     except BuildFailed:
         if made.update is not None and made.patched is not None and state.bodies is not None:
-            made.update.undo(state.bodies)
+            made.update.undo(made.site, state.bodies)
             mark_outdated(made.site, made.patched)  # the banners as they were
             add_related(made.site)  # and the related articles
         raise
@@ -148,22 +154,23 @@ def _outputs(
     """Every output file into the sink, those whose reads did not change kept."""
     total, done = len(made.site.standalone_pages), 0
 
-    def on_page() -> None:
+    def on_page(count: int) -> None:
         nonlocal done
-        done += 1
+        done += count
         if progress is not None:
             progress(done, total)
 
-    patched = made.patched
-    before = state.site if patched is None else None  # its pages left equal need no look
+    def keep(count: int, paths: Iterator[str]) -> None:
+        sink.keep(paths)
+        made.kept += count
+
     reads = state.reads
     try:
-        outputs = renderer.outputs(on_page, reads, settings.jobs, idle, patched, before)
+        change = _change(made, state.site)
+        outputs = renderer.outputs(on_page, reads, settings.jobs, idle, change, keep)
         for output in outputs:
             sink.put(output)
-            if output.data is None:
-                made.kept += 1
-            elif output.path not in renderer.assets.files:
+            if output.path not in renderer.assets.files:
                 made.made += 1
                 made.changed.append(output.path)
     except BuildFailed:
@@ -177,6 +184,18 @@ def _outputs(
         reads.files[rel] = (maker, frozenset())
         made.kept += kept
         made.made += not kept
+
+
+def _change(made: Made, before: Site | None) -> Change:
+    """What can have changed in the model since the last build's files were made from it:
+    what the patch changed, or what differs from the last model still in memory; without
+    it, anything."""
+    if made.patched is not None:
+        assert made.update is not None
+        tokens = {t for page in made.update.fields for t in page_tokens(page)}
+        tokens.update(("table", name) for name in made.update.tables)
+        return Change({(p.lang, p.key) for p in made.patched}, tokens)
+    return model_change(before, made.site) if before is not None else Change()
 
 
 def model(
@@ -197,15 +216,21 @@ def model(
 
 
 def _patch(state: State, diags: Diagnostics) -> Made | None:
-    """The model patched in place after files changed only below their front matter: their
-    bodies parsed again (site.update_bodies), their translations' banners set again. None
-    when that is not the case: the model is built."""
+    """The model patched in place after files changed only in their bodies or in front-matter
+    keys that move no page: their pages patched (bodies.update_bodies), their translations'
+    banners set again, their discussions named again. None when that is not the case: the
+    model is built."""
     site, renderer, bodies = state.site, state.renderer, state.bodies
     if state.edited is None or site is None or renderer is None or bodies is None:
         return None
     update = update_bodies(site, bodies, state.edited, diags)
     if update is None:
         return None
+    if update.fields and site.config.comments.schema is not None:
+        # a thread is named by its page's title: the discussions made again (what they
+        # report is reported with the rest of the model's problems, already in `diags`)
+        update.replace_table(site, "discussions", {})
+        attach_discussions(site, Diagnostics())
     languages = site.config.languages
     keys = {page.key for page in update.pages}
     translations = [p for key in keys for lang in languages if (p := site.page(lang, key))]

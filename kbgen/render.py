@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from markupsafe import Markup
 from pygments.formatters import HtmlFormatter
 
 from kbgen.brand import BrandConfig
-from kbgen.depends import Key, Maker, Reads, Recorder, SiteView, same_pages
+from kbgen.depends import Change, Key, Maker, Reads, Recorder, SiteView
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.i18n import UiStrings, format_date, language
 from kbgen.search.index import SearchFile, WordsStore, search_file, search_path, search_work
@@ -90,6 +91,9 @@ def make_environment(theme: Theme) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # a template is read once: a changed theme gets a new environment (serve too), so
+        # looking at each template file's time again before every use would be wasted
+        auto_reload=False,
     )
     env.filters["date"] = lambda value, lang: format_date(value, lang)
     return env
@@ -97,10 +101,10 @@ def make_environment(theme: Theme) -> jinja2.Environment:
 
 @dataclass(frozen=True)
 class Output:
-    """One file of the site: its bytes, or None when the last build's file is still right."""
+    """One file of the site, made."""
 
     path: str
-    data: bytes | None
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,8 @@ class Renderer:
         self.assets = Assets.collect(theme, site.config.brand)
         self.search_files: dict[str, str] = {}  # language -> output path of its search file
         self._lang: str | None = None
-        self._jobs: tuple[Site, list[Job]] | None = None
+        # the last model's jobs, what makes each file, and each job's place by path
+        self._jobs: tuple[Site, list[Job], dict[str, Maker], dict[str, int]] | None = None
 
     def use_language(self, lang: str) -> None:
         if lang != self._lang:
@@ -141,17 +146,20 @@ class Renderer:
             )
             self._lang = lang
 
-    def files(self, on_page: Callable[[], None] | None = None) -> Iterator[tuple[str, bytes]]:
+    def files(self, on_page: Callable[[int], None] | None = None) -> Iterator[tuple[str, bytes]]:
         """Every output file, each rendered."""
         for output in self.outputs(on_page):
-            assert output.data is not None
             yield output.path, output.data
 
     def jobs(self) -> list[Job]:
         """Every file made from the model, pages first."""
+        return self._made_jobs()[0]
+
+    def _made_jobs(self) -> tuple[list[Job], dict[str, Maker], dict[str, int]]:
+        """`jobs()`, what makes each one's file and its place in them, by path."""
         site = self.site
         if self._jobs is not None and self._jobs[0] is site:
-            return self._jobs[1]  # the model patched in place: its files are the same
+            return self._jobs[1:]  # the model patched in place: its files are the same
         jobs = [
             Job(p.output_path, ("page", p.lang, p.key, p.kind), p) for p in site.standalone_pages
         ]
@@ -165,32 +173,34 @@ class Renderer:
         if default_404 is not None:
             jobs.append(Job("404.html", ("404", default_404.lang, default_404.key), default_404))
         jobs.append(Job("robots.txt", ("robots",)))
-        self._jobs = (site, jobs)
-        return jobs
+        places = {j.path: n for n, j in enumerate(jobs)}
+        self._jobs = (site, jobs, {j.path: j.maker for j in jobs}, places)
+        return self._jobs[1:]
 
     def outputs(
         self,
-        on_page: Callable[[], None] | None = None,
+        on_page: Callable[[int], None] | None = None,
         reads: Reads | None = None,
         workers: int = 1,
         idle: Callable[[], None] | None = None,
-        patched: list[Page] | None = None,
-        before: Site | None = None,
+        change: Change | None = None,
+        keep: Callable[[int, Iterator[str]], None] | None = None,
     ) -> Iterator[Output]:
-        """Every output file: assets, search indexes, pages, the sitemap, redirects, the root
-        page, robots. `reads` (depends.py) is what the last build's files read of its model:
-        a file none of whose reads changed is not made again (its data is None), and `reads`
-        is left holding this build's. `patched`: the model changed only in these pages'
-        bodies (serve's fast path), the only reads to look at; `before`: the model `reads`
-        was taken from, when still in memory (its pages left equal need no look). With
-        `workers` > 1, a large site's pages and search indexes are made in that many other
-        processes. `idle` is called once, when all that is left is to wait for the search
-        indexes."""
+        """Every output file made: assets, search indexes, pages, the sitemap, redirects, the
+        root page, robots. `reads` (depends.py) is what the last build's files read of its
+        model: a file none of whose reads changed is not made again (`keep` is told of those
+        once, if given: their number, and their paths listed as they are read), and `reads`
+        is left holding this build's. `change`: what can have changed in the model since
+        `reads` was taken (depends.Change; None: anything). `on_page` is called with the
+        number of pages made or kept. With `workers` > 1, a large site's pages and search
+        indexes are made in that many other processes. `idle` is called once, when all that
+        is left is to wait for the search indexes."""
         reads = reads if reads is not None else Reads()
         yield from (Output(path, data) for path, data in self.assets.files.items())
         search = self.site.config.search
         languages = self.site.config.languages
         searches: list[SearchFile] = []
+        unchanged: list[SearchFile] = []
         if search.enabled:
             self.search_files = {lang: search_path(lang) for lang in languages}
         if search.enabled and not self.search_on_demand:
@@ -200,16 +210,18 @@ class Renderer:
                 if (made := reads.files.get(search_path(lang)))
             }
             unchanged, searches = search_work(self.site, search.include_replies, known)
-            for found in unchanged:
-                yield Output(found.path, None)
             for found in unchanged + searches:
                 reads.files[found.path] = (("search", found.digest), frozenset())
-        jobs = self.jobs()
-        same = same_pages(before, self.site) if before is not None else None
-        stale = reads.stale(
-            {j.path: j.maker for j in jobs}, reads.changed(self.site, patched, same)
-        )
-        pages = [j for j in jobs if j.path in stale and j.maker[0] == "page"]
+        jobs, makers, places = self._made_jobs()
+        same_files = reads.same_makers(makers)  # the model patched in place
+        stale = reads.stale(makers, reads.changed(self.site, change or Change()))
+        remade = [jobs[n] for n in sorted(places[path] for path in stale)]
+        pages = [j for j in remade if j.maker[0] == "page"]
+        if keep is not None:
+            listed = (p for p in chain((f.path for f in unchanged), makers) if p not in stale)
+            keep(len(unchanged) + len(makers) - len(stale), listed)
+        if on_page is not None:
+            on_page(len(self.site.standalone_pages) - len(pages))
         index_pool: ProcessPoolExecutor | None = None
         page_pool: ProcessPoolExecutor | None = None
         indexed: dict[Future[bytes], SearchFile] = {}
@@ -227,23 +239,18 @@ class Renderer:
                     for f in searches
                 }
                 searches = []
-            for job in jobs:
-                if job.path not in stale:
-                    yield Output(job.path, None)
-                    if on_page is not None and job.maker[0] == "page":
-                        on_page()
             if page_pool is not None:
                 yield from self._made_in_workers(page_pool, workers, pages, reads, indexed, on_page)
             else:
                 for job in pages:
                     yield self._made(job, *self.make(job), reads)
                     if on_page is not None:
-                        on_page()
+                        on_page(1)
             for found in searches:  # a small site's, made here
                 data = search_file(found.lang, found.docs, self.search_words.get(found.lang))
                 yield Output(found.path, data)
-            for job in jobs:
-                if job.path in stale and job.maker[0] != "page":
+            for job in remade:
+                if job.maker[0] != "page":
                     yield self._made(job, *self.make(job), reads)
             if idle is not None:
                 idle()
@@ -254,9 +261,9 @@ class Renderer:
                     pool.shutdown(wait=True, cancel_futures=True)
             if page_pool is not None:
                 self._unfork()
-        kept = [*self.assets.files, *self.search_files.values(), *(j.path for j in jobs)]
-        kept += self.site.assets  # content files: made by the sink (build.py)
-        reads.forget_others(kept)
+        if not same_files:
+            kept = [*self.assets.files, *self.search_files.values(), *makers, *self.site.assets]
+            reads.forget_others(kept)  # (content files: made by the sink, build.py)
 
     def _made(self, job: Job, data: bytes, keys: frozenset[Key], reads: Reads) -> Output:
         reads.record(self.site, job.path, job.maker, keys)
@@ -311,7 +318,7 @@ class Renderer:
         pages: list[Job],
         reads: Reads,
         indexed: dict[Future[bytes], SearchFile],
-        on_page: Callable[[], None] | None,
+        on_page: Callable[[int], None] | None,
     ) -> Iterator[Output]:
         """Pages made by the worker processes; this process writes what they send back, and
         each search index (`indexed`, under way in other processes) as soon as it is made."""
@@ -328,7 +335,7 @@ class Renderer:
             for number, (data, keys) in zip(chunk, task.result(), strict=True):
                 yield self._made(pages[number], data, keys, reads)
                 if on_page is not None:
-                    on_page()
+                    on_page(1)
             yield from self._finished(indexed, wait=False)
 
     @staticmethod

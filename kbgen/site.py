@@ -186,6 +186,9 @@ class Site:
         default_factory=dict, repr=False, compare=False
     )
     _places: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
+    _in_order: dict[tuple[str, str | None], list[Page]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     _indexed_pages: int = field(default=-1, repr=False, compare=False)
     _tagged: dict[tuple[str, str], list[Page]] | None = field(
         default=None, repr=False, compare=False
@@ -237,8 +240,9 @@ class Site:
         return [p for p in found if p is not None]
 
     def articles(self, lang: str, group: str | None = None) -> list[Page]:
-        found = [p for p in self.in_language(lang, "article") if group in (None, p.group)]
-        return sorted(found, key=lambda p: p.sort_key)
+        if group is not None:  # one section's: kept in order (section_nav reads them too)
+            return list(self._section_articles(lang, group))
+        return sorted(self.in_language(lang, "article"), key=lambda p: p.sort_key)
 
     def article_count(self, section: Page) -> int:
         """How many articles a section holds, those of its sub-sections included."""
@@ -259,12 +263,22 @@ class Site:
             for page in self.pages:
                 if page.kind == "article":
                     by_section[(page.lang, page.group)].append(page)
-            for key, pages in by_section.items():
-                pages.sort(key=lambda p: p.sort_key)
-                self._sections[key] = pages
-                self._places.update((id(p), n) for n, p in enumerate(pages))
+            self._in_order = dict(by_section)
+            for key in by_section:
+                self._sort_section(key)
             self._indexed_pages = len(self.pages)
         return self._sections.get((lang, group), [])
+
+    def _sort_section(self, key: tuple[str, str | None]) -> None:
+        pages = sorted(self._in_order[key], key=lambda p: p.sort_key)
+        self._sections[key] = pages
+        self._places.update((id(p), n) for n, p in enumerate(pages))
+
+    def reorder(self, pages: list[Page]) -> None:
+        """These pages' titles or weights changed in place: their sections put in order again."""
+        for key in {(p.lang, p.group) for p in pages if p.kind == "article"}:
+            if key in self._sections and self._indexed_pages == len(self.pages):
+                self._sort_section(key)
 
     def section_nav(self, page: Page, size: int = SIDEBAR_LINKS) -> SectionNav | None:
         """The article's neighbours in its section (see SectionNav); None for other pages."""

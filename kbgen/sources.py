@@ -175,8 +175,37 @@ def discover_sources(
             continue
         # without a memo, one that knows no file: every file is read
         memo = memo or SourceMemo({})
-        _walk_language(lang_dir, lang, content.resolve(), found, diags, drafts, memo)
+        _walk(lang_dir, lang_dir, lang, content.resolve(), found, diags, drafts, memo)
     return found
+
+
+def discover_at(config: Config, path: Path, diags: Diagnostics, drafts: bool = False) -> SourceSet:
+    """What `discover_sources` finds at `path` (a file or a folder inside the content folder,
+    or nothing if it is gone), by the same rules: only in a language's folder, nothing
+    hidden, no folder reached through a link. `kbgen serve` reads a changed path with it."""
+    found = SourceSet()
+    content = config.content_dir
+    parts = path.relative_to(content).parts
+    if not parts or parts[0] not in config.languages or any(p.startswith(".") for p in parts):
+        return found
+    lang_dir = content / parts[0]
+    folders = [content / Path(*parts[:n]) for n in range(1, len(parts))]
+    if any(folder.is_symlink() for folder in folders):
+        return found  # discover_sources reads no folder through a link (it says so)
+    memo = SourceMemo({})
+    if path.is_dir() and not path.is_symlink():
+        _walk(path, lang_dir, parts[0], content.resolve(), found, diags, drafts, memo)
+    elif path.exists() or path.is_symlink():
+        _read_one(path, lang_dir, parts[0], content.resolve(), found, diags, drafts, memo)
+    return found
+
+
+def discovery_order(config: Config, path: Path) -> tuple[int, tuple[tuple[int, str], ...]]:
+    """Where `path` (in a language folder) comes in what `discover_sources` finds: languages
+    in config order, then a folder's files (by name) before its subfolders (by name)."""
+    parts = path.relative_to(config.content_dir).parts
+    lang = config.languages.index(parts[0])
+    return (lang, (*((1, d) for d in parts[1:-1]), (0, parts[-1])))
 
 
 def leads_out(folder: Path, root: Path) -> bool:
@@ -200,7 +229,8 @@ def _unreadable(diags: Diagnostics) -> Callable[[OSError], None]:
     return report
 
 
-def _walk_language(
+def _walk(
+    top: Path,
     lang_dir: Path,
     lang: str,
     content_root: Path,
@@ -209,9 +239,8 @@ def _walk_language(
     drafts: bool,
     memo: SourceMemo,
 ) -> None:
-    for dirpath, dirnames, filenames in os.walk(
-        lang_dir, onerror=_unreadable(diags), followlinks=False
-    ):
+    """The files of folder `top` of a language's folder, in the order of `discovery_order`."""
+    for dirpath, dirnames, filenames in os.walk(top, onerror=_unreadable(diags), followlinks=False):
         folder = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for link in [d for d in dirnames if (folder / d).is_symlink()]:
@@ -221,18 +250,27 @@ def _walk_language(
             )
             dirnames.remove(link)
         for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            path = folder / name
-            reader = functools.partial(
-                read_content_file, path, lang_dir, lang, content_root, drafts=drafts
-            )
-            item, reported = memo.read(path, reader)
-            diags.items.extend(reported)
-            if isinstance(item, Source):
-                found.pages.append(item)
-            elif isinstance(item, Asset):
-                found.assets.append(item)
+            if not name.startswith("."):
+                _read_one(folder / name, lang_dir, lang, content_root, found, diags, drafts, memo)
+
+
+def _read_one(
+    path: Path,
+    lang_dir: Path,
+    lang: str,
+    content_root: Path,
+    found: SourceSet,
+    diags: Diagnostics,
+    drafts: bool,
+    memo: SourceMemo,
+) -> None:
+    reader = functools.partial(read_content_file, path, lang_dir, lang, content_root, drafts=drafts)
+    item, reported = memo.read(path, reader)
+    diags.items.extend(reported)
+    if isinstance(item, Source):
+        found.pages.append(item)
+    elif isinstance(item, Asset):
+        found.assets.append(item)
 
 
 def read_content_file(
@@ -244,7 +282,7 @@ def read_content_file(
     drafts: bool = False,
 ) -> Source | Asset | None:
     """One file of a language folder (not hidden, not in a hidden folder) as a page or an
-    asset; None if it is skipped. `kbgen serve` calls this for each file that changes."""
+    asset; None if it is skipped."""
     rel = unicodedata.normalize("NFC", path.relative_to(lang_dir).as_posix())
     if path.is_symlink():
         try:

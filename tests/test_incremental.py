@@ -7,11 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from kbgen import depends
 from kbgen.build import BuildOptions, load_site
+from kbgen.config import load_config
+from kbgen.depends import Key
 from kbgen.diagnostics import Diagnostics
-from kbgen.incremental import LiveSite
-from kbgen.render import Renderer
+from kbgen.incremental import LiveSite, MemorySink
+from kbgen.render import Output, Renderer
 from kbgen.search.index import build_search_files
+from kbgen.sources import discover_at, discover_sources, discovery_order
 from tests.helpers import edit_file as _edit
 from tests.helpers import write_file as _write
 
@@ -159,8 +163,17 @@ def translation_outdated(root: Path) -> list[Path]:
     return [root / ROLE]
 
 
-# Edits below the front matter patch the model in place instead of building it again.
-IN_PLACE = {body_edit, heading_edit, fallback_body_edit, translation_outdated}
+# Edits below the front matter, or of front-matter keys that move no page (a title), patch
+# the model in place instead of building it again.
+IN_PLACE = {
+    body_edit,
+    heading_edit,
+    fallback_body_edit,
+    translation_outdated,
+    title_edit,
+    section_title,
+    rules_title,
+}
 
 CHANGES = [
     body_edit,
@@ -306,3 +319,66 @@ def test_a_template_change_rebuilds_everything_but_keeps_parsed_bodies(
     assert live.cache.fresh, "a UI-string change must parse the bodies again (rule labels)"
     files, _, _ = _from_scratch(example_copy)
     assert files == _served(live)
+
+
+def test_the_memory_sink_is_given_only_the_files_made_again(
+    example_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = LiveSite(BuildOptions(example_copy / "config.yaml"))
+    assert live.build().ok
+    assert live.renderer is not None
+    put: list[str] = []
+    original = MemorySink.put
+
+    def spy(sink: MemorySink, output: Output) -> None:
+        put.append(output.path)
+        original(sink, output)
+
+    monkeypatch.setattr(MemorySink, "put", spy)
+    outcome = live.update(body_edit(example_copy))
+    assert outcome.ok and outcome.changed
+    pages = [p for p in put if p not in live.renderer.assets.files]
+    assert len(pages) == outcome.rendered and set(outcome.changed) <= set(pages)
+    assert len(put) < len(live.files) // 2, "it was handed every file again"
+
+
+def test_a_title_edit_looks_again_only_at_the_reads_of_its_own_section(
+    example_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each article reads its section's navigation (`site.section_nav`): a title changes
+    its own section's order, never another section's, nor another language's."""
+    live = LiveSite(BuildOptions(example_copy / "config.yaml"))
+    assert live.build().ok
+    evaluated: list[Key] = []
+    original = depends.evaluate
+
+    def spy(site: object, key: Key) -> object:
+        evaluated.append(key)
+        return original(site, key)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(depends, "evaluate", spy)
+    outcome = live.update(title_edit(example_copy))
+    assert outcome.ok and outcome.changed
+    navs = [key[2][0] for key in evaluated if key[:2] == ("s", "section_nav")]
+    assert navs, "the section's navigation was not looked at again"
+    assert live.site is not None
+    for shaped in navs:
+        page = live.site.page(shaped[1], shaped[2])
+        assert page is not None and (page.lang, page.group) == ("fr", "community-management")
+
+
+def test_serve_reads_a_changed_folder_as_a_build_discovers_it(example_copy: Path) -> None:
+    """sources.discover_at (what serve reads again) finds what discover_sources finds there,
+    in the order discovery_order gives."""
+    config = load_config(example_copy / "config.yaml")
+    everything = discover_sources(config, Diagnostics())
+    for found in (everything.pages, everything.assets):
+        paths = [e.path for e in found]
+        assert paths == sorted(paths, key=lambda p: discovery_order(config, p))
+    folder = example_copy / FR / "articles"
+    (folder / ".hidden.md").write_text("---\ntitle: Hidden\n---\n", encoding="utf-8")
+    under = discover_at(config, folder, Diagnostics())
+    expected = [s.path for s in everything.pages if s.path.is_relative_to(folder)]
+    assert [s.path for s in under.pages] == expected
+    assert discover_at(config, folder / ".hidden.md", Diagnostics()).pages == []
+    assert discover_at(config, example_copy / "content/xx/a.md", Diagnostics()).pages == []
