@@ -8,9 +8,10 @@ import os
 import posixpath
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from pygments.formatters import HtmlFormatter
 from kbgen.brand import BrandConfig
 from kbgen.depends import Key, Maker, Reads, Recorder, SiteView, same_pages
 from kbgen.diagnostics import BuildFailed, Diagnostics
+from kbgen.fragments import Fragment, Fragments, Place, fill, scope_key, slot, viewed
 from kbgen.i18n import UiStrings, format_date, language
 from kbgen.search.index import SearchFile, WordsStore, search_file, search_path, search_work
 from kbgen.seo import absolute_url, alternates, canonical, is_indexed, json_ld, robots, sitemap
@@ -133,6 +135,8 @@ class Renderer:
         self.search_files: dict[str, str] = {}  # language -> output path of its search file
         self._lang: str | None = None
         self._jobs: tuple[Site, list[Job]] | None = None
+        # what is the same on many pages, rendered once (for the model of this outputs())
+        self.fragments = Fragments()
 
     def use_language(self, lang: str) -> None:
         if lang != self._lang:
@@ -187,6 +191,7 @@ class Renderer:
         processes. `idle` is called once, when all that is left is to wait for the search
         indexes."""
         reads = reads if reads is not None else Reads()
+        self.fragments.clear()  # the model may have changed since they were rendered
         yield from (Output(path, data) for path, data in self.assets.files.items())
         search = self.site.config.search
         languages = self.site.config.languages
@@ -361,41 +366,7 @@ class Renderer:
         self, template_name: str, at_url: str, lang: str, site: Site | SiteView, **context: Any
     ) -> bytes:
         absolute_links = context.get("page") is not None and context["page"].kind == "not_found"
-        base_path = self.site.config.base_path
-
-        def url(target: Page | str) -> str:
-            """A link from this page; 404 pages are served at any path, so theirs are absolute."""
-            to = target if isinstance(target, str) else target.url
-            if absolute_links:
-                return base_path + encode_url(to)
-            return relative_url(at_url, to)
-
-        def asset(name: str) -> str:
-            try:
-                return url(self.assets.urls[name])
-            except KeyError:
-                raise jinja2.TemplateRuntimeError(
-                    f"asset '{name}' is not in the theme's static folder"
-                ) from None
-
-        config = self.site.config
-        values = {
-            "site": site,
-            "config": config,
-            "lang": language(lang),
-            "languages": [language(code) for code in config.languages],
-            "site_title": config.site_title(lang),
-            "url": url,
-            "asset": asset,
-            "absolute_url": lambda target: absolute_url(
-                self.site, target if isinstance(target, str) else target.url
-            ),
-            "format_date": lambda value: format_date(value, lang),
-            "text_attrs": text_attrs,
-            "ui_attrs": lambda shown: text_attrs(shown, lang),
-            "search_file": self.search_files.get(lang),
-            **context,
-        }
+        values = {**self._values(at_url, lang, site, absolute_links), **context}
         try:
             html = self.env.get_template(template_name).render(values)
         except jinja2.TemplateSyntaxError as exc:
@@ -421,6 +392,120 @@ class Renderer:
             )
             raise BuildFailed(diags) from None
         return html.encode("utf-8")
+
+    def _values(
+        self,
+        at_url: str,
+        lang: str,
+        site: Site | SiteView,
+        absolute_links: bool,
+        touched: set[str] | None = None,
+    ) -> dict[str, Any]:
+        """What every template sees, on the page at `at_url`. `touched`: a fragment's (see
+        fragments.py), the folders beside the page's that its links go into."""
+        base_path = self.site.config.base_path
+        place = Place.of(at_url, absolute_links)
+        note: Callable[[str], None] | None = None
+        if touched is not None and place is not None and not absolute_links:
+            note = partial(place.note, touched)
+
+        def url(target: Page | str) -> str:
+            """A link from this page; 404 pages are served at any path, so theirs are absolute."""
+            to = target if isinstance(target, str) else target.url
+            if note is not None:
+                note(to)
+            if absolute_links:
+                return base_path + encode_url(to)
+            return relative_url(at_url, to)
+
+        def current(target: Page | str) -> bool:
+            """Whether `target` is this page (for aria-current)."""
+            to = target if isinstance(target, str) else target.url
+            if note is not None:
+                note(to)
+            return to == at_url
+
+        def asset(name: str) -> str:
+            try:
+                return url(self.assets.urls[name])
+            except KeyError:
+                raise jinja2.TemplateRuntimeError(
+                    f"asset '{name}' is not in the theme's static folder"
+                ) from None
+
+        def shared(name: str, **scope: Any) -> Markup:
+            return self._shared(name, scope, at_url, lang, site, absolute_links, touched)
+
+        def shared_each(name: str, items: Iterable[Any], **scope: Any) -> Markup:
+            return Markup("").join(shared(name, item=item, **scope) for item in items)
+
+        config = self.site.config
+        return {
+            "site": site,
+            "config": config,
+            "lang": language(lang),
+            "languages": [language(code) for code in config.languages],
+            "site_title": config.site_title(lang),
+            "url": url,
+            "current": current,
+            "asset": asset,
+            "shared": shared,
+            "shared_each": shared_each,
+            "absolute_url": lambda target: absolute_url(
+                self.site, target if isinstance(target, str) else target.url
+            ),
+            "format_date": lambda value: format_date(value, lang),
+            "text_attrs": text_attrs,
+            "ui_attrs": lambda shown: text_attrs(shown, lang),
+            "search_file": self.search_files.get(lang),
+        }
+
+    def _shared(
+        self,
+        name: str,
+        scope: dict[str, Any],
+        at_url: str,
+        lang: str,
+        site: Site | SiteView,
+        absolute_links: bool,
+        touched: set[str] | None,
+    ) -> Markup:
+        """Template `name` rendered with `scope` for the page at `at_url`: once for all the
+        pages it is the same on (fragments.py), its reads added to this page's. `touched`:
+        the fragment that includes this one, if any."""
+        slots = {k: v for k, v in scope.items() if isinstance(v, Markup)}
+        place = Place.of(at_url, absolute_links)
+        parent = place.parent if place is not None else None
+        key = (name, lang, absolute_links, parent, scope_key(scope))
+        fragment = self.fragments.find(key, place) if place is not None else None
+        if fragment is None:
+            fragment = self._fragment(name, scope, slots, at_url, lang, absolute_links)
+            if place is not None:
+                self.fragments.keep(key, place, fragment)
+        if isinstance(site, SiteView):
+            site.__dict__["_recorder"].keys.update(fragment.keys)
+        if touched is not None:
+            touched.update(fragment.touched)
+        return fill(fragment.html, slots)
+
+    def _fragment(
+        self,
+        name: str,
+        scope: dict[str, Any],
+        slots: dict[str, Markup],
+        at_url: str,
+        lang: str,
+        absolute_links: bool,
+    ) -> Fragment:
+        """Template `name` rendered alone, its slots marked, with what it read and linked."""
+        recorder = Recorder()
+        touched: set[str] = set()
+        values = self._values(at_url, lang, SiteView(self.site, recorder), absolute_links, touched)
+        values.update({k: viewed(v, recorder) for k, v in scope.items() if k not in slots})
+        values.update({k: slot(k) for k in slots})
+        self.fragments.rendered[name] += 1
+        html = self.env.get_template(name).render(values)
+        return Fragment(html, frozenset(recorder.keys), frozenset(touched))
 
 
 # Work sent to forked processes: the renderer they inherited, and the pages to make with it.
