@@ -67,19 +67,26 @@ def slot(name: str) -> Markup:
     return Markup(_SLOT.format(name))
 
 
-def fill(html: str, slots: dict[str, Markup]) -> Markup:
-    for name, value in slots.items():
-        html = html.replace(_SLOT.format(name), value)
+def fill(html: str, scope: dict[str, Any]) -> Markup:
+    """A fragment's html with the slots of `scope` filled in."""
+    for name, value in scope.items():
+        if isinstance(value, Markup):
+            html = html.replace(_SLOT.format(name), value)
     return Markup(html)
 
 
 def scope_key(scope: dict[str, Any]) -> tuple[Any, ...]:
     """What tells one rendering of a fragment from another: its scope but the slots."""
     return tuple(
-        (name, shape(deep_unwrap(value)))
+        (name, item_key(value))
         for name, value in sorted(scope.items())
         if not isinstance(value, Markup)
     )
+
+
+def item_key(value: Any) -> Any:
+    """A value of a fragment's scope as part of its key: pages by identity."""
+    return shape(deep_unwrap(value))
 
 
 def deep_unwrap(value: Any) -> Any:

@@ -22,7 +22,7 @@ from pygments.formatters import HtmlFormatter
 from kbgen.brand import BrandConfig
 from kbgen.depends import Key, Maker, Reads, Recorder, SiteView, same_pages
 from kbgen.diagnostics import BuildFailed, Diagnostics
-from kbgen.fragments import Fragment, Fragments, Place, fill, scope_key, slot, viewed
+from kbgen.fragments import Fragment, Fragments, Place, fill, item_key, scope_key, slot, viewed
 from kbgen.i18n import UiStrings, format_date, language
 from kbgen.search.index import SearchFile, WordsStore, search_file, search_path, search_work
 from kbgen.seo import absolute_url, alternates, canonical, is_indexed, json_ld, robots, sitemap
@@ -433,11 +433,31 @@ class Renderer:
                     f"asset '{name}' is not in the theme's static folder"
                 ) from None
 
+        parent = place.parent if place is not None else None
+        recorder = site.__dict__["_recorder"] if isinstance(site, SiteView) else None
+
+        def made(key: tuple[Any, ...], name: str, scope: dict[str, Any]) -> Fragment:
+            """The fragment of `key` for this page: found, or rendered and kept (see
+            fragments.py); its reads are this page's too."""
+            fragment = self.fragments.find(key, place) if place is not None else None
+            if fragment is None:
+                fragment = self._fragment(name, scope, at_url, lang, absolute_links)
+                if place is not None:
+                    self.fragments.keep(key, place, fragment)
+            if recorder is not None:
+                recorder.keys.update(fragment.keys)
+            if touched is not None:  # a fragment including this one: linked where it links
+                touched.update(fragment.touched)
+            return fragment
+
         def shared(name: str, **scope: Any) -> Markup:
-            return self._shared(name, scope, at_url, lang, site, absolute_links, touched)
+            fragment = made((name, lang, absolute_links, parent, scope_key(scope)), name, scope)
+            return fill(fragment.html, scope)
 
         def shared_each(name: str, items: Iterable[Any], **scope: Any) -> Markup:
-            return Markup("").join(shared(name, item=item, **scope) for item in items)
+            common = (name, lang, absolute_links, parent, scope_key(scope))
+            each = [made((*common, item_key(i)), name, {**scope, "item": i}).html for i in items]
+            return fill("".join(each), scope)
 
         config = self.site.config
         return {
@@ -460,49 +480,16 @@ class Renderer:
             "search_file": self.search_files.get(lang),
         }
 
-    def _shared(
-        self,
-        name: str,
-        scope: dict[str, Any],
-        at_url: str,
-        lang: str,
-        site: Site | SiteView,
-        absolute_links: bool,
-        touched: set[str] | None,
-    ) -> Markup:
-        """Template `name` rendered with `scope` for the page at `at_url`: once for all the
-        pages it is the same on (fragments.py), its reads added to this page's. `touched`:
-        the fragment that includes this one, if any."""
-        slots = {k: v for k, v in scope.items() if isinstance(v, Markup)}
-        place = Place.of(at_url, absolute_links)
-        parent = place.parent if place is not None else None
-        key = (name, lang, absolute_links, parent, scope_key(scope))
-        fragment = self.fragments.find(key, place) if place is not None else None
-        if fragment is None:
-            fragment = self._fragment(name, scope, slots, at_url, lang, absolute_links)
-            if place is not None:
-                self.fragments.keep(key, place, fragment)
-        if isinstance(site, SiteView):
-            site.__dict__["_recorder"].keys.update(fragment.keys)
-        if touched is not None:
-            touched.update(fragment.touched)
-        return fill(fragment.html, slots)
-
     def _fragment(
-        self,
-        name: str,
-        scope: dict[str, Any],
-        slots: dict[str, Markup],
-        at_url: str,
-        lang: str,
-        absolute_links: bool,
+        self, name: str, scope: dict[str, Any], at_url: str, lang: str, absolute_links: bool
     ) -> Fragment:
         """Template `name` rendered alone, its slots marked, with what it read and linked."""
         recorder = Recorder()
         touched: set[str] = set()
         values = self._values(at_url, lang, SiteView(self.site, recorder), absolute_links, touched)
-        values.update({k: viewed(v, recorder) for k, v in scope.items() if k not in slots})
-        values.update({k: slot(k) for k in slots})
+        values.update(
+            {k: slot(k) if isinstance(v, Markup) else viewed(v, recorder) for k, v in scope.items()}
+        )
         self.fragments.rendered[name] += 1
         html = self.env.get_template(name).render(values)
         return Fragment(html, frozenset(recorder.keys), frozenset(touched))
