@@ -49,6 +49,7 @@ STAGES = [
     "search/builder",
     "search/index",
     "search/query",
+    "fragments",
     "render",
     # the sink and the build state
     "output",
