@@ -8,9 +8,10 @@ import os
 import posixpath
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from pygments.formatters import HtmlFormatter
 from kbgen.brand import BrandConfig
 from kbgen.depends import Change, Key, Maker, Reads, Recorder, SiteView
 from kbgen.diagnostics import BuildFailed, Diagnostics
+from kbgen.fragments import Fragment, Fragments, Place, fill, item_key, scope_key, slot, viewed
 from kbgen.i18n import UiStrings, format_date, language
 from kbgen.search.index import SearchFile, WordsStore, search_file, search_path, search_work
 from kbgen.seo import absolute_url, alternates, canonical, json_ld, may_be_indexed, robots, sitemap
@@ -138,6 +140,8 @@ class Renderer:
         self._lang: str | None = None
         # the last model's jobs, what makes each file, and each job's place by path
         self._jobs: tuple[Site, list[Job], dict[str, Maker], dict[str, int]] | None = None
+        # what is the same on many pages, rendered once (for the model of this outputs())
+        self.fragments = Fragments()
 
     def use_language(self, lang: str) -> None:
         if lang != self._lang:
@@ -196,6 +200,7 @@ class Renderer:
         indexes are made in that many other processes. `idle` is called once, when all that
         is left is to wait for the search indexes."""
         reads = reads if reads is not None else Reads()
+        self.fragments.clear()  # the model may have changed since they were rendered
         yield from (Output(path, data) for path, data in self.assets.files.items())
         search = self.site.config.search
         languages = self.site.config.languages
@@ -368,41 +373,7 @@ class Renderer:
         self, template_name: str, at_url: str, lang: str, site: Site | SiteView, **context: Any
     ) -> bytes:
         absolute_links = context.get("page") is not None and context["page"].kind == "not_found"
-        base_path = self.site.config.base_path
-
-        def url(target: Page | str) -> str:
-            """A link from this page; 404 pages are served at any path, so theirs are absolute."""
-            to = target if isinstance(target, str) else target.url
-            if absolute_links:
-                return base_path + encode_url(to)
-            return relative_url(at_url, to)
-
-        def asset(name: str) -> str:
-            try:
-                return url(self.assets.urls[name])
-            except KeyError:
-                raise jinja2.TemplateRuntimeError(
-                    f"asset '{name}' is not in the theme's static folder"
-                ) from None
-
-        config = self.site.config
-        values = {
-            "site": site,
-            "config": config,
-            "lang": language(lang),
-            "languages": [language(code) for code in config.languages],
-            "site_title": config.site_title(lang),
-            "url": url,
-            "asset": asset,
-            "absolute_url": lambda target: absolute_url(
-                self.site, target if isinstance(target, str) else target.url
-            ),
-            "format_date": lambda value: format_date(value, lang),
-            "text_attrs": text_attrs,
-            "ui_attrs": lambda shown: text_attrs(shown, lang),
-            "search_file": self.search_files.get(lang),
-            **context,
-        }
+        values = {**self._values(at_url, lang, site, absolute_links), **context}
         try:
             html = self.env.get_template(template_name).render(values)
         except jinja2.TemplateSyntaxError as exc:
@@ -428,6 +399,107 @@ class Renderer:
             )
             raise BuildFailed(diags) from None
         return html.encode("utf-8")
+
+    def _values(
+        self,
+        at_url: str,
+        lang: str,
+        site: Site | SiteView,
+        absolute_links: bool,
+        touched: set[str] | None = None,
+    ) -> dict[str, Any]:
+        """What every template sees, on the page at `at_url`. `touched`: a fragment's (see
+        fragments.py), the folders beside the page's that its links go into."""
+        base_path = self.site.config.base_path
+        place = Place.of(at_url, absolute_links)
+        note: Callable[[str], None] | None = None
+        if touched is not None and place is not None and not absolute_links:
+            note = partial(place.note, touched)
+
+        def url(target: Page | str) -> str:
+            """A link from this page; 404 pages are served at any path, so theirs are absolute."""
+            to = target if isinstance(target, str) else target.url
+            if note is not None:
+                note(to)
+            if absolute_links:
+                return base_path + encode_url(to)
+            return relative_url(at_url, to)
+
+        def current(target: Page | str) -> bool:
+            """Whether `target` is this page (for aria-current)."""
+            to = target if isinstance(target, str) else target.url
+            if note is not None:
+                note(to)
+            return to == at_url
+
+        def asset(name: str) -> str:
+            try:
+                return url(self.assets.urls[name])
+            except KeyError:
+                raise jinja2.TemplateRuntimeError(
+                    f"asset '{name}' is not in the theme's static folder"
+                ) from None
+
+        parent = place.parent if place is not None else None
+        recorder = site.__dict__["_recorder"] if isinstance(site, SiteView) else None
+
+        def made(key: tuple[Any, ...], name: str, scope: dict[str, Any]) -> Fragment:
+            """The fragment of `key` for this page: found, or rendered and kept (see
+            fragments.py); its reads are this page's too."""
+            fragment = self.fragments.find(key, place) if place is not None else None
+            if fragment is None:
+                fragment = self._fragment(name, scope, at_url, lang, absolute_links)
+                if place is not None:
+                    self.fragments.keep(key, place, fragment)
+            if recorder is not None:
+                recorder.keys.update(fragment.keys)
+            if touched is not None:  # a fragment including this one: linked where it links
+                touched.update(fragment.touched)
+            return fragment
+
+        def shared(name: str, **scope: Any) -> Markup:
+            fragment = made((name, lang, absolute_links, parent, scope_key(scope)), name, scope)
+            return fill(fragment.html, scope)
+
+        def shared_each(name: str, items: Iterable[Any], **scope: Any) -> Markup:
+            common = (name, lang, absolute_links, parent, scope_key(scope))
+            each = [made((*common, item_key(i)), name, {**scope, "item": i}).html for i in items]
+            return fill("".join(each), scope)
+
+        config = self.site.config
+        return {
+            "site": site,
+            "config": config,
+            "lang": language(lang),
+            "languages": [language(code) for code in config.languages],
+            "site_title": config.site_title(lang),
+            "url": url,
+            "current": current,
+            "asset": asset,
+            "shared": shared,
+            "shared_each": shared_each,
+            "absolute_url": lambda target: absolute_url(
+                self.site, target if isinstance(target, str) else target.url
+            ),
+            "format_date": lambda value: format_date(value, lang),
+            "text_attrs": text_attrs,
+            "ui_attrs": lambda shown: text_attrs(shown, lang),
+            "search_file": self.search_files.get(lang),
+        }
+
+    def _fragment(
+        self, name: str, scope: dict[str, Any], at_url: str, lang: str, absolute_links: bool
+    ) -> Fragment:
+        """Template `name` rendered alone, its slots marked, with what it read and linked."""
+        recorder = Recorder()
+        touched: set[str] = set()
+        values = self._values(at_url, lang, SiteView(self.site, recorder), absolute_links, touched)
+        values.update(
+            {k: slot(k) if isinstance(v, Markup) else viewed(v, recorder) for k, v in scope.items()}
+        )
+        self.fragments.rendered[name] += 1
+        html = self.env.get_template(name).render(values)
+        return Fragment(html, frozenset(recorder.keys), frozenset(touched))
 
 
 # Work sent to forked processes: the renderer they inherited, and the pages to make with it.

@@ -51,6 +51,7 @@ STAGES = [
     "search/index",
     "search/query",
     "related",
+    "fragments",
     "render",
     # the sink and the build state
     "output",

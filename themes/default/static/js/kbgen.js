@@ -131,7 +131,7 @@
       var id = decodeURIComponent(window.location.hash.slice(1));
       var target = id && document.getElementById(id);
       if (!target) return;
-      var details = target.classList.contains("faq-item") ? target.querySelector(".faq-details") : null;
+      var details = target.classList.contains("faq-anchor") ? target.closest(".faq-details") : null;
       if (details) {
         details.open = true;
         target.scrollIntoView();

@@ -1,0 +1,94 @@
+"""What is the same on many pages (a section's sidebar and its links, the main navigation,
+the footer) is rendered once, not once per page (render.py `shared`, fragments.py), and
+still counts as read by every page that shows it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kbgen.build import BuildOptions, load_site
+from kbgen.render import Renderer
+from tests.helpers import edit_file, run_kbgen, write_file
+
+BIG = 120  # articles in the section added to the example: more than a sidebar's window
+
+
+def _big_section(root: Path) -> None:
+    folder = root / "content/en/articles/big"
+    write_file(folder / "_section.md", "---\ntitle: Big\n---\n")
+    for number in range(BIG):
+        write_file(
+            folder / f"a{number:03}.md",
+            f"---\ntitle: Article {number:03}\nweight: {number}\n---\n\nText {number}.\n",
+        )
+
+
+def _count_renders(renderer: Renderer, names: list[str]) -> Counter[str]:
+    """How many times each template is rendered, whether included or rendered alone (both
+    run its root render function)."""
+    counts: Counter[str] = Counter()
+    for name in names:
+        template = renderer.env.get_template(name)
+        original = template.root_render_func
+
+        def counting(
+            context: Any, name: str = name, original: Callable[..., Any] = original
+        ) -> Any:
+            counts[name] += 1
+            return original(context)
+
+        template.root_render_func = counting  # type: ignore[method-assign]
+    return counts
+
+
+def test_a_sections_sidebar_navigation_and_footer_are_rendered_once(example_copy: Path) -> None:
+    _big_section(example_copy)
+    loaded = load_site(BuildOptions(example_copy / "config.yaml"))
+    assert not loaded.diagnostics.failed()
+    renderer = Renderer(loaded.site, loaded.theme, loaded.ui)
+    sidebar, link = "partials/section_sidebar.html", "partials/section_link.html"
+    counts = _count_renders(renderer, [sidebar, link, "base.html"])
+    files = dict(renderer.files())
+
+    for number in range(BIG):  # each page marks itself, and only itself
+        html = files[f"en/articles/big/a{number:03}/index.html"].decode()
+        shown = html.split('class="sidebar"')[1].split("</details>")[0]
+        assert f'<a href="./" aria-current="page">Article {number:03}</a>' in shown
+        assert shown.count("aria-current") == 1
+    sections = sum(1 for page in loaded.site.pages if page.kind == "section")
+    articles = sum(1 for page in loaded.site.pages if page.kind == "article")
+    assert counts["base.html"] > articles > BIG
+    # once per section, not once per article
+    assert counts[sidebar] <= sections
+    # each link once for the section's pages, once more on its own page (marked current)
+    assert counts[link] <= 2 * articles
+    # the navigation and the footer: once per folder of pages side by side (the articles of
+    # a section, the FAQ entries of a group…), once on each page they link to (home, FAQ,
+    # rules, replies: their link is "./") and once for the 404 pages (absolute links)
+    folders = {page.url.rstrip("/").rpartition("/")[0] for page in loaded.site.standalone_pages}
+    languages = len(loaded.config.languages)
+    for name in ("partials/site_nav.html", "partials/footer.html"):
+        rendered = renderer.fragments.rendered[name]
+        assert 0 < rendered <= len(folders) + 5 * languages < len(files) / 4, name
+
+
+def test_a_title_shown_by_a_fragment_is_rebuilt_on_every_page_showing_it(
+    example_copy: Path, tmp_path: Path
+) -> None:
+    _big_section(example_copy)
+    out = tmp_path / "out"
+    assert run_kbgen("build", "--output", str(out), cwd=example_copy).returncode == 0
+    # a060 is in the sidebar of a061 (a fragment rendered for another page); the rules page's
+    # title is in every English page's navigation and footer
+    edit_file(example_copy / "content/en/articles/big/a060.md", "Article 060", "Renamed 060")
+    edit_file(example_copy / "content/en/rules.md", 'title: "', 'title: "Renamed ')
+    result = run_kbgen("build", "--output", str(out), cwd=example_copy)
+    assert result.returncode == 0, result.stderr
+    neighbour = (out / "en/articles/big/a061/index.html").read_text(encoding="utf-8")
+    assert ">Renamed 060</a></li>" in neighbour.split('class="sidebar"')[1]
+    assert neighbour.count(">Renamed Community rules</a>") == 3  # the two navs, the footer
+    far = (out / "en/articles/big/a100/index.html").read_text(encoding="utf-8")
+    assert far.count(">Renamed Community rules</a>") == 3
