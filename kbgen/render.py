@@ -22,6 +22,7 @@ from kbgen.brand import BrandConfig
 from kbgen.depends import Key, Maker, Reads, Recorder, SiteView, same_pages
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.i18n import UiStrings, format_date, language
+from kbgen.search import pagefind
 from kbgen.search.index import SearchFile, WordsStore, search_file, search_path, search_work
 from kbgen.seo import absolute_url, alternates, canonical, json_ld, may_be_indexed, robots, sitemap
 from kbgen.site import Page, Redirect, Site
@@ -131,6 +132,7 @@ class Renderer:
         self.env = make_environment(theme)
         self.assets = Assets.collect(theme, site.config.brand)
         self.search_files: dict[str, str] = {}  # language -> output path of its search file
+        self.search_paths: list[str] = []  # every search file of the last outputs()
         self._lang: str | None = None
         self._jobs: tuple[Site, list[Job]] | None = None
 
@@ -190,10 +192,23 @@ class Renderer:
         yield from (Output(path, data) for path, data in self.assets.files.items())
         search = self.site.config.search
         languages = self.site.config.languages
+        bundles = search.engine == pagefind.ENGINE  # a folder of files per language
         searches: list[SearchFile] = []
+        self.search_paths = []
         if search.enabled:
-            self.search_files = {lang: search_path(lang) for lang in languages}
-        if search.enabled and not self.search_on_demand:
+            script = pagefind.script_path if bundles else search_path
+            self.search_files = {lang: script(lang) for lang in languages}
+        if search.enabled and not self.search_on_demand and bundles:
+            made_before = pagefind.bundles_in(reads.files, languages)
+            known = {lang: digest for lang, (digest, _) in made_before.items()}
+            unchanged, searches = search_work(
+                self.site, search.include_replies, known, pagefind.bundle_folder
+            )
+            for found in unchanged:
+                for path in made_before[found.lang][1]:
+                    self.search_paths.append(path)
+                    yield Output(path, None)
+        elif search.enabled and not self.search_on_demand:
             known = {
                 lang: str(made[0][1])
                 for lang in languages
@@ -204,6 +219,7 @@ class Renderer:
                 yield Output(found.path, None)
             for found in unchanged + searches:
                 reads.files[found.path] = (("search", found.digest), frozenset())
+                self.search_paths.append(found.path)
         jobs = self.jobs()
         same = same_pages(before, self.site) if before is not None else None
         stale = reads.stale(
@@ -212,7 +228,7 @@ class Renderer:
         pages = [j for j in jobs if j.path in stale and j.maker[0] == "page"]
         index_pool: ProcessPoolExecutor | None = None
         page_pool: ProcessPoolExecutor | None = None
-        indexed: dict[Future[bytes], SearchFile] = {}
+        indexed: dict[Future[bytes | dict[str, bytes]], SearchFile] = {}
         try:
             if workers > 1 and len(pages) >= PARALLEL_FROM:
                 # forked first, while this process runs no other thread (the index pool's;
@@ -223,7 +239,11 @@ class Renderer:
                 index_pool = fresh_pool(min(workers, len(searches)))
                 words = self.search_words
                 indexed = {
-                    index_pool.submit(search_file, f.lang, f.docs, words.get(f.lang)): f
+                    (
+                        index_pool.submit(pagefind.bundle, f.lang, f.docs)
+                        if bundles
+                        else index_pool.submit(search_file, f.lang, f.docs, words.get(f.lang))
+                    ): f
                     for f in searches
                 }
                 searches = []
@@ -240,21 +260,24 @@ class Renderer:
                     if on_page is not None:
                         on_page()
             for found in searches:  # a small site's, made here
-                data = search_file(found.lang, found.docs, self.search_words.get(found.lang))
-                yield Output(found.path, data)
+                if bundles:
+                    yield from self._bundle(found, pagefind.bundle(found.lang, found.docs), reads)
+                else:
+                    data = search_file(found.lang, found.docs, self.search_words.get(found.lang))
+                    yield Output(found.path, data)
             for job in jobs:
                 if job.path in stale and job.maker[0] != "page":
                     yield self._made(job, *self.make(job), reads)
             if idle is not None:
                 idle()
-            yield from self._finished(indexed, wait=True)
+            yield from self._finished(indexed, reads, wait=True)
         finally:
             for pool in (page_pool, index_pool):
                 if pool is not None:  # after an error, the rest is dropped
                     pool.shutdown(wait=True, cancel_futures=True)
             if page_pool is not None:
                 self._unfork()
-        kept = [*self.assets.files, *self.search_files.values(), *(j.path for j in jobs)]
+        kept = [*self.assets.files, *self.search_paths, *(j.path for j in jobs)]
         kept += self.site.assets  # content files: made by the sink (build.py)
         reads.forget_others(kept)
 
@@ -310,7 +333,7 @@ class Renderer:
         workers: int,
         pages: list[Job],
         reads: Reads,
-        indexed: dict[Future[bytes], SearchFile],
+        indexed: dict[Future[bytes | dict[str, bytes]], SearchFile],
         on_page: Callable[[], None] | None,
     ) -> Iterator[Output]:
         """Pages made by the worker processes; this process writes what they send back, and
@@ -329,13 +352,31 @@ class Renderer:
                 yield self._made(pages[number], data, keys, reads)
                 if on_page is not None:
                     on_page()
-            yield from self._finished(indexed, wait=False)
+            yield from self._finished(indexed, reads, wait=False)
 
-    @staticmethod
-    def _finished(indexed: dict[Future[bytes], SearchFile], wait: bool) -> Iterator[Output]:
+    def _finished(
+        self,
+        indexed: dict[Future[bytes | dict[str, bytes]], SearchFile],
+        reads: Reads,
+        wait: bool,
+    ) -> Iterator[Output]:
         for future in [f for f in indexed if wait or f.done()]:
             found = indexed.pop(future)
-            yield Output(found.path, future.result())
+            made = future.result()
+            if isinstance(made, bytes):
+                yield Output(found.path, made)
+            else:
+                yield from self._bundle(found, made, reads)
+
+    def _bundle(self, found: SearchFile, files: dict[str, bytes], reads: Reads) -> Iterator[Output]:
+        """A language's Pagefind bundle (`found.path`: its folder), file by file; each file
+        records the bundle's digest and size, so that the next build knows it whole."""
+        maker = pagefind.bundle_maker(found.digest, len(files))
+        for name, data in sorted(files.items()):
+            path = found.path + name
+            reads.files[path] = (maker, frozenset())
+            self.search_paths.append(path)
+            yield Output(path, data)
 
     def render_page(self, page: Page, site: Site | SiteView) -> bytes:
         self.use_language(page.lang)
@@ -447,7 +488,13 @@ def output_claims(site: Site, assets: Assets) -> list[Claim]:
     """Every file the build writes (outputs() and the content files), with what makes it."""
     names = {out: name for name, out in assets.urls.items()}
     claims = [Claim(out, f"the theme's static file {names.get(out, out)}") for out in assets.files]
-    if site.config.search.enabled:
+    if site.config.search.enabled and site.config.search.engine == pagefind.ENGINE:
+        claims += [  # the rest of a bundle has names of Pagefind's making, in the same folder
+            Claim(pagefind.bundle_folder(lang) + name, f"the Pagefind search bundle of '{lang}'")
+            for lang in site.config.languages
+            for name in ("pagefind.js", pagefind.ENTRY)
+        ]
+    elif site.config.search.enabled:
         claims += [
             Claim(search_path(lang), f"the search index of '{lang}'")
             for lang in site.config.languages

@@ -50,6 +50,7 @@ STAGES = [
     "search/builder",
     "search/index",
     "search/query",
+    "search/pagefind",
     "render",
     # the sink and the build state
     "output",

@@ -15,7 +15,10 @@
 
   function startWorker(form) {
     if (worker) return worker;
-    worker = new Worker(absolute(form.getAttribute("data-worker")));
+    // search.engine: pagefind answers the same messages from the page (search-pagefind.js)
+    worker = form.getAttribute("data-engine") === "pagefind" && window.kbgenPagefind
+      ? window.kbgenPagefind.start(form)
+      : new Worker(absolute(form.getAttribute("data-worker")));
     worker.addEventListener("message", function (event) {
       var message = event.data;
       if (message.type === "results" && callbacks[message.id]) {
@@ -34,10 +37,10 @@
     return worker;
   }
 
-  function search(form, query, limit, callback) {
+  function search(form, query, limit, callback, kind) {
     var id = nextId++;
     callbacks[id] = callback;
-    startWorker(form).postMessage({ type: "search", id: id, q: query, limit: limit });
+    startWorker(form).postMessage({ type: "search", id: id, q: query, limit: limit, kind: kind });
     return id;
   }
 
@@ -225,7 +228,9 @@
         button.setAttribute("aria-pressed", k === kind ? "true" : "false");
         button.addEventListener("click", function () {
           kind = k;
-          if (last) show(last);
+          // an engine that counts kinds itself (Pagefind) sends a page of them: ask again
+          if (last && last.counts) latest = search(form, last.q, 0, show, kind);
+          else if (last) show(last);
           var again = filters.querySelector("[aria-pressed=true]");
           if (again) again.focus();
         });
@@ -239,11 +244,13 @@
       if (message !== last) tell(message, input, message.id === submitted);
       last = message;
       while (results.firstChild) results.removeChild(results.firstChild);
-      var counts = {};
-      message.results.forEach(function (result) {
-        var k = kindOf(result);
-        counts[k] = (counts[k] || 0) + 1;
-      });
+      var counts = message.counts || {};
+      if (!message.counts) {
+        message.results.forEach(function (result) {
+          var k = kindOf(result);
+          counts[k] = (counts[k] || 0) + 1;
+        });
+      }
       showFilters(counts, message.total);
       var list = element("ol", "search-results");
       message.results.forEach(function (result) {
@@ -273,7 +280,7 @@
         status.textContent = "";
         return;
       }
-      latest = search(form, query, 0, show);
+      latest = search(form, query, 0, show, kind);
     }
 
     var query = new URLSearchParams(window.location.search).get("q") || "";

@@ -1,0 +1,112 @@
+// kbgen search with Pagefind (search.engine: pagefind): answers search-ui.js's messages as
+// search-worker.js does for lunr, from the language's Pagefind bundle (its pagefind.js,
+// imported on first use; Pagefind runs its WebAssembly in a worker of its own). Results carry
+// text only: the snippet is cut from the page's text around the matched words, never taken
+// from Pagefind's HTML excerpt.
+(function () {
+  "use strict";
+
+  var PAGE = 50;  // results shown by the search page (of `total`)
+  var WORDS = 30;  // words of a snippet
+  var BEFORE = 6;  // words before its first match
+
+  // One result's snippet as search-ui.js draws it: [[text, matched], …]. Pagefind counts
+  // words as the page's text split at spaces; the title (the record's <h1>) comes first.
+  function snippet(data) {
+    var words = data.content.split(/\s+/);
+    var skip = (data.meta.title || "").split(/\s+/).filter(Boolean).length;
+    var marked = {};
+    var first = -1;
+    (data.locations || []).forEach(function (at) {
+      if (at < skip) return;
+      marked[at] = true;
+      if (first < 0 || at < first) first = at;
+    });
+    var start = first < 0 ? skip : Math.max(skip, first - BEFORE);
+    var end = Math.min(words.length, start + WORDS);
+    var pieces = [];
+    var text = start > skip ? "… " : "";
+    for (var i = start; i < end; i++) {
+      if (marked[i]) {
+        if (text) pieces.push([text, false]);
+        pieces.push([words[i], true]);
+        text = " ";
+      } else {
+        text += words[i] + " ";
+      }
+    }
+    text = text.replace(/ $/, end < words.length ? " …" : "");
+    if (text) pieces.push([text, false]);
+    return pieces;
+  }
+
+  function result(data) {
+    return {
+      url: data.url.replace(/^\/+/, ""),  // site-relative, as the record's URL was given
+      title: data.meta.title || "",
+      section: data.meta.section || "",
+      snippet: snippet(data)
+    };
+  }
+
+  function start(form) {
+    var listeners = [];
+    var script = new URL(form.getAttribute("data-index"), document.baseURI).href;
+    var loading = null;
+
+    function load() {
+      if (!loading) {
+        loading = import(script).then(function (pagefind) {
+          // Result URLs as the records gave them, under "/" (Pagefind's default would put
+          // them under the bundle's parent folder); the kinds' counts come with each
+          // search once the filters are loaded.
+          return pagefind.options({ baseUrl: "/" })
+            .then(function () { return pagefind.init(); }).then(function () { return pagefind.filters(); })
+            .then(function () { return pagefind; });
+        });
+      }
+      return loading;
+    }
+
+    function reply(message) {
+      listeners.forEach(function (listener) { listener({ data: message }); });
+    }
+
+    function answer(message) {
+      return load().then(function (pagefind) {
+        var options = message.kind && message.kind !== "all" ? { filters: { kind: message.kind } } : {};
+        return pagefind.search(message.q, options).then(function (found) {
+          var shown = found.results.slice(0, message.limit || PAGE);
+          return Promise.all(shown.map(function (hit) { return hit.data(); })).then(function (all) {
+            var counts = {};
+            var kinds = (found.totalFilters || {}).kind || {};
+            Object.keys(kinds).forEach(function (k) { counts[k] = kinds[k]; });
+            reply({
+              type: "results",
+              id: message.id,
+              q: message.q,
+              total: found.unfilteredResultCount,
+              shown: found.results.length,
+              counts: counts,
+              results: all.map(result)
+            });
+          });
+        });
+      }).catch(function (error) {
+        reply({ type: "error", message: String(error) });
+      });
+    }
+
+    return {
+      addEventListener: function (type, listener) {
+        if (type === "message") listeners.push(listener);
+      },
+      postMessage: function (message) {
+        if (message.type === "init") load();
+        else if (message.type === "search") answer(message);
+      }
+    };
+  }
+
+  window.kbgenPagefind = { start: start };
+})();
