@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 
 from kbgen.build import BuildOptions, build
-from tests.helpers import REPO, serve
+from tests.helpers import REPO, generated_corpus, serve
 
 pytestmark = pytest.mark.browser
 
@@ -126,3 +126,31 @@ def test_a_query_without_results_and_no_request_leaves_the_site(page: Any, base:
     page.locator("#search-results a").first.wait_for()
     assert page.requested and all(url.startswith(base) for url in page.requested)
     assert page.problems == []
+
+
+def test_more_results_beyond_the_first_page(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The search page shows Pagefind's results 50 at a time: "More results" adds the next
+    ones and moves the focus to the first of them."""
+    root = generated_corpus(tmp_path_factory.mktemp("pagefind-more") / "kb", 60)
+    config = root / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "search:\n  engine: pagefind\n")
+    site = build(BuildOptions(config, output=root / "site")).output
+    with serve(site, csp=CSP) as base:
+        page = browser.new_page()
+        try:
+            page.goto(f"{base}en/search/?q=the")
+            more = page.locator("#search-results button.search-more")
+            more.wait_for()
+            assert more.inner_text() == "More results"
+            assert page.locator("#search-results li").count() == 50
+            more.click()
+            page.wait_for_function("document.querySelectorAll('#search-results li').length > 50")
+            focused = page.evaluate(
+                "document.activeElement.closest('li') === "
+                "document.querySelectorAll('#search-results li')[50]"
+            )
+            assert focused
+        finally:
+            page.close()

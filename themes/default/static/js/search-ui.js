@@ -6,6 +6,7 @@
 
   var MIN_LENGTH = 2;
   var SUGGESTIONS = 8;
+  var MORE = 50;  // results added by "More results" (search-pagefind.js's page)
   var LEAD = 24;  // characters of a suggestion's snippet before its first match
   var worker = null;
   var callbacks = {};
@@ -212,6 +213,7 @@
     var submitted = 0;  // the search of the ?q= the page was opened with
     var kind = "all";
     var last = null;
+    var focusAt = -1;  // the result to focus once more of them are shown
 
     // one toggle button per kind found, with its count ("Articles 3")
     function showFilters(counts, total) {
@@ -263,6 +265,19 @@
         list.appendChild(item);
       });
       if (message.results.length) results.appendChild(list);
+      // an engine that sends a page of results (Pagefind) says how many the kind has
+      if (message.shown > message.results.length) {
+        var more = element("button", "chip search-more", results.getAttribute("data-more"));
+        more.type = "button";
+        more.addEventListener("click", function () {
+          focusAt = message.results.length;
+          latest = search(form, message.q, message.results.length + MORE, show, kind);
+        });
+        results.appendChild(more);
+      }
+      var focused = focusAt >= 0 && list.children[focusAt];
+      if (focused) focused.querySelector("a").focus();
+      focusAt = -1;
       empty.hidden = message.results.length > 0;
       empty.querySelector(".search-empty-message").textContent =
         fill(form.getAttribute("data-none"), "query", message.q);
