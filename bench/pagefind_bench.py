@@ -40,19 +40,23 @@ from kbgen.search.normalize import fold  # noqa: E402
 from kbgen.urls import encode_url  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.helpers import serve  # noqa: E402
+from tests.search_browser import run_queries  # noqa: E402
 
 LANGS = ("en", "fr", "vi")
 CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'"
 
 MEASURE = """
-async ([script, queries]) => {
+async ([script, queries, ranking]) => {
   const pagefind = await import(script);
-  await pagefind.options({ baseUrl: "/" });
+  await pagefind.options(ranking ? { baseUrl: "/", ranking } : { baseUrl: "/" });
   const bytes = () => performance.getEntriesByType("resource")
     .filter((e) => e.name.includes("/assets/search/"))
     .reduce((sum, e) => sum + (e.transferSize || e.encodedBodySize), 0);
+  const searchTimes = [];
   const ask = async (q) => {
+    const t = performance.now();
     const found = await pagefind.search(q);
+    searchTimes.push(performance.now() - t);
     return Promise.all(found.results.slice(0, 8).map((r) => r.data()));
   };
   await pagefind.init();
@@ -68,7 +72,7 @@ async ([script, queries]) => {
     times.push(performance.now() - t);
     top5.push(data.slice(0, 5).some((d) => d.url.replace(/^\\/+/, "") === url));
   }
-  return { first, times, top5, bytes: bytes() };
+  return { first, times, searchTimes: searchTimes.slice(1), top5, bytes: bytes() };
 }
 """
 
@@ -89,7 +93,14 @@ def search_step(config_path: Path, jobs: int) -> float:
     return time.perf_counter() - started
 
 
-def measure(articles: int, work: Path, queries: int) -> dict[str, object]:
+def measure(
+    articles: int,
+    work: Path,
+    queries: int,
+    ranking: dict[str, float] | None = None,
+    reuse: bool = False,
+    with_lunr: bool = False,
+) -> dict[str, object]:
     root = work / f"pagefind-{articles}"
     if not root.exists():
         subprocess.run(
@@ -108,22 +119,31 @@ def measure(articles: int, work: Path, queries: int) -> dict[str, object]:
             encoding="utf-8",
         )
     out = root / "site"
-    subprocess.run(["rm", "-rf", str(out), str(root / ".kbgen-cache")], check=True)
-    started = time.perf_counter()
-    result = build(BuildOptions(root / "config.yaml", output=out, cache=False))
-    total = time.perf_counter() - started
-    jobs = os.cpu_count() or 1
-    step = search_step(root / "config.yaml", jobs)
-    report: dict[str, object] = {
-        "articles": articles,
-        "pages": sum(result.pages_per_language.values()),
-        "build_seconds": round(total, 2),
-        "search_step_seconds": round(step, 2),
-        "search_share": round(step / total, 3),
-        "languages": {},
-    }
+    report: dict[str, object] = {"articles": articles, "languages": {}}
+    if not (reuse and out.exists()):
+        subprocess.run(["rm", "-rf", str(out), str(root / ".kbgen-cache")], check=True)
+        started = time.perf_counter()
+        result = build(BuildOptions(root / "config.yaml", output=out, cache=False))
+        total = time.perf_counter() - started
+        step = search_step(root / "config.yaml", os.cpu_count() or 1)
+        report["pages"] = sum(result.pages_per_language.values())
+        report["build_seconds"] = round(total, 2)
+        report["search_step_seconds"] = round(step, 2)
+        report["search_share"] = round(step / total, 3)
     from playwright.sync_api import sync_playwright
 
+    lunr_site = None
+    if with_lunr:  # the same corpus with the default engine, for its title recall
+        lunr_root = work / f"lunr-{articles}"
+        if not lunr_root.exists():
+            lunr_root.mkdir(parents=True)
+            subprocess.run(["cp", "-r", str(root / "content"), str(lunr_root)], check=True)
+            (lunr_root / "config.yaml").write_text(
+                "title: Bench\nlanguages: [en, fr, vi]\n", encoding="utf-8"
+            )
+        lunr_site = lunr_root / "site"
+        if not lunr_site.exists():
+            build(BuildOptions(lunr_root / "config.yaml", output=lunr_site, cache=False))
     rng = random.Random(articles)
     loaded = load_site(BuildOptions(root / "config.yaml"))
     with serve(out, csp=CSP) as base, sync_playwright() as playwright:
@@ -137,10 +157,16 @@ def measure(articles: int, work: Path, queries: int) -> dict[str, object]:
             ]
             page = browser.new_page()
             page.goto(f"{base}{lang}/")
-            found = page.evaluate(MEASURE, [f"{base}{pagefind.script_path(lang)}", asked])
+            script = f"{base}{pagefind.script_path(lang)}"
+            found = page.evaluate(MEASURE, [script, asked, ranking])
             page.close()
             times = found["times"]
             missed = [q for q, hit in zip(asked, found["top5"], strict=True) if not hit]
+            if lunr_site is not None:  # the same title queries, through the lunr engine
+                with serve(lunr_site) as lunr_base:
+                    ranked = run_queries(browser, lunr_base, lang, [q for q, _ in asked])
+                lunr_top5 = [url in urls[:5] for (_, url), urls in zip(asked, ranked, strict=True)]
+                lunr_missed = [q for q, hit in zip(asked, lunr_top5, strict=True) if not hit]
             files = sorted((out / pagefind.bundle_folder(lang)).rglob("*"))
             report["languages"][lang] = {  # type: ignore[index]
                 "documents": len(docs),
@@ -150,9 +176,19 @@ def measure(articles: int, work: Path, queries: int) -> dict[str, object]:
                 "first_query_ms": round(found["first"]["ms"], 1),
                 "query_p50_ms": round(statistics.median(times), 1),
                 "query_p95_ms": round(percentile(times, 0.95), 1),
+                "search_only_p50_ms": round(statistics.median(found["searchTimes"]), 1),
+                "search_only_p95_ms": round(percentile(found["searchTimes"], 0.95), 1),
                 "query_max_ms": round(max(times), 1),
                 "title_recall_at_5": round(sum(found["top5"]) / len(asked), 3),
                 "missed": missed[:10],
+                **(
+                    {
+                        "lunr_title_recall_at_5": round(sum(lunr_top5) / len(asked), 3),
+                        "lunr_missed": lunr_missed[:10],
+                    }
+                    if lunr_site is not None
+                    else {}
+                ),
             }
         browser.close()
     return report
@@ -163,9 +199,15 @@ def main() -> None:
     parser.add_argument("--articles", default="5000")
     parser.add_argument("--work", type=Path, default=Path("/tmp/kbgen-pagefind-bench"))
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--ranking", type=json.loads, default=None, help="Pagefind's ranking")
+    parser.add_argument("--reuse", action="store_true", help="measure the last build again")
+    parser.add_argument("--lunr", action="store_true", help="also the lunr engine's recall")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    reports = [measure(int(n), args.work, args.queries) for n in args.articles.split(",")]
+    reports = [
+        measure(int(n), args.work, args.queries, args.ranking, args.reuse, args.lunr)
+        for n in args.articles.split(",")
+    ]
     print(json.dumps(reports, indent=2, ensure_ascii=False))
 
 

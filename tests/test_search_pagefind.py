@@ -101,3 +101,25 @@ def test_records_carry_no_markup_from_the_text() -> None:
     assert "<b>" not in html and "<script>" not in html
     files = bundle("fr", [doc])
     assert "pagefind-entry.json" in files
+
+
+def test_serve_builds_a_bundle_when_first_asked_and_after_an_edit(example_copy: Path) -> None:
+    from tests.serving import kbgen_serve
+    from tests.test_serve import _request
+
+    _use_pagefind(example_copy)
+    with kbgen_serve(example_copy) as served:
+        status, page, headers = _request(served.url, "/fr/")
+        assert "'wasm-unsafe-eval'" in headers["Content-Security-Policy"]
+        assert b'data-index="../assets/search/pagefind-fr/pagefind.js"' in page
+        status, entry, _ = _request(served.url, "/assets/search/pagefind-fr/pagefind-entry.json")
+        assert status == 200 and json.loads(entry)["languages"]["fr"]["page_count"] > 0
+        meta = "pagefind." + json.loads(entry)["languages"]["fr"]["hash"] + ".pf_meta"
+        assert _request(served.url, "/assets/search/pagefind-fr/" + meta)[0] == 200
+        first = served.state()
+        article = next((example_copy / "content/fr/articles").rglob("[!_]*.md"))
+        article.write_text(article.read_text(encoding="utf-8") + "\nZanzibarite.\n", "utf-8")
+        version, error = int(first["version"]), int(first["error"])
+        served.wait_for(version, error, lambda s: s["version"] != version)
+        status, again, _ = _request(served.url, "/assets/search/pagefind-fr/pagefind-entry.json")
+        assert status == 200 and json.loads(again)["languages"]["fr"]["hash"] not in meta
