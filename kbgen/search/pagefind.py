@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 import tempfile
 import threading
@@ -22,6 +23,8 @@ from html import escape
 from typing import Any
 
 from kbgen.search.index import SearchDoc
+from kbgen.search.normalize import _LETTERS as LETTERS  # normalize.py folds them by hand
+from kbgen.search.normalize import fold, words
 from kbgen.urls import encode_url
 
 ENGINE = "pagefind"
@@ -107,16 +110,35 @@ class _Answers:
         return payload
 
 
+# Letters Pagefind does not fold (it folds what Unicode decomposes: accents, tone marks):
+# normalize.py's table of them, such as "đ" -> "d" ("dat" finds "đặt").
+_UNFOLDED = re.compile("[" + "".join(LETTERS) + "]")
+
+
+def unfolded(text: str) -> str:
+    """The folded form of each word of `text` holding a letter Pagefind does not fold, once
+    each: indexed after the document's text, so that a query typed without them finds it."""
+    found = dict.fromkeys(fold(w) for w in words(text) if _UNFOLDED.search(w))
+    return " ".join(found)
+
+
 def record_html(lang: str, doc: SearchDoc) -> str:
     """A document as Pagefind reads it: the title as <h1> and the headings as <h2> (Pagefind
     ranks words there above the body's), the section as metadata and the kind as a filter,
     both left out of the indexed text. Made from the document, not from the rendered page:
-    a few hundred bytes to parse instead of a whole page."""
+    a few hundred bytes to parse instead of a whole page. Words with letters Pagefind does
+    not fold follow the text, folded (the title's weighted as the title), and are named in
+    the metadata `folded`, so that search-pagefind.js leaves them out of the snippet."""
+    title, rest = unfolded(doc.title), unfolded(f"{doc.headings} {doc.text}")
+    extra = f'<p data-pagefind-weight="7">{escape(title)}</p>' if title else ""
+    extra += f"<p>{escape(rest)}</p>" if rest else ""
+    folded = " ".join(filter(None, (title, rest)))
+    meta = f'<p data-pagefind-meta="folded">{escape(folded)}</p>' if folded else ""
     return (
         f'<html lang="{escape(lang)}"><body><h1>{escape(doc.title)}</h1>'
         f'<div data-pagefind-ignore><p data-pagefind-meta="section">{escape(doc.section)}</p>'
-        f'<p data-pagefind-filter="kind">{kind_of(doc.url)}</p></div>'
-        f"<h2>{escape(doc.headings)}</h2><p>{escape(doc.text)}</p></body></html>"
+        f'<p data-pagefind-filter="kind">{kind_of(doc.url)}</p>{meta}</div>'
+        f"<h2>{escape(doc.headings)}</h2><p>{escape(doc.text)}</p>{extra}</body></html>"
     )
 
 

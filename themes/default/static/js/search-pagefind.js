@@ -10,17 +10,37 @@
   var WORDS = 30;  // words of a snippet
   var BEFORE = 6;  // words before its first match
 
+  var LETTERS = { "đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ø": "o",
+    "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss" };
+
+  // A word as the build folds it for Pagefind (normalize.py's fold, edge punctuation off).
+  function fold(word) {
+    return word.normalize("NFD").replace(/[\u0300-\u036f]/g, "")
+      .replace(/[đĐœŒæÆøØłŁß]/g, function (c) { return LETTERS[c]; })
+      .replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "").toLowerCase();
+  }
+
   // One result's snippet as search-ui.js draws it: [[text, matched], …]. Pagefind counts
   // words as the page's text split at spaces; the title (the record's <h1>) comes first.
+  // Words indexed only for their folded forms (meta `folded`, after the text) are not shown:
+  // a match there marks the words of the text that fold to it.
   function snippet(data) {
-    var words = data.content.split(/\s+/);
+    var all = data.content.split(/\s+/).filter(Boolean);
+    var folded = (data.meta.folded || "").split(/\s+/).filter(Boolean).length;
+    var words = all.slice(0, all.length - folded);
     var skip = (data.meta.title || "").split(/\s+/).filter(Boolean).length;
     var marked = {};
     var first = -1;
+    var wanted = {};
     (data.locations || []).forEach(function (at) {
-      if (at < skip) return;
-      marked[at] = true;
-      if (first < 0 || at < first) first = at;
+      if (at >= words.length) wanted[fold(all[at] || "")] = true;
+      else if (at >= skip) marked[at] = true;
+    });
+    for (var w = skip; w < words.length; w++) {
+      if (wanted[fold(words[w])]) marked[w] = true;
+    }
+    Object.keys(marked).forEach(function (at) {
+      if (first < 0 || +at < first) first = +at;
     });
     var start = first < 0 ? skip : Math.max(skip, first - BEFORE);
     var end = Math.min(words.length, start + WORDS);
