@@ -182,6 +182,7 @@ def _build(
     from kbgen.depends import Reads
     from kbgen.pipeline import Settings, State, run
     from kbgen.providers import summary_notes
+    from kbgen.search.pagefind import csp_notes
     from kbgen.sources import SourceMemo
     from kbgen.support import support_notes
 
@@ -218,7 +219,8 @@ def _build(
         0.0,
         {lang: counts[lang] for lang in config.languages},
         summary_notes(config.comments, config.base_url)
-        + support_notes(config.feedback, config.announcement),
+        + support_notes(config.feedback, config.announcement)
+        + csp_notes(config.search.engine, config.search.enabled),
         [p.source.path for p in made.outdated if p.source],
         len(sink.stats) - made.kept,
         made.kept,

@@ -53,7 +53,18 @@ if TYPE_CHECKING:  # the model's modules are heavy to import; a build with nothi
 FORMAT = 3
 MAGIC = b"kbgen-cache-2\n"  # then the HMAC-SHA256 tag of the pickle, then the pickle
 KEY_VARIABLE = "KBGEN_CACHE_KEY"
-LIBRARIES = ("jinja2", "markdown-it-py", "mdit-py-plugins", "pygments", "babel", "lunr", "nh3")
+LIBRARIES = (
+    "jinja2",
+    "markdown-it-py",
+    "mdit-py-plugins",
+    "pygments",
+    "babel",
+    "lunr",
+    "nh3",
+    "pagefind",  # search.engine: pagefind (its bundle and binary)
+    "pagefind-bin-extended",
+    "pagefind-bin",
+)
 
 
 def _digest(*parts: object) -> str:

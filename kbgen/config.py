@@ -13,7 +13,18 @@ from babel import Locale, UnknownLocaleError
 from kbgen.brand import BrandConfig, BrandField
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.providers import COMMENTS, CommentsConfig
-from kbgen.schema import At, Bool, Choice, Field, Int, Invalid, PerLanguage, Reading, Section, Text
+from kbgen.schema import (
+    At,
+    Bool,
+    Choice,
+    Field,
+    Int,
+    Invalid,
+    PerLanguage,
+    Reading,
+    Section,
+    Text,
+)
 from kbgen.support import (
     ANNOUNCEMENT,
     CONTACT,
@@ -39,6 +50,7 @@ LANGUAGE_TAG = re.compile(
 )
 # A theme's name: a folder of themes/ (or of kbgen's own themes), never a path.
 THEME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+SEARCH_ENGINES = ("lunr", "pagefind")
 CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f]")  # control characters and the space
 
 
@@ -53,6 +65,7 @@ class MarkdownOptions:
 class SearchOptions:
     enabled: bool = True
     include_replies: bool = False
+    engine: str = "lunr"  # or "pagefind" (search/pagefind.py), for very large sites
 
 
 @dataclass(frozen=True)
@@ -222,6 +235,33 @@ class _ThemeName(Text):
         return theme
 
 
+class _SearchEngine(Choice):
+    """`search.engine`: lunr (bundled) or pagefind, which needs its package installed."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(SEARCH_ENGINES, sep=" | ", **options)
+
+    def check(self, value: Any, at: At) -> str:
+        engine = super().check(value, at)
+        if engine == "pagefind" and at.value("search.enabled", True):
+            missing = _pagefind_missing()
+            if missing is not None:
+                at.fail(
+                    f'the pagefind engine needs {missing}: pip install "kbgen[pagefind]" '
+                    "(or set search.engine to lunr)"
+                )
+        return engine
+
+
+def _pagefind_missing() -> str | None:
+    """What of Pagefind is not installed (search/pagefind.py runs its binary), or None."""
+    try:
+        from pagefind.service import get_executable
+    except ImportError:
+        return "the pagefind package"
+    return None if get_executable() is not None else "the Pagefind binary"
+
+
 class _Folder(Field[Path]):
     """A folder, taken from the folder of config.yaml when relative."""
 
@@ -306,7 +346,10 @@ CONFIG = Section(
             MarkdownOptions, {"allow_html": Bool(), "highlight": Bool(), "toc_depth": Int(2, 6)}
         ),
         "comments": COMMENTS,
-        "search": Section(SearchOptions, {"enabled": Bool(), "include_replies": Bool()}),
+        "search": Section(
+            SearchOptions,
+            {"enabled": Bool(), "include_replies": Bool(), "engine": _SearchEngine(default="lunr")},
+        ),
         "links": Section(
             LinkOptions, {"broken": Choice(LINK_SEVERITIES), "anchors": Choice(LINK_SEVERITIES)}
         ),

@@ -30,7 +30,8 @@ from kbgen.diagnostics import BuildFailed, Diagnostic, Diagnostics
 from kbgen.i18n import UiStrings, load_ui_strings
 from kbgen.pipeline import Settings, State, run
 from kbgen.render import Output, Renderer
-from kbgen.search.index import make_search_file
+from kbgen.search import pagefind
+from kbgen.search.index import documents, make_search_file
 from kbgen.site import Page, Site
 from kbgen.sources import (
     Asset,
@@ -285,10 +286,19 @@ class LiveSite:
             renderer, site = self.renderer, self.site
             if renderer is None or site is None or renderer.site is not site:
                 return None
+            include_replies = site.config.search.include_replies
+            if site.config.search.engine == pagefind.ENGINE:
+                for lang in renderer.search_files:
+                    folder = pagefind.bundle_folder(lang)
+                    if path.startswith(folder) and folder not in self._search:
+                        docs = documents(site, lang, include_replies)
+                        self._search[folder] = b""  # the bundle's files, below
+                        for name, data in pagefind.bundle(lang, docs).items():
+                            self._search[folder + name] = data
+                return self._search.get(path)
             for lang, known in renderer.search_files.items():
                 if known == path:
                     if path not in self._search:
-                        include_replies = site.config.search.include_replies
                         self._search[path] = make_search_file(site, include_replies, lang)
                     return self._search[path]
             return None

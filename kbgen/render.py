@@ -25,6 +25,7 @@ from kbgen.depends import Change, Key, Maker, Reads, Recorder, SiteView
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.fragments import Fragment, Fragments, Place, fill, item_key, scope_key, slot, viewed
 from kbgen.i18n import UiStrings, format_date, language
+from kbgen.search import pagefind
 from kbgen.search.index import SearchFile, WordsStore, search_file, search_path, search_work
 from kbgen.seo import absolute_url, alternates, canonical, json_ld, may_be_indexed, robots, sitemap
 from kbgen.site import Page, Redirect, Site
@@ -137,6 +138,7 @@ class Renderer:
         self.env = make_environment(theme)
         self.assets = Assets.collect(theme, site.config.brand)
         self.search_files: dict[str, str] = {}  # language -> output path of its search file
+        self.search_paths: list[str] = []  # every search file of the last outputs()
         self._lang: str | None = None
         # the last model's jobs, what makes each file, and each job's place by path
         self._jobs: tuple[Site, list[Job], dict[str, Maker], dict[str, int]] | None = None
@@ -204,32 +206,46 @@ class Renderer:
         yield from (Output(path, data) for path, data in self.assets.files.items())
         search = self.site.config.search
         languages = self.site.config.languages
+        bundles = search.engine == pagefind.ENGINE  # a folder of files per language
         searches: list[SearchFile] = []
-        unchanged: list[SearchFile] = []
+        kept_search: list[str] = []  # the search files left as they are
+        self.search_paths = []
         if search.enabled:
-            self.search_files = {lang: search_path(lang) for lang in languages}
-        if search.enabled and not self.search_on_demand:
+            script = pagefind.script_path if bundles else search_path
+            self.search_files = {lang: script(lang) for lang in languages}
+        if search.enabled and not self.search_on_demand and bundles:
+            made_before = pagefind.bundles_in(reads.files, languages)
+            known = {lang: digest for lang, (digest, _) in made_before.items()}
+            unchanged, searches = search_work(
+                self.site, search.include_replies, known, pagefind.bundle_folder
+            )
+            for found in unchanged:
+                kept_search += made_before[found.lang][1]
+            self.search_paths += kept_search
+        elif search.enabled and not self.search_on_demand:
             known = {
                 lang: str(made[0][1])
                 for lang in languages
                 if (made := reads.files.get(search_path(lang)))
             }
             unchanged, searches = search_work(self.site, search.include_replies, known)
+            kept_search = [found.path for found in unchanged]
             for found in unchanged + searches:
                 reads.files[found.path] = (("search", found.digest), frozenset())
+                self.search_paths.append(found.path)
         jobs, makers, places = self._made_jobs()
         same_files = reads.same_makers(makers)  # the model patched in place
         stale = reads.stale(makers, reads.changed(self.site, change or Change()))
         remade = [jobs[n] for n in sorted(places[path] for path in stale)]
         pages = [j for j in remade if j.maker[0] == "page"]
         if keep is not None:
-            listed = (p for p in chain((f.path for f in unchanged), makers) if p not in stale)
-            keep(len(unchanged) + len(makers) - len(stale), listed)
+            listed = (p for p in chain(kept_search, makers) if p not in stale)
+            keep(len(kept_search) + len(makers) - len(stale), listed)
         if on_page is not None:
             on_page(len(self.site.standalone_pages) - len(pages))
         index_pool: ProcessPoolExecutor | None = None
         page_pool: ProcessPoolExecutor | None = None
-        indexed: dict[Future[bytes], SearchFile] = {}
+        indexed: dict[Future[bytes | dict[str, bytes]], SearchFile] = {}
         try:
             if workers > 1 and len(pages) >= PARALLEL_FROM:
                 # forked first, while this process runs no other thread (the index pool's;
@@ -240,7 +256,11 @@ class Renderer:
                 index_pool = fresh_pool(min(workers, len(searches)))
                 words = self.search_words
                 indexed = {
-                    index_pool.submit(search_file, f.lang, f.docs, words.get(f.lang)): f
+                    (
+                        index_pool.submit(pagefind.bundle, f.lang, f.docs)
+                        if bundles
+                        else index_pool.submit(search_file, f.lang, f.docs, words.get(f.lang))
+                    ): f
                     for f in searches
                 }
                 searches = []
@@ -252,14 +272,17 @@ class Renderer:
                     if on_page is not None:
                         on_page(1)
             for found in searches:  # a small site's, made here
-                data = search_file(found.lang, found.docs, self.search_words.get(found.lang))
-                yield Output(found.path, data)
+                if bundles:
+                    yield from self._bundle(found, pagefind.bundle(found.lang, found.docs), reads)
+                else:
+                    data = search_file(found.lang, found.docs, self.search_words.get(found.lang))
+                    yield Output(found.path, data)
             for job in remade:
                 if job.maker[0] != "page":
                     yield self._made(job, *self.make(job), reads)
             if idle is not None:
                 idle()
-            yield from self._finished(indexed, wait=True)
+            yield from self._finished(indexed, reads, wait=True)
         finally:
             for pool in (page_pool, index_pool):
                 if pool is not None:  # after an error, the rest is dropped
@@ -267,8 +290,9 @@ class Renderer:
             if page_pool is not None:
                 self._unfork()
         if not same_files:
-            kept = [*self.assets.files, *self.search_files.values(), *makers, *self.site.assets]
-            reads.forget_others(kept)  # (content files: made by the sink, build.py)
+            kept = [*self.assets.files, *self.search_files.values(), *self.search_paths, *makers]
+            kept += self.site.assets  # content files: made by the sink (build.py)
+            reads.forget_others(kept)
 
     def _made(self, job: Job, data: bytes, keys: frozenset[Key], reads: Reads) -> Output:
         reads.record(self.site, job.path, job.maker, keys)
@@ -322,7 +346,7 @@ class Renderer:
         workers: int,
         pages: list[Job],
         reads: Reads,
-        indexed: dict[Future[bytes], SearchFile],
+        indexed: dict[Future[bytes | dict[str, bytes]], SearchFile],
         on_page: Callable[[int], None] | None,
     ) -> Iterator[Output]:
         """Pages made by the worker processes; this process writes what they send back, and
@@ -341,13 +365,31 @@ class Renderer:
                 yield self._made(pages[number], data, keys, reads)
                 if on_page is not None:
                     on_page(1)
-            yield from self._finished(indexed, wait=False)
+            yield from self._finished(indexed, reads, wait=False)
 
-    @staticmethod
-    def _finished(indexed: dict[Future[bytes], SearchFile], wait: bool) -> Iterator[Output]:
+    def _finished(
+        self,
+        indexed: dict[Future[bytes | dict[str, bytes]], SearchFile],
+        reads: Reads,
+        wait: bool,
+    ) -> Iterator[Output]:
         for future in [f for f in indexed if wait or f.done()]:
             found = indexed.pop(future)
-            yield Output(found.path, future.result())
+            made = future.result()
+            if isinstance(made, bytes):
+                yield Output(found.path, made)
+            else:
+                yield from self._bundle(found, made, reads)
+
+    def _bundle(self, found: SearchFile, files: dict[str, bytes], reads: Reads) -> Iterator[Output]:
+        """A language's Pagefind bundle (`found.path`: its folder), file by file; each file
+        records the bundle's digest and size, so that the next build knows it whole."""
+        maker = pagefind.bundle_maker(found.digest, len(files))
+        for name, data in sorted(files.items()):
+            path = found.path + name
+            reads.files[path] = (maker, frozenset())
+            self.search_paths.append(path)
+            yield Output(path, data)
 
     def render_page(self, page: Page, site: Site | SiteView) -> bytes:
         self.use_language(page.lang)
@@ -526,7 +568,13 @@ def output_claims(site: Site, assets: Assets) -> list[Claim]:
     """Every file the build writes (outputs() and the content files), with what makes it."""
     names = {out: name for name, out in assets.urls.items()}
     claims = [Claim(out, f"the theme's static file {names.get(out, out)}") for out in assets.files]
-    if site.config.search.enabled:
+    if site.config.search.enabled and site.config.search.engine == pagefind.ENGINE:
+        claims += [  # the rest of a bundle has names of Pagefind's making, in the same folder
+            Claim(pagefind.bundle_folder(lang) + name, f"the Pagefind search bundle of '{lang}'")
+            for lang in site.config.languages
+            for name in ("pagefind.js", pagefind.ENTRY)
+        ]
+    elif site.config.search.enabled:
         claims += [
             Claim(search_path(lang), f"the search index of '{lang}'")
             for lang in site.config.languages

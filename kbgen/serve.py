@@ -287,7 +287,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
         # what the built site promises to work under; live.js keeps to it too
-        self.send_header("Content-Security-Policy", "script-src 'self'")
+        config = self.dev.live.config
+        pagefind = config is not None and config.search.engine == "pagefind"
+        # Pagefind's search runs WebAssembly: it needs 'wasm-unsafe-eval' (the build says so)
+        policy = "script-src 'self' 'wasm-unsafe-eval'" if pagefind else "script-src 'self'"
+        self.send_header("Content-Security-Policy", policy)
         self.end_headers()
         if not head:
             self.wfile.write(data)

@@ -52,6 +52,7 @@ STAGES = [
     "search/query",
     "related",
     "fragments",
+    "search/pagefind",
     "render",
     # the sink and the build state
     "output",

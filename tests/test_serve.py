@@ -313,7 +313,9 @@ def test_a_client_that_goes_away_mid_response_prints_no_traceback(
 ) -> None:
     # A browser tab closed during live reload: the client resets the connection before the
     # reply is written. The request is handled here, in this thread, as a server thread would.
-    live = SimpleNamespace(files={"index.html": b"<html><head></head>" + b"x" * 2_000_000})
+    live = SimpleNamespace(
+        files={"index.html": b"<html><head></head>" + b"x" * 2_000_000}, config=None
+    )
     dev = DevServer(live, Path.cwd(), lambda line: None)  # type: ignore[arg-type]
     handler: type[_Handler] = type("Handler", (_Handler,), {"dev": dev, "host": "127.0.0.1"})
     server = _Server(("127.0.0.1", 0), handler)

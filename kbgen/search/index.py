@@ -259,10 +259,14 @@ class SearchFile:
 
 
 def search_work(
-    site: Site, include_replies: bool, previous: dict[str, str] | None = None
+    site: Site,
+    include_replies: bool,
+    previous: dict[str, str] | None = None,
+    path: Callable[[str], str] = search_path,
 ) -> tuple[list[SearchFile], list[SearchFile]]:
     """(files unchanged since the build whose digests are `previous`, with data None;
-    files to build, also with data None, for `make_search_file`)."""
+    files to build, also with data None, for `make_search_file`). `path`: where a
+    language's search file (or, for Pagefind, its bundle's folder) is written."""
     previous = previous or {}
     unchanged: list[SearchFile] = []
     to_build: list[SearchFile] = []
@@ -270,9 +274,9 @@ def search_work(
         docs = documents(site, lang, include_replies)
         digest = documents_digest(lang, docs)
         if previous.get(lang) == digest:
-            unchanged.append(SearchFile(lang, search_path(lang), digest, None))
+            unchanged.append(SearchFile(lang, path(lang), digest, None))
         else:
-            to_build.append(SearchFile(lang, search_path(lang), digest, None, docs))
+            to_build.append(SearchFile(lang, path(lang), digest, None, docs))
     return unchanged, to_build
 
 

@@ -6,6 +6,7 @@
 
   var MIN_LENGTH = 2;
   var SUGGESTIONS = 8;
+  var MORE = 50;  // results added by "More results" (search-pagefind.js's page)
   var LEAD = 24;  // characters of a suggestion's snippet before its first match
   var worker = null;
   var callbacks = {};
@@ -15,7 +16,10 @@
 
   function startWorker(form) {
     if (worker) return worker;
-    worker = new Worker(absolute(form.getAttribute("data-worker")));
+    // search.engine: pagefind answers the same messages from the page (search-pagefind.js)
+    worker = form.getAttribute("data-engine") === "pagefind" && window.kbgenPagefind
+      ? window.kbgenPagefind.start(form)
+      : new Worker(absolute(form.getAttribute("data-worker")));
     worker.addEventListener("message", function (event) {
       var message = event.data;
       if (message.type === "results" && callbacks[message.id]) {
@@ -34,10 +38,10 @@
     return worker;
   }
 
-  function search(form, query, limit, callback) {
+  function search(form, query, limit, callback, kind) {
     var id = nextId++;
     callbacks[id] = callback;
-    startWorker(form).postMessage({ type: "search", id: id, q: query, limit: limit });
+    startWorker(form).postMessage({ type: "search", id: id, q: query, limit: limit, kind: kind });
     return id;
   }
 
@@ -209,6 +213,7 @@
     var submitted = 0;  // the search of the ?q= the page was opened with
     var kind = "all";
     var last = null;
+    var focusAt = -1;  // the result to focus once more of them are shown
 
     // one toggle button per kind found, with its count ("Articles 3")
     function showFilters(counts, total) {
@@ -225,7 +230,9 @@
         button.setAttribute("aria-pressed", k === kind ? "true" : "false");
         button.addEventListener("click", function () {
           kind = k;
-          if (last) show(last);
+          // an engine that counts kinds itself (Pagefind) sends a page of them: ask again
+          if (last && last.counts) latest = search(form, last.q, 0, show, kind);
+          else if (last) show(last);
           var again = filters.querySelector("[aria-pressed=true]");
           if (again) again.focus();
         });
@@ -239,11 +246,13 @@
       if (message !== last) tell(message, input, message.id === submitted);
       last = message;
       while (results.firstChild) results.removeChild(results.firstChild);
-      var counts = {};
-      message.results.forEach(function (result) {
-        var k = kindOf(result);
-        counts[k] = (counts[k] || 0) + 1;
-      });
+      var counts = message.counts || {};
+      if (!message.counts) {
+        message.results.forEach(function (result) {
+          var k = kindOf(result);
+          counts[k] = (counts[k] || 0) + 1;
+        });
+      }
       showFilters(counts, message.total);
       var list = element("ol", "search-results");
       message.results.forEach(function (result) {
@@ -256,6 +265,19 @@
         list.appendChild(item);
       });
       if (message.results.length) results.appendChild(list);
+      // an engine that sends a page of results (Pagefind) says how many the kind has
+      if (message.shown > message.results.length) {
+        var more = element("button", "chip search-more", results.getAttribute("data-more"));
+        more.type = "button";
+        more.addEventListener("click", function () {
+          focusAt = message.results.length;
+          latest = search(form, message.q, message.results.length + MORE, show, kind);
+        });
+        results.appendChild(more);
+      }
+      var focused = focusAt >= 0 && list.children[focusAt];
+      if (focused) focused.querySelector("a").focus();
+      focusAt = -1;
       empty.hidden = message.results.length > 0;
       empty.querySelector(".search-empty-message").textContent =
         fill(form.getAttribute("data-none"), "query", message.q);
@@ -273,7 +295,7 @@
         status.textContent = "";
         return;
       }
-      latest = search(form, query, 0, show);
+      latest = search(form, query, 0, show, kind);
     }
 
     var query = new URLSearchParams(window.location.search).get("q") || "";
