@@ -31,7 +31,7 @@ from kbgen.diagnostics import BuildFailed, Diagnostic, Diagnostics
 from kbgen.i18n import UiStrings, load_ui_strings
 from kbgen.pipeline import Settings, State, run
 from kbgen.render import Output, Renderer
-from kbgen.search.index import make_search_file
+from kbgen.search.index import indexed_pages, make_search_file, make_snippet_file, snippet_paths
 from kbgen.site import Page, Site
 from kbgen.sources import Asset, Source, SourceSet, discover_sources, read_content_file
 from kbgen.theme import Theme, load_theme
@@ -316,6 +316,19 @@ class LiveSite:
         method = "full" if full else made.method
         return Outcome(True, diags, full, method, made.made, changed, outdated=made.outdated)
 
+    def search_paths(self) -> list[str]:
+        """The output paths of every search file serve answers with: each language's index
+        and snippet files."""
+        renderer, site = self.renderer, self.site
+        if renderer is None or site is None:
+            return []
+        include_replies = site.config.search.include_replies
+        found = []
+        for lang, path in renderer.search_files.items():
+            count = len(indexed_pages(site, lang, include_replies))
+            found += [path, *snippet_paths(lang, count)]
+        return found
+
     def search_data(self, path: str) -> bytes | None:
         """The search file at output path `path`, built from the current model when first
         asked for: an index takes seconds on a large site, so edits do not wait for one."""
@@ -323,11 +336,21 @@ class LiveSite:
             renderer, site = self.renderer, self.site
             if renderer is None or site is None or renderer.site is not site:
                 return None
+            include_replies = site.config.search.include_replies
             for lang, known in renderer.search_files.items():
                 if known == path:
                     if path not in self._search:
-                        include_replies = site.config.search.include_replies
                         self._search[path] = make_search_file(site, include_replies, lang)
+                    return self._search[path]
+                # a snippet file: assets/search/<lang>/<number>.json (search/index.py)
+                folder, _, name = path.rpartition("/")
+                number = name.removesuffix(".json")
+                if folder == known.removesuffix(".json") and number.isdecimal():
+                    if path not in self._search:
+                        made = make_snippet_file(site, include_replies, lang, int(number))
+                        if made is None:
+                            return None
+                        self._search[path] = made
                     return self._search[path]
             return None
 

@@ -22,7 +22,16 @@ from kbgen.brand import BrandConfig
 from kbgen.depends import Key, Maker, Reads, Recorder, SiteView, same_pages
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.i18n import UiStrings, format_date, language
-from kbgen.search.index import SearchFile, WordsStore, search_file, search_path, search_work
+from kbgen.search.index import (
+    SearchFile,
+    WordsStore,
+    indexed_pages,
+    search_file,
+    search_path,
+    search_work,
+    snippet_files,
+    snippet_paths,
+)
 from kbgen.seo import absolute_url, alternates, canonical, json_ld, may_be_indexed, robots, sitemap
 from kbgen.site import Page, Redirect, Site
 from kbgen.theme import Theme
@@ -191,6 +200,7 @@ class Renderer:
         search = self.site.config.search
         languages = self.site.config.languages
         searches: list[SearchFile] = []
+        snippets: list[str] = []  # the paths of the snippet files
         if search.enabled:
             self.search_files = {lang: search_path(lang) for lang in languages}
         if search.enabled and not self.search_on_demand:
@@ -202,7 +212,13 @@ class Renderer:
             unchanged, searches = search_work(self.site, search.include_replies, known)
             for found in unchanged:
                 yield Output(found.path, None)
+                yield from (Output(path, None) for path in found.snippets)
+            for found in searches:  # the snippet texts: quick to write, beside the index
+                yield from (
+                    Output(path, data) for path, data in snippet_files(found.lang, found.docs)
+                )
             for found in unchanged + searches:
+                snippets += found.snippets
                 reads.files[found.path] = (("search", found.digest), frozenset())
         jobs = self.jobs()
         same = same_pages(before, self.site) if before is not None else None
@@ -255,6 +271,7 @@ class Renderer:
             if page_pool is not None:
                 self._unfork()
         kept = [*self.assets.files, *self.search_files.values(), *(j.path for j in jobs)]
+        kept += snippets
         kept += self.site.assets  # content files: made by the sink (build.py)
         reads.forget_others(kept)
 
@@ -448,10 +465,14 @@ def output_claims(site: Site, assets: Assets) -> list[Claim]:
     names = {out: name for name, out in assets.urls.items()}
     claims = [Claim(out, f"the theme's static file {names.get(out, out)}") for out in assets.files]
     if site.config.search.enabled:
-        claims += [
-            Claim(search_path(lang), f"the search index of '{lang}'")
-            for lang in site.config.languages
-        ]
+        include_replies = site.config.search.include_replies
+        for lang in site.config.languages:
+            claims.append(Claim(search_path(lang), f"the search index of '{lang}'"))
+            count = len(indexed_pages(site, lang, include_replies))
+            claims += [
+                Claim(path, f"the search snippets of '{lang}'")
+                for path in snippet_paths(lang, count)
+            ]
     for page in site.standalone_pages:
         if page.source is None:
             claims.append(Claim(page.output_path, f"the generated page /{page.url}"))

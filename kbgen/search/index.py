@@ -37,7 +37,10 @@ if TYPE_CHECKING:  # only read here: the fresh processes that build indexes impo
 EXACT_FIELDS = ("t", "h", "b", "s")  # title, headings, body text, section
 FOLDED_FIELDS = ("tf", "hf", "bf", "sf")  # the same, folded words only
 BOOSTS = {"t": 10, "h": 4, "b": 1, "s": 2}
-FORMAT = 1  # bump when the file layout changes; search-core.js checks it
+FORMAT = 2  # bump when the file layout changes; search-core.js checks it
+# Pages' plain text, for snippets, is not in the index file but in files of this many
+# documents each (`assets/search/<lang>/<n>.json`), fetched for the results shown only.
+SNIPPETS_PER_FILE = 10
 
 Words = TypeVar("Words", list[str], Counter[str])  # a field's words: in order, or counted
 
@@ -205,7 +208,9 @@ class WordsStore(Protocol):
 def search_file(lang: str, docs: list[SearchDoc], words: WordsStore | None = None) -> bytes:
     """The file the browser loads: the index and, per document, what a result shows.
 
-    It is the JSON of {"format", "lang", "index": build_index(), "docs"}, written piece by
+    It is the JSON of {"format", "lang", "index": build_index(), "docs", "snippets"},
+    "docs" holding each document's [url, title, section] and "snippets" how many documents
+    each snippet file holds (snippet_files: the texts are not here). Written piece by
     piece: the field vectors of a large language, as Python lists all at once, would be
     hundreds of megabytes (tests/test_search.py checks the bytes against json.dumps).
     `words`: the build cache's file of this language's analyzed words (WordsMemo), read
@@ -223,13 +228,36 @@ def search_file(lang: str, docs: list[SearchDoc], words: WordsStore | None = Non
         f'],"invertedIndex":{encode(builder.inverted_index_sorted())},',
         f'"pipeline":{encode(search_pipeline)}}},',
         # URLs as written in a page (percent-encoded): the search script makes links of them
-        f'"docs":{encode([[encode_url(d.url), d.title, d.section, d.text] for d in docs])}}}',
+        f'"docs":{encode([[encode_url(d.url), d.title, d.section] for d in docs])},',
+        f'"snippets":{encode(SNIPPETS_PER_FILE)}}}',
     ]
     return "".join(parts).encode("utf-8")
 
 
 def search_path(lang: str) -> str:
     return f"assets/search/{lang}.json"
+
+
+def snippet_path(lang: str, number: int) -> str:
+    """The file of snippet texts `number` (documents number * SNIPPETS_PER_FILE on); the
+    worker finds it next to the index (search-worker.js)."""
+    return f"assets/search/{lang}/{number}.json"
+
+
+def snippet_paths(lang: str, count: int) -> list[str]:
+    """The snippet files of a language of `count` documents."""
+    return [snippet_path(lang, n) for n in range(-(-count // SNIPPETS_PER_FILE))]
+
+
+def snippet_file(docs: list[SearchDoc], number: int) -> bytes:
+    """The JSON list of the plain texts of snippet file `number`'s documents."""
+    start = number * SNIPPETS_PER_FILE
+    return _JSON.encode([d.text for d in docs[start : start + SNIPPETS_PER_FILE]]).encode()
+
+
+def snippet_files(lang: str, docs: list[SearchDoc]) -> list[tuple[str, bytes]]:
+    """(path, data) of each snippet file of a language (cheap: no analysis)."""
+    return [(path, snippet_file(docs, n)) for n, path in enumerate(snippet_paths(lang, len(docs)))]
 
 
 def documents_digest(lang: str, docs: list[SearchDoc]) -> str:
@@ -248,6 +276,7 @@ class SearchFile:
     path: str  # in the output
     digest: str  # documents_digest of what it holds
     data: bytes | None  # None: unchanged since the build that made `digest` (not built again)
+    snippets: list[str]  # the paths of its snippet files (snippet_paths)
     # what it indexes, for a file to build (search_file); empty for an unchanged one
     docs: list[SearchDoc] = field(default_factory=list, repr=False, compare=False)
 
@@ -263,15 +292,24 @@ def search_work(
     for lang in site.config.languages:
         docs = documents(site, lang, include_replies)
         digest = documents_digest(lang, docs)
+        snippets = snippet_paths(lang, len(docs))
         if previous.get(lang) == digest:
-            unchanged.append(SearchFile(lang, search_path(lang), digest, None))
+            unchanged.append(SearchFile(lang, search_path(lang), digest, None, snippets))
         else:
-            to_build.append(SearchFile(lang, search_path(lang), digest, None, docs))
+            to_build.append(SearchFile(lang, search_path(lang), digest, None, snippets, docs))
     return unchanged, to_build
 
 
 def make_search_file(site: Site, include_replies: bool, lang: str) -> bytes:
     return search_file(lang, documents(site, lang, include_replies))
+
+
+def make_snippet_file(site: Site, include_replies: bool, lang: str, number: int) -> bytes | None:
+    """Snippet file `number` of a language; None if it has no such file."""
+    docs = documents(site, lang, include_replies)
+    if not 0 <= number < len(snippet_paths(lang, len(docs))):
+        return None
+    return snippet_file(docs, number)
 
 
 def build_search_files(
