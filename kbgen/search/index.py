@@ -18,7 +18,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from lunr import __TARGET_JS_VERSION__
 from lunr.builder import Builder
@@ -195,6 +195,81 @@ def build_index_with_lunr_py(lang: str, docs: Iterable[SearchDoc]) -> dict[str, 
 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
+# The index in the file: lunr's serialized index, written shorter (a third less, gzipped) and
+# expanded back before lunr loads it (`expand`, and search-core.js's twin). Its "vectors" are
+# lunr's field vectors in their order (each document's fields in turn: the keys "field/ref"
+# go without saying), each [term number step, score * 1000, ...] (term numbers ascending);
+# its "terms" are lunr's inverted index, each [term, term number, then per field the steps
+# between the refs of the documents that hold it].
+
+
+def _short_vector(vector: list[Any]) -> list[int]:
+    flat = vector[1]
+    out, previous = [], 0
+    for position in range(0, len(flat), 2):
+        out.append(flat[position] - previous)
+        previous = flat[position]
+        out.append(round(flat[position + 1] * 1000))
+    return out
+
+
+def _short_term(term: object, posting: Any, fields: list[str]) -> list[object]:
+    row: list[object] = [term, posting["_index"]]
+    for name in fields:
+        refs = posting[name]
+        assert isinstance(refs, dict)
+        steps, previous = [], 0
+        for ref in refs:  # in the order documents were added: ascending
+            steps.append(int(ref) - previous)
+            previous = int(ref)
+        row.append(steps)
+    return row
+
+
+def shorten(index: dict[str, Any]) -> dict[str, object]:
+    """A serialized lunr index (build_index) as the file holds it."""
+    fields = index["fields"]
+    return {
+        "version": index["version"],
+        "fields": fields,
+        "vectors": [_short_vector(v) for v in index["fieldVectors"]],
+        "terms": [_short_term(t, p, fields) for t, p in index["invertedIndex"]],
+        "pipeline": index["pipeline"],
+    }
+
+
+def expand(short: dict[str, Any]) -> dict[str, object]:
+    """The serialized lunr index a file's index (`shorten`) stands for."""
+    fields = short["fields"]
+    vectors = []
+    for number, steps in enumerate(short["vectors"]):
+        flat: list[object] = []
+        term = 0
+        for position in range(0, len(steps), 2):
+            term += steps[position]
+            flat += [term, steps[position + 1] / 1000]
+        key = f"{fields[number % len(fields)]}/{number // len(fields)}"
+        vectors.append([key, flat])
+    inverted = []
+    for row in short["terms"]:
+        posting: dict[str, object] = {}
+        for name, steps in zip(fields, row[2:], strict=True):
+            refs: dict[str, object] = {}
+            ref = 0
+            for step in steps:
+                ref += step
+                refs[str(ref)] = {}
+            posting[name] = refs
+        posting["_index"] = row[1]  # last, as lunr writes it
+        inverted.append([row[0], posting])
+    return {
+        "version": short["version"],
+        "fields": fields,
+        "fieldVectors": vectors,
+        "invertedIndex": inverted,
+        "pipeline": short["pipeline"],
+    }
+
 
 class WordsStore(Protocol):
     """Where a language's analyzed words are kept between builds (the build cache's
@@ -208,7 +283,7 @@ class WordsStore(Protocol):
 def search_file(lang: str, docs: list[SearchDoc], words: WordsStore | None = None) -> bytes:
     """The file the browser loads: the index and, per document, what a result shows.
 
-    It is the JSON of {"format", "lang", "index": build_index(), "docs", "snippets"},
+    It is the JSON of {"format", "lang", "index": shorten(build_index()), "docs", "snippets"},
     "docs" holding each document's [url, title, section] and "snippets" how many documents
     each snippet file holds (snippet_files: the texts are not here). Written piece by
     piece: the field vectors of a large language, as Python lists all at once, would be
@@ -223,9 +298,14 @@ def search_file(lang: str, docs: list[SearchDoc], words: WordsStore | None = Non
     parts = [
         f'{{"format":{encode(FORMAT)},"lang":{encode(lang)},"index":{{',
         f'"version":{encode(__TARGET_JS_VERSION__)},"fields":{encode(builder.fields)},',
-        '"fieldVectors":[',
-        ",".join(encode(vector) for vector in builder.vectors()),
-        f'],"invertedIndex":{encode(builder.inverted_index_sorted())},',
+        '"vectors":[',
+        ",".join(encode(_short_vector(vector)) for vector in builder.vectors()),
+        '],"terms":[',
+        ",".join(
+            encode(_short_term(term, posting, builder.fields))
+            for term, posting in builder.inverted_index_sorted()
+        ),
+        "],",
         f'"pipeline":{encode(search_pipeline)}}},',
         # URLs as written in a page (percent-encoded): the search script makes links of them
         f'"docs":{encode([[encode_url(d.url), d.title, d.section] for d in docs])},',

@@ -28,7 +28,13 @@ from lunr.index import Index
 from lunr.query import QueryPresence
 
 import kbgen.search.pipeline  # noqa: F401  (registers the pipeline functions lunr.py loads)
-from kbgen.search.index import EXACT_FIELDS, FOLDED_FIELDS, search_path, snippet_paths
+from kbgen.search.index import (
+    EXACT_FIELDS,
+    FOLDED_FIELDS,
+    expand,
+    search_path,
+    snippet_paths,
+)
 from kbgen.search.normalize import fold, words
 
 ALL_FIELDS = [*EXACT_FIELDS, *FOLDED_FIELDS]
@@ -142,7 +148,7 @@ class SearchFile:
     @classmethod
     def load(cls, data: bytes | str) -> SearchFile:
         raw = json.loads(data)
-        return cls(raw["lang"], Index.load(raw["index"]), raw["docs"])
+        return cls(raw["lang"], Index.load(expand(raw["index"])), raw["docs"])
 
     @classmethod
     def read(cls, site: Path, lang: str) -> SearchFile:

@@ -237,7 +237,36 @@
     return out;
   }
 
+  // The serialized lunr index a search file's index stands for: the twin of index.py's
+  // expand() (the file writes lunr's index shorter: see index.py's shorten()).
+  function expand(short) {
+    var fields = short.fields, vectors = [], inverted = [];
+    short.vectors.forEach(function (steps, number) {
+      var flat = [], term = 0;
+      for (var i = 0; i < steps.length; i += 2) {
+        term += steps[i];
+        flat.push(term, steps[i + 1] / 1000);
+      }
+      vectors.push([fields[number % fields.length] + "/" + Math.floor(number / fields.length), flat]);
+    });
+    short.terms.forEach(function (row) {
+      var posting = {};
+      fields.forEach(function (name, f) {
+        var refs = {}, ref = 0;
+        row[2 + f].forEach(function (step) { ref += step; refs[String(ref)] = {}; });
+        posting[name] = refs;
+      });
+      posting._index = row[1];
+      inverted.push([row[0], posting]);
+    });
+    return {
+      version: short.version, fields: fields, fieldVectors: vectors,
+      invertedIndex: inverted, pipeline: short.pipeline
+    };
+  }
+
   root.kbgenSearch = {
+    expand: expand,
     trim: trim, words: words, normalize: normalize, fold: fold, stemFr: stemFr,
     register: register, plan: plan, search: search, snippet: snippet,
     EXACT_FIELDS: EXACT_FIELDS, ALL_FIELDS: ALL_FIELDS

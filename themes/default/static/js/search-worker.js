@@ -23,7 +23,7 @@ function load(message) {
     url.pathname = url.pathname.replace(/\.json$/, "/");
     url.search = "";
     state = {
-      index: self.lunr.Index.load(data.index),
+      index: self.lunr.Index.load(self.kbgenSearch.expand(data.index)),
       docs: data.docs,
       per: data.snippets,  // documents per snippet file
       folder: url.href,
