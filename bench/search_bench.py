@@ -7,6 +7,13 @@ For each size, generates a corpus with bench/gen_corpus.py (N articles per langu
 en/fr/vi), builds the site with kbgen, and measures against a baseline built in the same run:
 a plain lunr.py index (`lunr.lunr`, default English pipeline, fields title and body) of the
 same documents, queried with lunr.js's own `idx.search`. Prints a JSON report on stdout.
+
+`first_download_gzip_mb`: what the browser downloads before the first results appear
+(lunr.js, the search core, the worker and the language's index file, gzipped);
+`snippets_gzip_kb_p50`/`_max`: the snippet files the first 8 results of a query need on top,
+where the index holds no text (median and largest over the queries). `worker_query_*`: the
+time from a query posted to the site's own worker to its 8 results back (snippets off), the
+path the search box takes.
 """
 
 from __future__ import annotations
@@ -49,7 +56,9 @@ async ([scripts, ours, baseline, queries]) => {
     const index = lunr.Index.load(pick(data));
     return [index, performance.now() - t0];
   };
-  const [mine, mineLoad] = await load(ours, (d) => d.index);
+  // a file's index written short (kbgen's search files since format 2) is expanded first
+  const short = (d) => (kbgenSearch.expand ? kbgenSearch.expand(d.index) : d.index);
+  const [mine, mineLoad] = await load(ours, short);
   const [base, baseLoad] = await load(baseline, (d) => d);
   const time = (fn) => queries.map((q) => {
     const t0 = performance.now(); fn(q); return performance.now() - t0;
@@ -63,6 +72,40 @@ async ([scripts, ours, baseline, queries]) => {
   };
 }
 """
+
+
+WORKER = """
+async ([worker, lunr, core, index, queries]) => {
+  const w = new Worker(worker);
+  let next = 1;
+  const waiting = {};
+  w.onmessage = (e) => { if (e.data.type === "results") waiting[e.data.id](e.data); };
+  const ask = (q) => new Promise((resolve) => {
+    const id = next++;
+    waiting[id] = resolve;
+    w.postMessage({type: "search", id, q, limit: 8, snippets: false});
+  });
+  w.postMessage({type: "init", lunr, core, index});
+  await ask("warm");
+  for (const q of queries) await ask(q);  // warm up the JIT
+  const times = [], refs = [];
+  for (const q of queries) {
+    const t0 = performance.now();
+    const message = await ask(q);
+    times.push(performance.now() - t0);
+    refs.push(message.results.map((r) => r.ref));
+  }
+  w.terminate();
+  return {times, refs};
+}
+"""
+
+THEME = REPO / "themes" / "default" / "static"
+SCRIPTS = ("vendor/lunr-2.3.9/lunr.min.js", "js/search-core.js", "js/search-worker.js")
+
+
+def gz(data: bytes) -> int:
+    return len(gzip.compress(data, 6))
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -124,12 +167,14 @@ def run(articles: int, work: Path, generator: Path) -> dict:
     baseline_dir = work / f"serve-{articles}" / "baseline"
     baseline_dir.mkdir(parents=True, exist_ok=True)
     plans = {}
+    scripts_gzip = sum(gz((THEME / name).read_bytes()) for name in SCRIPTS)
+    report["scripts_gzip_kb"] = round(scripts_gzip / 1e3, 1)
     for lang in LANGS:
         docs = documents(result.site, lang, include_replies=False)
         (path,) = (out / "assets" / "search").glob(f"{lang}.json")
         data = path.read_bytes()
         parsed = json.loads(data)
-        index_only = json.dumps(parsed["index"], separators=(",", ":")).encode()
+        index_only = json.dumps(parsed["index"], separators=(",", ":")).encode()  # as written
         started = time.perf_counter()
         base = json.dumps(baseline_index(docs), separators=(",", ":")).encode()
         base_seconds = time.perf_counter() - started
@@ -139,6 +184,7 @@ def run(articles: int, work: Path, generator: Path) -> dict:
             "documents": len(docs),
             "file_raw_mb": round(len(data) / 1e6, 2),
             "file_gzip_mb": round(len(gzip.compress(data, 6)) / 1e6, 2),
+            "first_download_gzip_mb": round((gz(data) + scripts_gzip) / 1e6, 3),
             "index_raw_mb": round(len(index_only) / 1e6, 2),
             "index_gzip_mb": round(len(gzip.compress(index_only, 6)) / 1e6, 2),
             "baseline_index_raw_mb": round(len(base) / 1e6, 2),
@@ -162,8 +208,28 @@ def run(articles: int, work: Path, generator: Path) -> dict:
             measured = page.evaluate(
                 MEASURE, [scripts, ours, f"{base_url}baseline/{lang}.json", queries]
             )
+            page.goto(f"{base_url}site/{lang}/")  # a fresh page for the worker
+            form = page.locator("form.search-box")
+            urls = [
+                page.evaluate("(u) => new URL(u, document.baseURI).href", form.get_attribute(a))
+                for a in ("data-worker", "data-lunr", "data-core")
+            ]
+            in_worker = page.evaluate(WORKER, [urls[0], urls[1], urls[2], ours, queries])
             page.close()
             entry = report["languages"][lang]
+            times = in_worker["times"]
+            entry["worker_query_p50_ms"] = round(statistics.median(times), 2)
+            entry["worker_query_p95_ms"] = round(percentile(times, 95), 2)
+            folder = out / "assets" / "search" / lang
+            if folder.is_dir():  # snippet files (per = documents in each)
+                per = json.loads(path.read_bytes()).get("snippets", 10)
+                sizes = {int(f.stem): gz(f.read_bytes()) for f in folder.glob("*.json")}
+                needed = [
+                    sum(sizes[n] for n in {r // per for r in refs}) for refs in in_worker["refs"]
+                ]
+                entry["snippet_files"] = len(sizes)
+                entry["snippets_gzip_kb_p50"] = round(statistics.median(needed) / 1e3, 1)
+                entry["snippets_gzip_kb_max"] = round(max(needed) / 1e3, 1)
             for side in ("ours", "baseline"):
                 times = measured[side]["queries"]
                 entry[f"{side}_load_ms"] = round(measured[side]["load"], 1)

@@ -31,7 +31,13 @@ from kbgen.i18n import UiStrings, load_ui_strings
 from kbgen.pipeline import Settings, State, run
 from kbgen.render import Output, Renderer
 from kbgen.search import pagefind
-from kbgen.search.index import documents, make_search_file
+from kbgen.search.index import (
+    documents,
+    indexed_pages,
+    make_search_file,
+    make_snippet_file,
+    snippet_paths,
+)
 from kbgen.site import Page, Site
 from kbgen.sources import (
     Asset,
@@ -279,6 +285,19 @@ class LiveSite:
         method = "full" if full else made.method
         return Outcome(True, diags, full, method, made.made, changed, outdated=made.outdated)
 
+    def search_paths(self) -> list[str]:
+        """The output paths of every search file serve answers with: each language's index
+        and snippet files."""
+        renderer, site = self.renderer, self.site
+        if renderer is None or site is None:
+            return []
+        include_replies = site.config.search.include_replies
+        found = []
+        for lang, path in renderer.search_files.items():
+            count = len(indexed_pages(site, lang, include_replies))
+            found += [path, *snippet_paths(lang, count)]
+        return found
+
     def search_data(self, path: str) -> bytes | None:
         """The search file at output path `path`, built from the current model when first
         asked for: an index takes seconds on a large site, so edits do not wait for one."""
@@ -300,6 +319,16 @@ class LiveSite:
                 if known == path:
                     if path not in self._search:
                         self._search[path] = make_search_file(site, include_replies, lang)
+                    return self._search[path]
+                # a snippet file: assets/search/<lang>/<number>.json (search/index.py)
+                folder, _, name = path.rpartition("/")
+                number = name.removesuffix(".json")
+                if folder == known.removesuffix(".json") and number.isdecimal():
+                    if path not in self._search:
+                        made = make_snippet_file(site, include_replies, lang, int(number))
+                        if made is None:
+                            return None
+                        self._search[path] = made
                     return self._search[path]
             return None
 

@@ -26,7 +26,16 @@ from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.fragments import Fragment, Fragments, Place, fill, item_key, scope_key, slot, viewed
 from kbgen.i18n import UiStrings, format_date, language
 from kbgen.search import pagefind
-from kbgen.search.index import SearchFile, WordsStore, search_file, search_path, search_work
+from kbgen.search.index import (
+    SearchFile,
+    WordsStore,
+    indexed_pages,
+    search_file,
+    search_path,
+    search_work,
+    snippet_files,
+    snippet_paths,
+)
 from kbgen.seo import absolute_url, alternates, canonical, json_ld, may_be_indexed, robots, sitemap
 from kbgen.site import Page, Redirect, Site
 from kbgen.theme import Theme
@@ -229,10 +238,15 @@ class Renderer:
                 if (made := reads.files.get(search_path(lang)))
             }
             unchanged, searches = search_work(self.site, search.include_replies, known)
-            kept_search = [found.path for found in unchanged]
+            for found in unchanged:
+                kept_search += [found.path, *found.snippets]
+            for found in searches:  # the snippet texts: quick to write, beside the index
+                yield from (
+                    Output(path, data) for path, data in snippet_files(found.lang, found.docs)
+                )
             for found in unchanged + searches:
+                self.search_paths += [found.path, *found.snippets]
                 reads.files[found.path] = (("search", found.digest), frozenset())
-                self.search_paths.append(found.path)
         jobs, makers, places = self._made_jobs()
         same_files = reads.same_makers(makers)  # the model patched in place
         stale = reads.stale(makers, reads.changed(self.site, change or Change()))
@@ -575,10 +589,14 @@ def output_claims(site: Site, assets: Assets) -> list[Claim]:
             for name in ("pagefind.js", pagefind.ENTRY)
         ]
     elif site.config.search.enabled:
-        claims += [
-            Claim(search_path(lang), f"the search index of '{lang}'")
-            for lang in site.config.languages
-        ]
+        include_replies = site.config.search.include_replies
+        for lang in site.config.languages:
+            claims.append(Claim(search_path(lang), f"the search index of '{lang}'"))
+            count = len(indexed_pages(site, lang, include_replies))
+            claims += [
+                Claim(path, f"the search snippets of '{lang}'")
+                for path in snippet_paths(lang, count)
+            ]
     for page in site.standalone_pages:
         if page.source is None:
             claims.append(Claim(page.output_path, f"the generated page /{page.url}"))

@@ -71,6 +71,17 @@ ARTICLES = {
             "Cài đặt máy in",
             "Máy in cần kết nối mạng. Kiểm tra máy in trước khi in tài liệu.",
         ),
+        # a title of very common syllables ("dau vao" folded), and a long page repeating them
+        ("compte", "dau-vao", "Dữ liệu đầu vào", "Nhập tệp tin từ máy tính."),
+        (
+            "communaute",
+            "chia-se",
+            "Chia sẻ trong nhóm",
+            " ".join(
+                ["Đầu tiên, vào trang nhóm. Bấm vào dấu cộng ở đầu danh sách, rồi vào mục mới."] * 6
+            )
+            + " Mã mời có dạng dau-vao-123.",
+        ),
     ],
     "fr": [
         (

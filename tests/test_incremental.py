@@ -14,7 +14,7 @@ from kbgen.depends import Key
 from kbgen.diagnostics import Diagnostics
 from kbgen.incremental import LiveSite, MemorySink
 from kbgen.render import Output, Renderer
-from kbgen.search.index import build_search_files
+from kbgen.search.index import build_search_files, documents, snippet_files
 from kbgen.sources import discover_at, discover_sources, discovery_order
 from tests.helpers import edit_file as _edit
 from tests.helpers import write_file as _write
@@ -31,9 +31,12 @@ def _from_scratch(root: Path) -> tuple[dict[str, bytes], set[str], list[str]]:
     assert not loaded.diagnostics.failed(), [d.format() for d in loaded.diagnostics.errors]
     renderer = Renderer(loaded.site, loaded.theme, loaded.ui, search_on_demand=True)
     files = dict(renderer.files())
-    for found in build_search_files(loaded.site, loaded.config.search.include_replies):
+    include_replies = loaded.config.search.include_replies
+    for found in build_search_files(loaded.site, include_replies):
         assert found.data is not None
         files[found.path] = found.data
+        docs = documents(loaded.site, found.lang, include_replies)
+        files.update(snippet_files(found.lang, docs))
     return files, set(loaded.site.assets), _problems(loaded.diagnostics)
 
 
@@ -41,7 +44,7 @@ def _served(live: LiveSite) -> dict[str, bytes]:
     """Every file serve would answer with: its rendered files and its search files."""
     files = dict(live.files)
     assert live.renderer is not None
-    for path in live.renderer.search_files.values():
+    for path in live.search_paths():
         data = live.search_data(path)
         assert data is not None, path
         files[path] = data

@@ -195,7 +195,7 @@ def _served(live: LiveSite) -> dict[str, bytes]:
     """Every file serve answers with: rendered files, search files, content files."""
     files = dict(live.files)
     assert live.renderer is not None
-    for path in live.renderer.search_files.values():
+    for path in live.search_paths():
         data = live.search_data(path)
         assert data is not None, path
         files[path] = data

@@ -17,9 +17,12 @@ from kbgen.build import BuildOptions, BuildResult, build
 from kbgen.cache import WordsFile, load_words
 from kbgen.search.index import (
     FORMAT,
+    SNIPPETS_PER_FILE,
     build_index,
     build_index_with_lunr_py,
     documents,
+    expand,
+    shorten,
 )
 from kbgen.search.index import (
     search_file as make_file,
@@ -35,8 +38,7 @@ LUNR_MIN_SHA256 = "0c50d9002b85780a842afffb567bb54ede402dae7c6dc5997a018614d8044
 
 
 def search_file(site: Path, lang: str) -> SearchFile:
-    (path,) = (site / "assets" / "search").glob(f"{lang}.json")
-    return SearchFile.load(path.read_bytes())
+    return SearchFile.read(site, lang)
 
 
 @pytest.mark.parametrize(
@@ -124,8 +126,13 @@ def test_one_index_per_language(example_site: Path) -> None:
         assert any(u.startswith(f"{lang}/faq/") for u in urls)
         assert any(u.startswith(f"{lang}/articles/") for u in urls)
         assert not any("/replies/" in u for u in urls)  # search.include_replies is false
-        for doc in data["docs"]:
-            assert not re.search(r"<[a-z/]", doc[3]), doc[0]  # plain text, no markup
+        assert all(len(doc) == 3 for doc in data["docs"])  # the texts are not in the index
+        texts = SearchFile.read(example_site, lang).texts
+        assert len(texts) == len(urls) and all(texts)
+        for url, text in zip(urls, texts, strict=True):
+            assert not re.search(r"<[a-z/]", text), url  # plain text, no markup
+        assert data["snippets"] == SNIPPETS_PER_FILE
+        assert len(list((path.parent / lang).glob("*.json"))) == -(-len(urls) // SNIPPETS_PER_FILE)
         page = (example_site / lang / "index.html").read_text(encoding="utf-8")
         assert f'data-index="../assets/search/{path.name}"' in page
 
@@ -161,7 +168,7 @@ def test_a_language_with_nothing_to_index_gets_an_empty_index(
     # en shows the fr pages as fallbacks, which are not indexed: nothing is
     site = build(BuildOptions(example_copy / "config.yaml", output=tmp_path / "site")).output
     data = json.loads((site / "assets/search/en.json").read_bytes())
-    assert data["docs"] == [] and data["index"]["fieldVectors"] == []
+    assert data["docs"] == [] and data["index"]["vectors"] == []
 
 
 def test_exact_accents_rank_first(tmp_path: Path) -> None:
@@ -173,7 +180,7 @@ def test_exact_accents_rank_first(tmp_path: Path) -> None:
     site = build(BuildOptions(config, output=tmp_path / "site")).output
     index = search_file(site, "vi")
     hits = search(index.index, "bạn")
-    texts = [index.docs[h.ref][1] + " " + index.docs[h.ref][3] for h in hits]
+    texts = [index.docs[h.ref][1] + " " + index.texts[h.ref] for h in hits]
     with_accents = [i for i, text in enumerate(texts) if "bạn" in text.lower()]
     assert with_accents == list(range(len(with_accents))) and len(with_accents) == 2
     assert len(hits) > len(with_accents)
@@ -265,8 +272,11 @@ def test_fast_builder_writes_what_lunr_py_writes(example_build: BuildResult, lan
         whole = {
             "format": FORMAT,
             "lang": lang,
-            "index": reference,
-            "docs": [[d.url, d.title, d.section, d.text] for d in docs],
+            "index": shorten(reference),
+            "docs": [[d.url, d.title, d.section] for d in docs],
+            "snippets": SNIPPETS_PER_FILE,
         }
         dumped = json.dumps(whole, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         assert make_file(lang, docs) == dumped
+        # and what the file holds stands for the whole index
+        assert json.dumps(expand(shorten(reference))) == json.dumps(reference)

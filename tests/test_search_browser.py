@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -143,3 +144,35 @@ def test_no_request_leaves_the_site(page: Any, base: str) -> None:
     page.goto(f"{base}en/search/?q=rules")
     page.locator("#search-results a").first.wait_for()
     assert page.requested and all(url.startswith(base) for url in page.requested)
+
+
+def test_snippets_come_from_small_files_and_mark_only_the_words(page: Any, base: str) -> None:
+    # "Có." opens the answer: the mark holds "Có", not its full stop; a line break of the
+    # text shows as a separator, not as words running together
+    page.goto(f"{base}vi/search/?q={quote('có quy tắc')}")
+    results = page.locator("#search-results li")
+    results.first.wait_for()
+    marked = page.locator("#search-results mark")
+    marked.first.wait_for()
+    texts = marked.all_inner_texts()
+    assert "Có" in texts
+    assert all(re.fullmatch(r"\w+", text) for text in texts), texts
+    # the index came without the pages' texts; they came in files for the results shown
+    snippet_files = [u for u in page.requested if re.search(r"/assets/search/vi/\d+\.json$", u)]
+    assert snippet_files
+    index = page.evaluate("fetch('../../assets/search/vi.json').then(r => r.text())")
+    assert "Việc ghi ra những quy tắc" not in index
+    assert page.problems == []
+
+
+def test_suggestions_show_snippets_and_a_heading_does_not_run_into_its_text(
+    page: Any, base: str
+) -> None:
+    page.goto(f"{base}en/")
+    box = page.locator("#search-input")
+    box.fill("self-service")
+    snippet = page.locator("#search-suggestions .search-result-snippet mark").first
+    snippet.wait_for()
+    texts = page.locator("#search-suggestions .search-result-snippet").all_inner_texts()
+    assert any(" · " in text for text in texts), texts
+    assert page.problems == []

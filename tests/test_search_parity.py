@@ -50,6 +50,10 @@ CORPUS_QUERIES: dict[str, list[tuple[str, str | None]]] = {
         ("vậy", "articles/compte/ngay-gio/"),
         ("máy", "articles/compte/may-in/"),
         ("may in", "articles/compte/may-in/"),
+        # every word in the title: above a page that repeats them, as typed, in its body
+        ("dau vao", "articles/compte/dau-vao/"),
+        ("dau", "articles/compte/dau-vao/"),
+        ("đầu vào", "articles/compte/dau-vao/"),
         ("xyzzy", None),
     ],
     "fr": [

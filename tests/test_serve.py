@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import socket
 import struct
@@ -225,8 +226,15 @@ def test_the_search_index_follows_edits(site: Served, example_copy: Path) -> Non
     version, error = int(first["version"]), int(first["error"])
     site.wait_for(version, error, lambda s: s["version"] != version)
     status, data, _ = _request(site.url, path)
-    assert status == 200 and b"zanzibarite" in data
-    assert b"zanzibarite" not in _request(site.url, "/assets/search/en.json")[1]
+    assert status == 200 and b'"zanzibarit"' in data  # the word, as the French index stems it
+    assert b"zanzibarit" not in _request(site.url, "/assets/search/en.json")[1]
+    # the page's text is in its snippet file, which serve makes too
+    docs = json.loads(data)["docs"]
+    number = [doc[0] for doc in docs].index(FR_ARTICLE)
+    status, texts, headers = _request(site.url, f"/assets/search/fr/{number // 10}.json")
+    assert status == 200 and headers["Content-Type"].startswith("application/json")
+    assert "zanzibarite" in json.loads(texts)[number % 10]
+    assert _request(site.url, f"/assets/search/fr/{len(docs)}.json")[0] == 404
 
 
 def test_debouncer_makes_one_batch_of_a_burst() -> None:

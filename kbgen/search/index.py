@@ -18,7 +18,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from lunr import __TARGET_JS_VERSION__
 from lunr.builder import Builder
@@ -39,7 +39,10 @@ EXACT_FIELDS = ("t", "h", "b", "s", "d", "g")
 FOLDED_FIELDS = ("tf", "hf", "bf", "sf", "df", "gf")  # the same, folded words only
 # a page's own summary words (description, tags) weigh between its title and its body
 BOOSTS = {"t": 10, "h": 4, "b": 1, "s": 2, "d": 3, "g": 5}
-FORMAT = 2  # bump when the file layout changes; search-core.js checks it
+FORMAT = 3  # bump when the file layout changes (it is part of each file's digest)
+# Pages' plain text, for snippets, is not in the index file but in files of this many
+# documents each (`assets/search/<lang>/<n>.json`), fetched for the results shown only.
+SNIPPETS_PER_FILE = 10
 
 Words = TypeVar("Words", list[str], Counter[str])  # a field's words: in order, or counted
 
@@ -198,6 +201,81 @@ def build_index_with_lunr_py(lang: str, docs: Iterable[SearchDoc]) -> dict[str, 
 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
+# The index in the file: lunr's serialized index, written shorter (a third less, gzipped) and
+# expanded back before lunr loads it (`expand`, and search-core.js's twin). Its "vectors" are
+# lunr's field vectors in their order (each document's fields in turn: the keys "field/ref"
+# go without saying), each [term number step, score * 1000, ...] (term numbers ascending);
+# its "terms" are lunr's inverted index, each [term, term number, then per field the steps
+# between the refs of the documents that hold it].
+
+
+def _short_vector(vector: list[Any]) -> list[int]:
+    flat = vector[1]
+    out, previous = [], 0
+    for position in range(0, len(flat), 2):
+        out.append(flat[position] - previous)
+        previous = flat[position]
+        out.append(round(flat[position + 1] * 1000))
+    return out
+
+
+def _short_term(term: object, posting: Any, fields: list[str]) -> list[object]:
+    row: list[object] = [term, posting["_index"]]
+    for name in fields:
+        refs = posting[name]
+        assert isinstance(refs, dict)
+        steps, previous = [], 0
+        for ref in refs:  # in the order documents were added: ascending
+            steps.append(int(ref) - previous)
+            previous = int(ref)
+        row.append(steps)
+    return row
+
+
+def shorten(index: dict[str, Any]) -> dict[str, object]:
+    """A serialized lunr index (build_index) as the file holds it."""
+    fields = index["fields"]
+    return {
+        "version": index["version"],
+        "fields": fields,
+        "vectors": [_short_vector(v) for v in index["fieldVectors"]],
+        "terms": [_short_term(t, p, fields) for t, p in index["invertedIndex"]],
+        "pipeline": index["pipeline"],
+    }
+
+
+def expand(short: dict[str, Any]) -> dict[str, object]:
+    """The serialized lunr index a file's index (`shorten`) stands for."""
+    fields = short["fields"]
+    vectors = []
+    for number, steps in enumerate(short["vectors"]):
+        flat: list[object] = []
+        term = 0
+        for position in range(0, len(steps), 2):
+            term += steps[position]
+            flat += [term, steps[position + 1] / 1000]
+        key = f"{fields[number % len(fields)]}/{number // len(fields)}"
+        vectors.append([key, flat])
+    inverted = []
+    for row in short["terms"]:
+        posting: dict[str, object] = {}
+        for name, steps in zip(fields, row[2:], strict=True):
+            refs: dict[str, object] = {}
+            ref = 0
+            for step in steps:
+                ref += step
+                refs[str(ref)] = {}
+            posting[name] = refs
+        posting["_index"] = row[1]  # last, as lunr writes it
+        inverted.append([row[0], posting])
+    return {
+        "version": short["version"],
+        "fields": fields,
+        "fieldVectors": vectors,
+        "invertedIndex": inverted,
+        "pipeline": short["pipeline"],
+    }
+
 
 class WordsStore(Protocol):
     """Where a language's analyzed words are kept between builds (the build cache's
@@ -211,7 +289,9 @@ class WordsStore(Protocol):
 def search_file(lang: str, docs: list[SearchDoc], words: WordsStore | None = None) -> bytes:
     """The file the browser loads: the index and, per document, what a result shows.
 
-    It is the JSON of {"format", "lang", "index": build_index(), "docs"}, written piece by
+    It is the JSON of {"format", "lang", "index": shorten(build_index()), "docs", "snippets"},
+    "docs" holding each document's [url, title, section] and "snippets" how many documents
+    each snippet file holds (snippet_files: the texts are not here). Written piece by
     piece: the field vectors of a large language, as Python lists all at once, would be
     hundreds of megabytes (tests/test_search.py checks the bytes against json.dumps).
     `words`: the build cache's file of this language's analyzed words (WordsMemo), read
@@ -224,18 +304,46 @@ def search_file(lang: str, docs: list[SearchDoc], words: WordsStore | None = Non
     parts = [
         f'{{"format":{encode(FORMAT)},"lang":{encode(lang)},"index":{{',
         f'"version":{encode(__TARGET_JS_VERSION__)},"fields":{encode(builder.fields)},',
-        '"fieldVectors":[',
-        ",".join(encode(vector) for vector in builder.vectors()),
-        f'],"invertedIndex":{encode(builder.inverted_index_sorted())},',
+        '"vectors":[',
+        ",".join(encode(_short_vector(vector)) for vector in builder.vectors()),
+        '],"terms":[',
+        ",".join(
+            encode(_short_term(term, posting, builder.fields))
+            for term, posting in builder.inverted_index_sorted()
+        ),
+        "],",
         f'"pipeline":{encode(search_pipeline)}}},',
         # URLs as written in a page (percent-encoded): the search script makes links of them
-        f'"docs":{encode([[encode_url(d.url), d.title, d.section, d.text] for d in docs])}}}',
+        f'"docs":{encode([[encode_url(d.url), d.title, d.section] for d in docs])},',
+        f'"snippets":{encode(SNIPPETS_PER_FILE)}}}',
     ]
     return "".join(parts).encode("utf-8")
 
 
 def search_path(lang: str) -> str:
     return f"assets/search/{lang}.json"
+
+
+def snippet_path(lang: str, number: int) -> str:
+    """The file of snippet texts `number` (documents number * SNIPPETS_PER_FILE on); the
+    worker finds it next to the index (search-worker.js)."""
+    return f"assets/search/{lang}/{number}.json"
+
+
+def snippet_paths(lang: str, count: int) -> list[str]:
+    """The snippet files of a language of `count` documents."""
+    return [snippet_path(lang, n) for n in range(-(-count // SNIPPETS_PER_FILE))]
+
+
+def snippet_file(docs: list[SearchDoc], number: int) -> bytes:
+    """The JSON list of the plain texts of snippet file `number`'s documents."""
+    start = number * SNIPPETS_PER_FILE
+    return _JSON.encode([d.text for d in docs[start : start + SNIPPETS_PER_FILE]]).encode()
+
+
+def snippet_files(lang: str, docs: list[SearchDoc]) -> list[tuple[str, bytes]]:
+    """(path, data) of each snippet file of a language (cheap: no analysis)."""
+    return [(path, snippet_file(docs, n)) for n, path in enumerate(snippet_paths(lang, len(docs)))]
 
 
 def documents_digest(lang: str, docs: list[SearchDoc]) -> str:
@@ -254,6 +362,7 @@ class SearchFile:
     path: str  # in the output
     digest: str  # documents_digest of what it holds
     data: bytes | None  # None: unchanged since the build that made `digest` (not built again)
+    snippets: list[str]  # the paths of its snippet files (snippet_paths)
     # what it indexes, for a file to build (search_file); empty for an unchanged one
     docs: list[SearchDoc] = field(default_factory=list, repr=False, compare=False)
 
@@ -273,15 +382,24 @@ def search_work(
     for lang in site.config.languages:
         docs = documents(site, lang, include_replies)
         digest = documents_digest(lang, docs)
+        snippets = snippet_paths(lang, len(docs))
         if previous.get(lang) == digest:
-            unchanged.append(SearchFile(lang, path(lang), digest, None))
+            unchanged.append(SearchFile(lang, path(lang), digest, None, snippets))
         else:
-            to_build.append(SearchFile(lang, path(lang), digest, None, docs))
+            to_build.append(SearchFile(lang, path(lang), digest, None, snippets, docs))
     return unchanged, to_build
 
 
 def make_search_file(site: Site, include_replies: bool, lang: str) -> bytes:
     return search_file(lang, documents(site, lang, include_replies))
+
+
+def make_snippet_file(site: Site, include_replies: bool, lang: str, number: int) -> bytes | None:
+    """Snippet file `number` of a language; None if it has no such file."""
+    docs = documents(site, lang, include_replies)
+    if not 0 <= number < len(snippet_paths(lang, len(docs))):
+        return None
+    return snippet_file(docs, number)
 
 
 def build_search_files(

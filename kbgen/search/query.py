@@ -9,26 +9,37 @@ term is required, in any field (exact fields hold words written without accents,
 fields the folded forms of those written with them); the exact term is an optional extra, in
 the exact fields. The last word also matches as a prefix, for results as one types (the
 whole word weighing more). Results
-are ranked by how many words matched exactly (as typed, accents included), then by lunr's
-score, then by page order.
+are ranked first by whether every word is in the title (`in_title`), then by how many words
+matched exactly (as typed, accents included), then by lunr's score, then by page order: a
+title that holds the whole query is what the reader meant more often than a long page that
+repeats its words, above all for words that fold to very common ones ("dau", "ban").
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lunr.index import Index
 from lunr.query import QueryPresence
 
 import kbgen.search.pipeline  # noqa: F401  (registers the pipeline functions lunr.py loads)
-from kbgen.search.index import EXACT_FIELDS, FOLDED_FIELDS
+from kbgen.search.index import (
+    EXACT_FIELDS,
+    FOLDED_FIELDS,
+    expand,
+    search_path,
+    snippet_paths,
+)
 from kbgen.search.normalize import fold, words
 
 ALL_FIELDS = [*EXACT_FIELDS, *FOLDED_FIELDS]
 WHOLE_WORD = 4  # boost of a typed word over the words it is a prefix of
+TITLE, TITLE_FIELDS = EXACT_FIELDS[0], (EXACT_FIELDS[0], FOLDED_FIELDS[0])
 
 
 @dataclass(frozen=True)
@@ -45,12 +56,21 @@ class Term:
             return index_term.startswith(self.exact)
         return index_term == self.exact
 
+    def in_title(self, index_term: str, fields: Iterable[str]) -> bool:
+        """Whether an index term found in `fields` is this word in a title: as typed if it
+        was typed with accents ("bạn" is not "bàn"), else in any accents ("ban" is both)."""
+        if self.exact != self.folded:
+            return self.matches_exactly(index_term) and TITLE in fields
+        found = index_term.startswith(self.folded) if self.prefix else index_term == self.folded
+        return found and any(f in TITLE_FIELDS for f in fields)
+
 
 @dataclass(frozen=True)
 class Hit:
     ref: int  # the document's number in the search file
     exact: int  # how many query words matched as typed
     score: float
+    title: bool = False  # every query word is in the title (Term.in_title)
 
 
 def _first(found: list[str]) -> str | None:
@@ -106,8 +126,12 @@ def search(index: Index, query: str) -> list[Hit]:
                 for found, fields in metadata.items()
             )
         )
-        hits.append(Hit(int(result["ref"]), exact, result["score"]))
-    hits.sort(key=lambda h: (-h.exact, -_rounded(h.score), h.ref))
+        title = all(
+            any(term.in_title(found, fields) for found, fields in metadata.items())
+            for term in terms
+        )
+        hits.append(Hit(int(result["ref"]), exact, result["score"], title))
+    hits.sort(key=lambda h: (-h.title, -h.exact, -_rounded(h.score), h.ref))
     return hits
 
 
@@ -117,12 +141,22 @@ class SearchFile:
 
     lang: str
     index: Index
-    docs: list[list[str]]  # [url, title, section, text]
+    docs: list[list[str]]  # [url, title, section]
+
+    texts: list[str] = field(default_factory=list)  # each page's text, if loaded (snippets)
 
     @classmethod
     def load(cls, data: bytes | str) -> SearchFile:
         raw = json.loads(data)
-        return cls(raw["lang"], Index.load(raw["index"]), raw["docs"])
+        return cls(raw["lang"], Index.load(expand(raw["index"])), raw["docs"])
+
+    @classmethod
+    def read(cls, site: Path, lang: str) -> SearchFile:
+        """A built site's search file of `lang`, with its snippet files' texts."""
+        found = cls.load((site / search_path(lang)).read_bytes())
+        for path in snippet_paths(lang, len(found.docs)):
+            found.texts += json.loads((site / path).read_bytes())
+        return found
 
     def search(self, query: str) -> list[str]:
         """The URLs of the pages found, best first."""

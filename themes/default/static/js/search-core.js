@@ -111,9 +111,20 @@
     return indexTerm === term.exact;
   }
 
+  // Whether an index term found in `fields` is the word in a title: as typed if it was typed
+  // with accents ("bạn" is not "bàn"), else in any accents ("ban" is both).
+  function inTitle(term, indexTerm, fields) {
+    if (term.exact !== term.folded) {
+      return matchesExactly(term, indexTerm) && fields.indexOf("t") >= 0;
+    }
+    var found = term.prefix ? indexTerm.indexOf(term.folded) === 0 : indexTerm === term.folded;
+    return found && (fields.indexOf("t") >= 0 || fields.indexOf("tf") >= 0);
+  }
+
   function rounded(score) { return Math.floor(score * 1e6 + 0.5); }
 
-  // [{ref, exact, score}], best first, as query.py's search().
+  // [{ref, exact, score, title}], best first, as query.py's search(): pages with every word
+  // in their title first, then by words matched as typed, then by score.
   function search(lunr, index, query) {
     var terms = plan(index, query);
     if (!terms.length) return [];
@@ -141,16 +152,30 @@
         });
         if (found) exact += 1;
       });
-      return { ref: Number(result.ref), exact: exact, score: result.score };
+      var title = terms.every(function (term) {
+        return Object.keys(metadata).some(function (indexTerm) {
+          return inTitle(term, indexTerm, Object.keys(metadata[indexTerm]));
+        });
+      });
+      return { ref: Number(result.ref), exact: exact, score: result.score, title: title };
     });
     hits.sort(function (a, b) {
-      return (b.exact - a.exact) || (rounded(b.score) - rounded(a.score)) || (a.ref - b.ref);
+      return (b.title - a.title) || (b.exact - a.exact) ||
+        (rounded(b.score) - rounded(a.score)) || (a.ref - b.ref);
     });
     return hits;
   }
 
-  // A snippet of `text` around the first word the query found, as [text, isMatch] pieces;
-  // the caller builds text nodes and <mark>s from them, never HTML.
+  // Inside a piece of text between spaces, the words as search splits them: "(règle" is "("
+  // and "règle", "l'accès" is "l'" and "accès", "modérateurs:" is "modérateurs" and ":".
+  var INNER = /([-\u2010-\u2015\u2212*'\u2018\u2019\u201b\u02bc\u2032\uff07`\u00b4])/;
+  var CORE = /^([^\p{L}\p{N}]*)([\s\S]*?)([^\p{L}\p{N}]*)$/u;
+  var SENTENCE_END = /[.!?:;…]$/;
+
+  // A snippet of `text` around the first word the query found, as [text, isMatch] pieces in
+  // which only the matched words are marks; the caller builds text nodes and <mark>s from
+  // them, never HTML. A line break of the text (between a heading, a paragraph, a list item)
+  // shows as " · " where no punctuation ends the line before it.
   function snippet(index, terms, text, size) {
     size = size || 30;
     var pieces = String(text).split(/(\s+)/);
@@ -163,6 +188,24 @@
         });
       });
     }
+    // [text, isMatch] parts of a word piece that matched: its words found, marked alone
+    function split(piece) {
+      var parts = piece.split(INNER), out = [], marked = false;
+      parts.forEach(function (part, number) {
+        var core = CORE.exec(part);
+        if (number % 2 === 0 && core[2] && isMatch(core[2])) {
+          out.push([core[1], false], [core[2], true], [core[3], false]);
+          marked = true;
+        } else {
+          out.push([part, false]);
+        }
+      });
+      if (!marked) {  // a word the separators split, as "aujourd'hui": marked whole
+        var whole = CORE.exec(piece);
+        out = [[whole[1], false], [whole[2], true], [whole[3], false]];
+      }
+      return out;
+    }
     var first = -1;
     for (var i = 0; i < pieces.length && first < 0; i += 2) {
       if (isMatch(pieces[i])) first = i;
@@ -171,17 +214,59 @@
     start -= start % 2;  // word pieces are at even positions
     var end = Math.min(pieces.length, start + size * 2);
     var out = [];
-    if (start > 0) out.push(["… ", false]);
+    function add(piece, match) {
+      if (!piece) return;
+      var last = out[out.length - 1];
+      if (last && !last[1] && !match) last[0] += piece;
+      else out.push([piece, match]);
+    }
+    if (start > 0) add("… ", false);
     for (var j = start; j < end; j++) {
       var piece = pieces[j];
       if (!piece) continue;
-      out.push([piece, j % 2 === 0 && isMatch(piece)]);
+      if (j % 2 === 1) {
+        var broken = piece.indexOf("\n") >= 0 && j > start && !SENTENCE_END.test(pieces[j - 1]);
+        add(broken ? " · " : " ", false);
+      } else if (isMatch(piece)) {
+        split(piece).forEach(function (part) { add(part[0], part[1]); });
+      } else {
+        add(piece, false);
+      }
     }
-    if (end < pieces.length) out.push([" …", false]);
+    if (end < pieces.length) add(" …", false);
     return out;
   }
 
+  // The serialized lunr index a search file's index stands for: the twin of index.py's
+  // expand() (the file writes lunr's index shorter: see index.py's shorten()).
+  function expand(short) {
+    var fields = short.fields, vectors = [], inverted = [];
+    short.vectors.forEach(function (steps, number) {
+      var flat = [], term = 0;
+      for (var i = 0; i < steps.length; i += 2) {
+        term += steps[i];
+        flat.push(term, steps[i + 1] / 1000);
+      }
+      vectors.push([fields[number % fields.length] + "/" + Math.floor(number / fields.length), flat]);
+    });
+    short.terms.forEach(function (row) {
+      var posting = {};
+      fields.forEach(function (name, f) {
+        var refs = {}, ref = 0;
+        row[2 + f].forEach(function (step) { ref += step; refs[String(ref)] = {}; });
+        posting[name] = refs;
+      });
+      posting._index = row[1];
+      inverted.push([row[0], posting]);
+    });
+    return {
+      version: short.version, fields: fields, fieldVectors: vectors,
+      invertedIndex: inverted, pipeline: short.pipeline
+    };
+  }
+
   root.kbgenSearch = {
+    expand: expand,
     trim: trim, words: words, normalize: normalize, fold: fold, stemFr: stemFr,
     register: register, plan: plan, search: search, snippet: snippet,
     EXACT_FIELDS: EXACT_FIELDS, ALL_FIELDS: ALL_FIELDS

@@ -10,6 +10,7 @@
   var LEAD = 24;  // characters of a suggestion's snippet before its first match
   var worker = null;
   var callbacks = {};
+  var later = {};  // query id -> what to do with its snippets, when they come after the results
   var nextId = 1;
 
   function absolute(url) { return new URL(url, document.baseURI).href; }
@@ -25,6 +26,10 @@
       if (message.type === "results" && callbacks[message.id]) {
         callbacks[message.id](message);
         delete callbacks[message.id];
+        if (!message.pending) delete later[message.id];
+      } else if (message.type === "snippets" && later[message.id]) {
+        later[message.id](message.snippets);
+        delete later[message.id];
       } else if (message.type === "error" && window.console) {
         window.console.error("kbgen search:", message.message);
       }
@@ -38,9 +43,13 @@
     return worker;
   }
 
-  function search(form, query, limit, callback, kind) {
+  // `callback` gets the results; `onSnippets` their snippets if they came later (a list, in
+  // the order of the results; null for a result without one). `kind`: the filter chosen, for
+  // an engine that filters itself (Pagefind).
+  function search(form, query, limit, callback, onSnippets, kind) {
     var id = nextId++;
     callbacks[id] = callback;
+    if (onSnippets) later[id] = onSnippets;
     startWorker(form).postMessage({ type: "search", id: id, q: query, limit: limit, kind: kind });
     return id;
   }
@@ -67,15 +76,24 @@
     return [["… " + (space >= 0 ? tail.slice(space + 1) : tail), false]].concat(pieces.slice(first));
   }
 
+  // A snippet's pieces into its element (text nodes and <mark>s).
+  function fillSnippet(snippet, pieces, oneLine) {
+    while (snippet.firstChild) snippet.removeChild(snippet.firstChild);
+    if (!pieces) return;
+    (oneLine ? shorten(pieces) : pieces).forEach(function (piece) {
+      if (piece[1]) snippet.appendChild(element("mark", null, piece[0]));
+      else snippet.appendChild(document.createTextNode(piece[0]));
+    });
+  }
+
+  // Returns the snippet's element, filled when its text comes (fillSnippet) if not yet here.
   function describe(link, result, oneLine) {
     link.appendChild(element("span", "search-result-title", result.title));
     if (result.section) link.appendChild(element("span", "search-result-section", result.section));
     var snippet = element("span", "search-result-snippet");
-    (oneLine ? shorten(result.snippet) : result.snippet).forEach(function (piece) {
-      if (piece[1]) snippet.appendChild(element("mark", null, piece[0]));
-      else snippet.appendChild(document.createTextNode(piece[0]));
-    });
+    fillSnippet(snippet, result.snippet, oneLine);
     link.appendChild(snippet);
+    return snippet;
   }
 
   function resultUrl(form, result) { return form.getAttribute("data-root") + result.url; }
@@ -101,6 +119,7 @@
     var status = form.querySelector(".search-status");
     var active = -1;
     var latest = 0;
+    var snippets = [];  // the snippet elements of the results shown
 
     function options() { return list.querySelectorAll("[role=option]"); }
 
@@ -127,6 +146,7 @@
       while (list.firstChild) list.removeChild(list.firstChild);
       active = -1;
       input.removeAttribute("aria-activedescendant");
+      snippets = [];
       message.results.forEach(function (result, number) {
         var item = element("li", "search-result");
         item.id = list.id + "-" + number;
@@ -135,7 +155,7 @@
         var link = element("a");
         link.href = resultUrl(form, result);
         link.tabIndex = -1;
-        describe(link, result, true);
+        snippets.push(describe(link, result, true));
         item.appendChild(link);
         list.appendChild(item);
       });
@@ -159,6 +179,13 @@
       tell(message, input, false);
     }
 
+    function showSnippets(id, found) {
+      if (id !== latest) return;
+      found.forEach(function (pieces, number) {
+        if (snippets[number]) fillSnippet(snippets[number], pieces, true);
+      });
+    }
+
     function update() {
       var query = input.value.trim();
       if (query.length < MIN_LENGTH) {
@@ -166,7 +193,9 @@
         close();
         return;
       }
-      latest = search(form, query, SUGGESTIONS, show);
+      var id = latest = search(form, query, SUGGESTIONS, show, function (found) {
+        showSnippets(id, found);
+      });
     }
 
     input.addEventListener("focus", function () { startWorker(form); });
@@ -214,6 +243,18 @@
     var kind = "all";
     var last = null;
     var focusAt = -1;  // the result to focus once more of them are shown
+    var snippets = {};  // result number -> its snippet element, for the results shown
+
+    // Runs a query for the page: its results to show(), its snippets when they come.
+    function ask(q, limit) {
+      var id = latest = search(form, q, limit, show, function (found) {
+        if (id !== latest || !last || last.id !== id) return;
+        found.forEach(function (pieces, number) {
+          last.results[number].snippet = pieces;  // kept for the filters' redrawing
+          if (snippets[number]) fillSnippet(snippets[number], pieces);
+        });
+      }, kind);
+    }
 
     // one toggle button per kind found, with its count ("Articles 3")
     function showFilters(counts, total) {
@@ -231,7 +272,7 @@
         button.addEventListener("click", function () {
           kind = k;
           // an engine that counts kinds itself (Pagefind) sends a page of them: ask again
-          if (last && last.counts) latest = search(form, last.q, 0, show, kind);
+          if (last && last.counts) ask(last.q, 0);
           else if (last) show(last);
           var again = filters.querySelector("[aria-pressed=true]");
           if (again) again.focus();
@@ -255,12 +296,13 @@
       }
       showFilters(counts, message.total);
       var list = element("ol", "search-results");
-      message.results.forEach(function (result) {
+      snippets = {};
+      message.results.forEach(function (result, number) {
         if (kind !== "all" && kindOf(result) !== kind) return;
         var item = element("li", "search-result search-result-" + kindOf(result));
         var link = element("a");
         link.href = resultUrl(form, result);
-        describe(link, result);
+        snippets[number] = describe(link, result);
         item.appendChild(link);
         list.appendChild(item);
       });
@@ -271,7 +313,7 @@
         more.type = "button";
         more.addEventListener("click", function () {
           focusAt = message.results.length;
-          latest = search(form, message.q, message.results.length + MORE, show, kind);
+          ask(message.q, message.results.length + MORE);
         });
         results.appendChild(more);
       }
@@ -295,7 +337,7 @@
         status.textContent = "";
         return;
       }
-      latest = search(form, query, 0, show, kind);
+      ask(query, 0);
     }
 
     var query = new URLSearchParams(window.location.search).get("q") || "";
