@@ -5,21 +5,11 @@ from __future__ import annotations
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from kbgen.site import Page, Site
+from kbgen.site import STANDALONE_KINDS, Page, Site
 from kbgen.urls import encode_url
 
-INDEXED_KINDS = (
-    "home",
-    "section",
-    "article",
-    "faq_index",
-    "faq",
-    "rules",
-    "replies",
-    "reply",
-    "tags",
-    "tag",
-)
+# every page written as a file of its own, but the search page and the "not found" pages
+INDEXED_KINDS = tuple(k for k in STANDALONE_KINDS if k not in ("search", "not_found"))
 
 
 def absolute_url(site: Site, url: str) -> str:

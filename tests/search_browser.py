@@ -83,3 +83,32 @@ def run_words(browser: Any, base: str, lang: str, texts: list[str]) -> list[list
         return result
     finally:
         page.close()
+
+
+def watched_page(browser: Any, console_load_errors: bool = False) -> Any:
+    """A new page that keeps its problems (console errors and warnings, failed responses but
+    the favicon's, page errors) in `page.problems` and every URL it asks for in
+    `page.requested`. A failed load's console line counts only with `console_load_errors`
+    (the failed response is counted either way)."""
+    page = browser.new_page()
+    page.problems = []
+
+    def on_console(message: Any) -> None:
+        if message.type in ("error", "warning") and (
+            console_load_errors or "Failed to load resource" not in message.text
+        ):
+            page.problems.append(message.text)
+
+    page.on("console", on_console)
+    page.on(
+        "response",
+        lambda r: (
+            page.problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    page.requested = []
+    page.on("request", lambda r: page.requested.append(r.url))
+    return page

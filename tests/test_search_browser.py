@@ -11,6 +11,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.helpers import serve
+from tests.search_browser import watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -26,27 +27,7 @@ def base(example_site: Path) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    page = browser.new_page()
-    page.problems = []  # console errors, CSP violations, failed requests
-    page.on(
-        "console",
-        lambda m: (
-            page.problems.append(m.text)
-            if m.type in ("error", "warning") and "Failed to load resource" not in m.text
-            else None
-        ),
-    )
-    page.on(
-        "response",
-        lambda r: (
-            page.problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: page.problems.append(str(e)))
-    page.requested = []
-    page.on("request", lambda r: page.requested.append(r.url))
+    page = watched_page(browser)
     yield page
     page.close()
 

@@ -13,6 +13,7 @@ import pytest
 
 from kbgen.build import BuildOptions, build
 from tests.helpers import REPO, generated_corpus, serve
+from tests.search_browser import watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -39,23 +40,7 @@ def base(pagefind_site: Path) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    page = browser.new_page()
-    page.problems = []  # console errors, CSP violations, failed requests
-    page.on(
-        "console",
-        lambda m: page.problems.append(m.text) if m.type in ("error", "warning") else None,
-    )
-    page.on(
-        "response",
-        lambda r: (
-            page.problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: page.problems.append(str(e)))
-    page.requested = []
-    page.on("request", lambda r: page.requested.append(r.url))
+    page = watched_page(browser, console_load_errors=True)
     yield page
     page.close()
 
