@@ -189,19 +189,22 @@ def _build(
     paths = cache_files(config, output)
     bodies = BodyCache(digest_bodies=True)
     memo = SourceMemo(dict(inputs))  # inputs is empty without a cache: every file is read
+    state = State(Reads(digests=True), bodies if keys else None, memo)
     if keys is not None and (kept_bodies := load_bodies(paths.bodies, keys[0])):
         bodies.entries, bodies.targets = kept_bodies.entries, kept_bodies.targets
+        state.related = kept_bodies.related
     if keys is not None and (kept_sources := load_sources(paths.sources, keys[0])):
         memo.known = kept_sources.files
-    reads = load_reads(paths.reads, cached, keys[1]) if keys is not None else None
+    if keys is not None and (reads := load_reads(paths.reads, cached, keys[1])):
+        state.reads = reads
     gc.freeze()  # the caches as loaded
-    state = State(reads or Reads(digests=True), bodies if keys else None, memo)
 
     def save_model_caches() -> None:
         """The bodies and sources as this build read them: saved while the search indexes
         are built (this process has nothing else to do then), good whatever happens next."""
         if keys is not None:
-            _save(paths.bodies, CachedBodies(keys[0], bodies.entries, bodies.targets), diags)
+            kept = CachedBodies(keys[0], bodies.entries, bodies.targets, state.related)
+            _save(paths.bodies, kept, diags)
             _save(paths.sources, CachedSources(keys[0], memo.seen), diags)
 
     sink = DiskSink(output, cached, diags)

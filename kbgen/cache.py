@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # the model's modules are heavy to import; a build with nothi
     from kbgen.bodies import CachedBody
     from kbgen.depends import Reads
     from kbgen.links import LinkTarget
+    from kbgen.related import RelatedMemo
     from kbgen.search.builder import Analyzed
     from kbgen.sources import ReadResult
 
@@ -200,11 +201,13 @@ class CachedBuild:
 
 @dataclass
 class CachedBodies:
-    """The parsed bodies (site.BodyCache), kept apart: large, and read only to build."""
+    """The parsed bodies (site.BodyCache) and what related.py made of their texts, kept
+    apart: large, and read only to build."""
 
     model_key: str
     entries: dict[tuple[object, ...], CachedBody]
     targets: dict[tuple[str, str], LinkTarget]
+    related: RelatedMemo  # the articles' counted words, each language's related articles
 
 
 @dataclass

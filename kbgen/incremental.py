@@ -29,6 +29,7 @@ from kbgen.depends import Reads
 from kbgen.diagnostics import BuildFailed, Diagnostic, Diagnostics
 from kbgen.i18n import UiStrings, load_ui_strings
 from kbgen.pipeline import Settings, State, run
+from kbgen.related import RelatedMemo
 from kbgen.render import Output, Renderer
 from kbgen.search import pagefind
 from kbgen.search.index import (
@@ -167,9 +168,10 @@ class LiveSite:
             for asset in sources.assets:
                 self._entries[asset.path] = asset
             self._sort_entries()
+            related = self.state.related  # made of the bodies' texts: kept with them
             if not keep_bodies:
-                self.cache = BodyCache()
-            self.state = State(Reads(), self.cache, ui=self.ui)
+                self.cache, related = BodyCache(), RelatedMemo()
+            self.state = State(Reads(), self.cache, ui=self.ui, related=related)
             outcome = self._rebuild(None)
             outcome.seconds = time.perf_counter() - started
             return outcome

@@ -25,7 +25,7 @@ from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.discussions import attach_discussions
 from kbgen.i18n import UiStrings, load_ui_strings
 from kbgen.model import build_site
-from kbgen.related import add_related
+from kbgen.related import RelatedMemo, add_related
 from kbgen.render import Output, Renderer, check_output_paths
 from kbgen.search.index import WordsStore
 from kbgen.site import Page, Site
@@ -70,6 +70,8 @@ class State:
     renderer: Renderer | None = None  # kept while the config and the theme are unchanged
     ui: UiStrings | None = None  # serve: loaded with the theme
     method: str = ""  # how the last run made its model: "model" (built) or "bodies" (patched)
+    # the articles' counted words and each language's related articles, by what made them
+    related: RelatedMemo = field(default_factory=RelatedMemo)
 
 
 @dataclass
@@ -136,7 +138,7 @@ def run(
         if made.update is not None and made.patched is not None and state.bodies is not None:
             made.update.undo(made.site, state.bodies)
             mark_outdated(made.site, made.patched)  # the banners as they were
-            add_related(made.site)  # and the related articles
+            add_related(made.site, memo=state.related)  # and the related articles
         raise
     state.site, state.renderer = made.site, renderer
     return made
@@ -211,7 +213,7 @@ def model(
     sources = state.sources or discover_sources(config, diags, settings.drafts, state.memo)
     site = build_site(config, sources, ui, diags, state.bodies, settings.jobs)
     attach_discussions(site, diags)
-    add_related(site)
+    add_related(site, memo=state.related)
     return ui, sources, site, mark_outdated(site)
 
 
@@ -237,7 +239,7 @@ def _patch(state: State, diags: Diagnostics) -> Made | None:
     mark_outdated(site, translations)
     # a text changed: so may the related articles of any article of its language
     related_before = {id(p): p.related for p in site.pages if p.kind == "article"}
-    add_related(site, {p.lang for p in update.pages if p.kind == "article"})
+    add_related(site, {p.lang for p in update.pages if p.kind == "article"}, state.related)
     relisted = [p for p in site.pages if related_before.get(id(p), p.related) != p.related]
     outdated = [p for p in site.pages if p.outdated_since is not None]
     patched = [*update.pages, *translations, *relisted]

@@ -18,16 +18,24 @@ tags × TAG_DOCS) steps, not articles²; an article outside those lists scores o
 it shares through the others. Ties go to page order (weight, then title). Translations are
 never related to each other: each language's articles are scored among themselves; a page
 shown untranslated lists its original's related articles that its language has translated.
+
+A `RelatedMemo` (in pipeline.State: saved with the parsed bodies in the build cache, kept
+in memory by serve) spares a rebuild both halves of the work: each article's counted words,
+by a digest of the title, description and text they are counted from, and each language's
+scores, by a digest of everything they are scored from. A rebuild after one article's text
+changed counts that article's words alone and scores its language alone.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import heapq
 import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from operator import itemgetter
 
 from lunr.pipeline import Pipeline
@@ -42,6 +50,20 @@ TOP_DOCS = 15  # the articles a term's posting list keeps (those it weighs most 
 TAG_DOCS = 30  # the articles a tag's posting list keeps (those with the fewest tags first)
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: words as search splits them, roughly
 
+# An article's words, counted: (its distinct words joined by spaces, in the order first
+# written; their counts), as compact to keep and to load as a Counter is not.
+Counted = tuple[str, tuple[int, ...]]
+
+
+@dataclass
+class RelatedMemo:
+    """What the last scoring of related articles made, for the next to reuse (module doc)."""
+
+    # language -> {digest of an article's title, description and text: its words, counted}
+    words: dict[str, dict[bytes, Counted]] = field(default_factory=dict)
+    # language -> (digest of what its articles are scored from, _scored's result)
+    scored: dict[str, tuple[bytes, dict[str, list[str]]]] = field(default_factory=dict)
+
 
 @functools.lru_cache(maxsize=4)
 def _pipeline(lang: str) -> Pipeline:
@@ -53,13 +75,29 @@ def words(texts: Iterable[str]) -> Counter[str]:
     return Counter(_WORD.findall(" ".join(texts).lower()))
 
 
-def _text_vectors(lang: str, counts: list[Counter[str]]) -> list[dict[str, float]]:
+def _counted(page: Page) -> Counted:
+    found = words((page.title, page.title, page.description, page.text))
+    return " ".join(found), tuple(found.values())
+
+
+def _text_digest(page: Page) -> bytes:
+    """A digest of what an article's words are counted from."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (page.title, page.description, page.text):
+        data = part.encode()
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.digest()
+
+
+def _text_vectors(lang: str, counts: list[Counted]) -> list[dict[str, float]]:
     """Each article's TOP_TERMS heaviest words by TF-IDF ((1 + ln tf) × ln(N / df)) as the
     language's search terms (stemmed; stop words left out, their weights added up), a unit
     vector. Only the heaviest words are stemmed: the rest would weigh nothing."""
+    split = [(written.split(" ") if written else [], times) for written, times in counts]
     df: Counter[str] = Counter()
-    for counted in counts:
-        df.update(counted.keys())
+    for distinct, _ in split:
+        df.update(distinct)
     total = len(counts)
     # a word of one article alone makes no two alike; one of every article, neither
     idf = {word: math.log(total / n) for word, n in df.items() if 1 < n < total}
@@ -67,10 +105,10 @@ def _text_vectors(lang: str, counts: list[Counter[str]]) -> list[dict[str, float
     pipeline = _pipeline(lang)
     known: dict[str, str | None] = {}
     vectors = []
-    for counted in counts:
+    for distinct, counted in split:
         weighted = [
             (word, (tf[times] if times < 64 else 1 + math.log(times)) * weight)
-            for word, times in counted.items()
+            for word, times in zip(distinct, counted, strict=True)
             if (weight := idf.get(word))
         ]
         # the heaviest; of equal weights, the first written (nlargest is stable)
@@ -100,16 +138,12 @@ def _postings(vectors: list[dict[str, float]], keep: int) -> dict[str, list[tupl
     return found
 
 
-def _scored(articles: list[Page], options: RelatedOptions) -> dict[str, list[str]]:
+def _scored(
+    articles: list[Page], options: RelatedOptions, counts: list[Counted]
+) -> dict[str, list[str]]:
     """{article key: the keys of its highest-scoring others, best first, leaving out those
-    it chose (at most `count`)}."""
+    it chose (at most `count`)}, `articles` in page order (_in_order), `counts` their words."""
     weights = options.weights
-    # in page order: ties (and equal weights in postings) go to the first
-    articles = sorted(articles, key=lambda p: (p.sort_key, p.key))
-    counts = [
-        words((p.title, p.title, p.description, p.text)) if weights.text else Counter()
-        for p in articles
-    ]
     text_vectors = _text_vectors(articles[0].lang, counts)
     text_postings = _postings(text_vectors, TOP_DOCS)
     tag_vectors = []
@@ -142,11 +176,49 @@ def _scored(articles: list[Page], options: RelatedOptions) -> dict[str, list[str
     return dict(zip((p.key for p in articles), found, strict=True))
 
 
-def add_related(site: Site, languages: Collection[str] | None = None) -> None:
+def _in_order(articles: list[Page]) -> list[Page]:
+    """In page order: ties (and equal weights in postings) go to the first."""
+    return sorted(articles, key=lambda p: (p.sort_key, p.key))
+
+
+def _scored_again(
+    lang: str, articles: list[Page], options: RelatedOptions, memo: RelatedMemo
+) -> dict[str, list[str]]:
+    """_scored's result for a language's articles: the memo's if nothing it is made of
+    changed, else scored with the words of unchanged articles taken from the memo (which
+    is left holding this language's)."""
+    articles = _in_order(articles)
+    texts = [_text_digest(p) for p in articles]
+    made_of = [(p.key, p.sort_key, p.group, p.tags, p.chosen_related) for p in articles]
+    inputs = hashlib.blake2b(repr((lang, options, made_of)).encode(), digest_size=16)
+    for text in texts:
+        inputs.update(text)
+    digest = inputs.digest()
+    kept = memo.scored.get(lang)
+    if kept is not None and kept[0] == digest:
+        return kept[1]
+    known = memo.words.get(lang, {})
+    counts: dict[bytes, Counted] = {}
+    if options.weights.text:
+        for page, text in zip(articles, texts, strict=True):
+            counts[text] = known.get(text) or counts.get(text) or _counted(page)
+    memo.words[lang] = counts
+    no_words: Counted = ("", ())
+    scored = _scored(articles, options, [counts.get(text, no_words) for text in texts])
+    memo.scored[lang] = (digest, scored)
+    return scored
+
+
+def add_related(
+    site: Site, languages: Collection[str] | None = None, memo: RelatedMemo | None = None
+) -> None:
     """Set every article's `related` keys: its chosen ones, then the best scored. With
     `languages`, only those languages' articles are scored again (the others' texts are
-    unchanged: serve's body patch); pages shown untranslated follow their originals."""
+    unchanged: serve's body patch); pages shown untranslated follow their originals. With
+    a `memo` (from the last build of the same site), what did not change is not made
+    again."""
     options = site.config.related
+    memo = RelatedMemo() if memo is None else memo
     fallbacks: list[Page] = []
     for lang in site.config.languages:
         articles: list[Page] = []
@@ -154,7 +226,7 @@ def add_related(site: Site, languages: Collection[str] | None = None) -> None:
             (fallbacks if page.is_fallback else articles).append(page)
         if languages is not None and lang not in languages:
             continue
-        scored = _scored(articles, options) if options.count and articles else {}
+        scored = _scored_again(lang, articles, options, memo) if options.count and articles else {}
         for page in articles:
             page.related = (*page.chosen_related, *scored.get(page.key, ()))
     for page in fallbacks:  # its original's, those this language has

@@ -146,6 +146,14 @@ def related_by_text(root: Path) -> list[Path]:
     return [root / WHY]
 
 
+def related_by_description(root: Path) -> list[Path]:
+    # a front-matter field serve patches in place, whose words count as the text's: the
+    # self-service article becomes related to this one
+    more = "Libre-service, libre-service : portail clients, FAQ et forum communautaire. "
+    _edit(root / ROLE, 'description: "', f'description: "{more}')
+    return [root / ROLE]
+
+
 def faq_answer(root: Path) -> list[Path]:
     # FAQ answers are shown on the FAQ index too
     path = root / FR / "faq/representatives/price-change-thread.md"
@@ -170,6 +178,7 @@ def reply_slug(root: Path) -> list[Path]:
 EDITS: list[Edit] = [
     page_text,
     related_by_text,
+    related_by_description,
     tag_added,
     related_chosen,
     title,

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import kbgen.related
 from kbgen.build import BuildOptions, build
+from kbgen.incremental import LiveSite
 from kbgen.search.query import SearchFile
-from tests.helpers import assert_clean_failure, edit_file, run_kbgen
+from tests.helpers import assert_clean_failure, checksums, edit_file, run_kbgen
 
 FR = "content/fr/articles"
 ROLE = f"{FR}/community-management/representatives-role.md"
@@ -68,6 +71,79 @@ def test_a_text_edit_changes_the_related_articles(example_copy: Path) -> None:
     )
     site = build(BuildOptions(example_copy / "config.yaml", output=example_copy / "site")).output
     assert _related(site, WHY_PAGE) == ["../../community-management/role-des-representants/"]
+
+
+# Words that make the self-service article like the representatives' one (related by text).
+ROLE_WORDS = (
+    "Le rôle de vos représentants : une réponse à chaque question, une réponse rapide, "
+    "une réponse juste ; savoir intervenir."
+)
+
+
+def _role_words_in_text(root: Path) -> None:
+    why = root / WHY
+    why.write_text(why.read_text(encoding="utf-8") + f"\n{ROLE_WORDS}\n", encoding="utf-8")
+
+
+def _role_words_in_description(root: Path) -> None:
+    edit_file(root / WHY, 'description: "', f'description: "{ROLE_WORDS} ')
+
+
+def _scoring(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[object]]:
+    """From now on, the language of each scoring of related articles and the texts whose
+    words are counted."""
+    scored: list[str] = []
+    counted: list[object] = []
+    real_scored, real_words = kbgen.related._scored, kbgen.related.words
+
+    def recorded_scored(articles: list[Any], *args: Any) -> Any:
+        scored.append(articles[0].lang)
+        return real_scored(articles, *args)
+
+    def recorded_words(texts: Any) -> Any:
+        counted.append(texts)
+        return real_words(texts)
+
+    monkeypatch.setattr(kbgen.related, "_scored", recorded_scored)
+    monkeypatch.setattr(kbgen.related, "words", recorded_words)
+    return scored, counted
+
+
+@pytest.mark.parametrize("edit", [_role_words_in_text, _role_words_in_description])
+def test_a_cached_build_scores_again_only_what_an_edit_changed(
+    example_copy: Path, monkeypatch: pytest.MonkeyPatch, edit: Any
+) -> None:
+    options = BuildOptions(example_copy / "config.yaml", output=example_copy / "site")
+    build(options)
+    edit(example_copy)
+    scored, counted = _scoring(monkeypatch)
+    build(options)
+    # the other languages' articles are as they were: their related articles too; and of
+    # the French articles, only the edited one's words are counted again
+    assert scored == ["fr"]
+    assert len(counted) == 1
+    assert _related(example_copy / "site", WHY_PAGE) == [
+        "../../community-management/role-des-representants/"
+    ]
+    monkeypatch.undo()
+    build(BuildOptions(example_copy / "config.yaml", output=example_copy / "cold", cache=False))
+    assert checksums(example_copy / "site") == checksums(example_copy / "cold")
+
+
+def test_serve_counts_again_only_the_words_of_an_edited_article(
+    example_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = LiveSite(BuildOptions(example_copy / "config.yaml"))
+    assert live.build().ok
+    _role_words_in_text(example_copy)
+    scored, counted = _scoring(monkeypatch)
+    outcome = live.update([example_copy / WHY])
+    assert outcome.ok and outcome.method == "bodies"
+    assert scored == ["fr"]
+    assert len(counted) == 1
+    assert live.site is not None
+    page = next(p for p in live.site.pages if p.url == WHY_PAGE.removesuffix("index.html"))
+    assert page.related == ("article:articles/community-management/representatives-role",)
 
 
 def test_related_can_be_turned_off(example_copy: Path) -> None:
