@@ -34,6 +34,7 @@ class Fragment:
     html: str  # with a mark in place of each slot
     keys: frozenset[Key]  # what it read of the model
     touched: frozenset[str]  # the folders beside the page's that its links went into
+    values: dict[Key, Any]  # what the keys gave (depends.Recorder.values)
 
 
 @dataclass(frozen=True)
@@ -105,35 +106,23 @@ def viewed(value: Any, recorder: Recorder) -> Any:
     return recorder.wrap(deep_unwrap(value))
 
 
-@dataclass
-class Listed:
-    """The fragments of the items of a list (`shared_each`) for pages none of them links to,
-    None where not rendered yet; and, once all are, what they read together."""
-
-    fragments: list[Fragment | None]
-    keys: frozenset[Key] | None = None
-
-
 class Fragments:
     """The fragments rendered since the model last changed (`clear`), by their template,
     language, scope and place; and how many times each template was rendered (for tests)."""
 
     def __init__(self) -> None:
         self._made: dict[tuple[Any, ...], Fragment] = {}
-        self._lists: dict[tuple[Any, ...], Listed] = {}
+        self._lists: dict[tuple[Any, ...], dict[int, Fragment]] = {}
         self.rendered: Counter[str] = Counter()
 
     def clear(self) -> None:
         self._made.clear()
         self._lists.clear()
 
-    def listed(self, key: tuple[Any, ...]) -> Listed:
-        """The list of `key` (its items by identity: the model's pages live as long as the
-        fragments), made empty on first use."""
-        found = self._lists.get(key)
-        if found is None:
-            found = self._lists[key] = Listed([None] * len(key[-1]))
-        return found
+    def listed(self, key: tuple[Any, ...]) -> dict[int, Fragment]:
+        """The fragments of the items of a list (`shared_each`) for pages none of them
+        links to, by item (the model's pages, by identity: they live as long as these)."""
+        return self._lists.setdefault(key, {})
 
     def find(self, key: tuple[Any, ...], place: Place) -> Fragment | None:
         found = self._made.get((key, place.name))  # the page's own

@@ -522,6 +522,7 @@ class Renderer:
                     self.fragments.keep(key, place, fragment)
             if recorder is not None:
                 recorder.keys.update(fragment.keys)
+                recorder.values.update(fragment.values)
             if touched is not None:  # a fragment including this one: linked where it links
                 touched.update(fragment.touched)
             return fragment
@@ -536,23 +537,20 @@ class Renderer:
             if place is None or touched is not None:
                 each = [made((*common, item_key(i)), name, {**scope, "item": i}) for i in items]
                 return fill("".join(f.html for f in each), scope)
-            # the same list on many pages (a section's sidebar): its items' fragments for
-            # pages they do not link to kept together, so that such a page only joins them
-            listed = self.fragments.listed((*common, tuple(id(unwrap(i)) for i in items)))
+            # the same items on many pages (a section's sidebar): the fragments of those for
+            # pages they do not link to kept by item, so that such a page only joins them
+            kept = self.fragments.listed(common)
             html = []
-            for number, item in enumerate(items):
-                fragment = listed.fragments[number]
+            for item in items:
+                fragment = kept.get(id(unwrap(item)))
                 if fragment is None or place.name in fragment.touched:
                     fragment = made((*common, item_key(item)), name, {**scope, "item": item})
                     if place.name not in fragment.touched:
-                        listed.fragments[number] = fragment
-                elif recorder is not None and listed.keys is None:
+                        kept[id(unwrap(item))] = fragment
+                elif recorder is not None:
                     recorder.keys.update(fragment.keys)
+                    recorder.values.update(fragment.values)
                 html.append(fragment.html)
-            if recorder is not None and listed.keys is not None:
-                recorder.keys.update(listed.keys)
-            elif listed.keys is None and None not in listed.fragments:
-                listed.keys = frozenset().union(*(f.keys for f in listed.fragments if f))
             return fill("".join(html), scope)
 
         config = self.site.config
@@ -588,7 +586,7 @@ class Renderer:
         )
         self.fragments.rendered[name] += 1
         html = self.env.get_template(name).render(values)
-        return Fragment(html, frozenset(recorder.keys), frozenset(touched))
+        return Fragment(html, frozenset(recorder.keys), frozenset(touched), recorder.values)
 
 
 # Work sent to forked processes: the renderer they inherited, and the pages to make with it.
