@@ -25,6 +25,7 @@ from kbgen.site import FaqGroup, Page, SectionNav, Site
 Key = tuple[Any, ...]
 Maker = tuple[object, ...]  # what makes an output file: ("page", lang, key, kind), ("sitemap",)…
 MISSING = ("missing",)  # what a key gives on a model without its page or entry
+_UNKNOWN = object()
 # What a key's value was found from, so that a key is evaluated again only when one of these
 # changed: (lang, key) a page looked up; ("kind", lang, kind) the language's pages of a kind
 # (kind None: all of them); ("section", lang, group) the articles of a section;
@@ -158,6 +159,9 @@ class Recorder:
 
     def __init__(self) -> None:
         self.keys: set[Key] = set()
+        # what the page and site keys gave as they were read (`Reads.record` need not
+        # evaluate them again); table entries are looked up with the template's default
+        self.values: dict[Key, Any] = {}
         self._views: dict[int, PageView] = {}
 
     def view(self, page: Page) -> Any:  # read as a Page
@@ -168,6 +172,8 @@ class Recorder:
 
     def wrap(self, value: Any) -> Any:
         """A value handed to a template: its pages as views."""
+        if type(value) in _PLAIN:  # most of what is read: first
+            return value
         if isinstance(value, Page):
             return self.view(value)
         if isinstance(value, list):
@@ -184,6 +190,9 @@ class Recorder:
             )
             return replace(value, articles=articles, previous=previous, next=next_)
         return value
+
+
+_PLAIN = frozenset({str, int, bool, float, type(None)})  # nothing to wrap in these
 
 
 def unwrap(value: Any) -> Any:
@@ -214,7 +223,9 @@ class PageView(_View):
     def __getattr__(self, name: str) -> Any:
         value, recorder = self._read(name)
         page: Page = self.__dict__["_of"]
-        recorder.keys.add(("p", page.lang, page.key, name))
+        key = ("p", page.lang, page.key, name)
+        recorder.keys.add(key)
+        recorder.values[key] = value
         self.__dict__[name] = value = recorder.wrap(value)
         return value
 
@@ -250,6 +261,7 @@ class TableView:
 
     def _whole(self) -> dict[Any, Any]:
         self._recorder.keys.add(("s", self._name))
+        self._recorder.values[("s", self._name)] = self._table
         wrapped: dict[Any, Any] = self._recorder.wrap(self._table)
         return wrapped
 
@@ -281,14 +293,17 @@ class SiteView(_View):
         if callable(value):
             return self._method(name, value, recorder)
         recorder.keys.add(("s", name))
+        recorder.values[("s", name)] = value
         return recorder.wrap(value)
 
     @staticmethod
     def _method(name: str, method: Callable[..., Any], recorder: Recorder) -> Callable[..., Any]:
         def call(*arguments: Any) -> Any:
             given = tuple(unwrap(a) for a in arguments)
-            recorder.keys.add(("s", name, tuple(shape(a) for a in given)))
-            return recorder.wrap(method(*given))
+            key = ("s", name, tuple(shape(a) for a in given))
+            recorder.keys.add(key)
+            recorder.values[key] = value = method(*given)
+            return recorder.wrap(value)
 
         return call
 
@@ -360,6 +375,13 @@ class Reads:
         if not self.digests or (type(value) is str and len(value) <= 64) or value is None:
             return value  # a title, a URL…: as short as its digest
         return digest(value)
+
+    def fingerprints(self, recorder: Recorder) -> dict[Key, object] | None:
+        """What a recorder's keys gave, as this record keeps it, for `record`: on disk only
+        (in memory, a key is evaluated again to learn what it looked at)."""
+        if not self.digests:
+            return None
+        return {k: self._fingerprint(shape(v)) for k, v in recorder.values.items()}
 
     def changed(self, site: Site, change: Change) -> set[Key]:
         """The keys that give something else on `site` now; their values are updated.
@@ -448,18 +470,33 @@ class Reads:
                     self._readers.setdefault(key, set()).add(path)
         return self._readers
 
-    def record(self, site: Site, path: str, maker: Maker, keys: frozenset[Key]) -> None:
-        """What output `path` read as it was made now."""
+    def record(
+        self,
+        site: Site,
+        path: str,
+        maker: Maker,
+        keys: frozenset[Key],
+        known: dict[Key, object] | None = None,
+    ) -> None:
+        """What output `path` read as it was made now; `known`: what some of those keys
+        gave then (`fingerprints`), not evaluated again."""
         if self._seen is None:
             self._seen = set().union(*(read for _, read in self.files.values()))
+        known = known or {}
         for key in keys - self._seen:  # what no file read before
             self._seen.add(key)
             if key[0] == "p":
                 attributes = self.pages.setdefault((key[1], key[2]), {})
                 if key[3] not in attributes:
-                    attributes[key[3]] = self._fingerprint(evaluate(site, key))
+                    found = known.get(key, _UNKNOWN)
+                    if found is _UNKNOWN:
+                        found = self._fingerprint(evaluate(site, key))
+                    attributes[key[3]] = found
             elif key not in self.values:
-                self.values[key] = self._evaluate(_Lookups(site), key)
+                found = known.get(key, _UNKNOWN)
+                if found is _UNKNOWN:
+                    found = self._evaluate(_Lookups(site), key)
+                self.values[key] = found
         readers = self._readers
         if readers is not None:
             before = self.files.get(path)

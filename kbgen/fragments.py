@@ -34,6 +34,7 @@ class Fragment:
     html: str  # with a mark in place of each slot
     keys: frozenset[Key]  # what it read of the model
     touched: frozenset[str]  # the folders beside the page's that its links went into
+    values: dict[Key, Any]  # what the keys gave (depends.Recorder.values)
 
 
 @dataclass(frozen=True)
@@ -111,10 +112,17 @@ class Fragments:
 
     def __init__(self) -> None:
         self._made: dict[tuple[Any, ...], Fragment] = {}
+        self._lists: dict[tuple[Any, ...], dict[int, Fragment]] = {}
         self.rendered: Counter[str] = Counter()
 
     def clear(self) -> None:
         self._made.clear()
+        self._lists.clear()
+
+    def listed(self, key: tuple[Any, ...]) -> dict[int, Fragment]:
+        """The fragments of the items of a list (`shared_each`) for pages none of them
+        links to, by item (the model's pages, by identity: they live as long as these)."""
+        return self._lists.setdefault(key, {})
 
     def find(self, key: tuple[Any, ...], place: Place) -> Fragment | None:
         found = self._made.get((key, place.name))  # the page's own

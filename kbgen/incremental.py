@@ -289,12 +289,18 @@ class LiveSite:
 
     def search_paths(self) -> list[str]:
         """The output paths of every search file serve answers with: each language's index
-        and snippet files."""
+        and snippet files, or its Pagefind bundle's files."""
         renderer, site = self.renderer, self.site
         if renderer is None or site is None:
             return []
         include_replies = site.config.search.include_replies
         found = []
+        if site.config.search.engine == pagefind.ENGINE:  # a bundle's files: once it is made
+            for lang in renderer.search_files:
+                folder = pagefind.bundle_folder(lang)
+                self.search_data(folder)
+                found += sorted(p for p in self._search if p.startswith(folder) and p != folder)
+            return found
         for lang, path in renderer.search_files.items():
             count = len(indexed_pages(site, lang, include_replies))
             found += [path, *snippet_paths(lang, count)]

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from pygments.formatters import HtmlFormatter
 
 from kbgen.brand import BrandConfig
-from kbgen.depends import Change, Key, Maker, Reads, Recorder, SiteView
+from kbgen.depends import Change, Key, Maker, Reads, Recorder, SiteView, unwrap
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.fragments import Fragment, Fragments, Place, fill, item_key, scope_key, slot, viewed
 from kbgen.i18n import UiStrings, format_date, language
@@ -39,7 +39,7 @@ from kbgen.search.index import (
 from kbgen.seo import absolute_url, alternates, canonical, json_ld, may_be_indexed, robots, sitemap
 from kbgen.site import Page, Redirect, Site
 from kbgen.theme import Theme
-from kbgen.urls import encode_url, relative_url
+from kbgen.urls import encode_url, links_from
 from kbgen.workers import end_with_parent, fresh_pool
 
 # Under this much work (pages, and about 100 pages' worth per search index), forking costs
@@ -109,6 +109,10 @@ def make_environment(theme: Theme) -> jinja2.Environment:
     )
     env.filters["date"] = lambda value, lang: format_date(value, lang)
     return env
+
+
+# a file made: its bytes, the keys it read of the model, what they gave (Reads.fingerprints)
+MadeFile = tuple[bytes, frozenset[Key], dict[Key, object] | None]
 
 
 @dataclass(frozen=True)
@@ -264,7 +268,7 @@ class Renderer:
             if workers > 1 and len(pages) >= PARALLEL_FROM:
                 # forked first, while this process runs no other thread (the index pool's;
                 # a fork copies the locks they hold, not the threads)
-                page_pool = self._fork(workers, pages)
+                page_pool = self._fork(workers, pages, reads)
             if workers > 1 and sum(len(f.docs) for f in searches) >= PARALLEL_FROM:
                 # the indexes are the longest tasks: they run beside the pages
                 index_pool = fresh_pool(min(workers, len(searches)))
@@ -282,7 +286,7 @@ class Renderer:
                 yield from self._made_in_workers(page_pool, workers, pages, reads, indexed, on_page)
             else:
                 for job in pages:
-                    yield self._made(job, *self.make(job), reads)
+                    yield self._made(job, *self.make(job, reads), reads)
                     if on_page is not None:
                         on_page(1)
             for found in searches:  # a small site's, made here
@@ -293,7 +297,7 @@ class Renderer:
                     yield Output(found.path, data)
             for job in remade:
                 if job.maker[0] != "page":
-                    yield self._made(job, *self.make(job), reads)
+                    yield self._made(job, *self.make(job, reads), reads)
             if idle is not None:
                 idle()
             yield from self._finished(indexed, reads, wait=True)
@@ -308,12 +312,20 @@ class Renderer:
             kept += self.site.assets  # content files: made by the sink (build.py)
             reads.forget_others(kept)
 
-    def _made(self, job: Job, data: bytes, keys: frozenset[Key], reads: Reads) -> Output:
-        reads.record(self.site, job.path, job.maker, keys)
+    def _made(
+        self,
+        job: Job,
+        data: bytes,
+        keys: frozenset[Key],
+        known: dict[Key, object] | None,
+        reads: Reads,
+    ) -> Output:
+        reads.record(self.site, job.path, job.maker, keys, known)
         return Output(job.path, data)
 
-    def make(self, job: Job) -> tuple[bytes, frozenset[Key]]:
-        """The file of `job`, and what it read of the model."""
+    def make(self, job: Job, reads: Reads) -> MadeFile:
+        """The file of `job`, what it read of the model, and what that gave as `reads`
+        keeps it (see `Reads.fingerprints`)."""
         recorder = Recorder()
         site = SiteView(self.site, recorder)
         subject = job.subject
@@ -333,13 +345,13 @@ class Renderer:
             lang = self.site.config.default_language
             self.use_language(lang)
             data = self.render("root.html", "index.html", lang, site, page=None)
-        return data, frozenset(recorder.keys)
+        return data, frozenset(recorder.keys), reads.fingerprints(recorder)
 
-    def _fork(self, workers: int, pages: list[Job]) -> ProcessPoolExecutor:
+    def _fork(self, workers: int, pages: list[Job], reads: Reads) -> ProcessPoolExecutor:
         """Worker processes forked from this one: they inherit the model (and this renderer)
         instead of receiving it with each page."""
-        global _FORKED, _FORKED_JOBS
-        _FORKED, _FORKED_JOBS = self, pages
+        global _FORKED, _FORKED_JOBS, _FORKED_READS
+        _FORKED, _FORKED_JOBS, _FORKED_READS = self, pages, reads
         pool = ProcessPoolExecutor(
             workers,
             multiprocessing.get_context("fork"),
@@ -351,8 +363,8 @@ class Renderer:
 
     @staticmethod
     def _unfork() -> None:
-        global _FORKED, _FORKED_JOBS
-        _FORKED, _FORKED_JOBS = None, []
+        global _FORKED, _FORKED_JOBS, _FORKED_READS
+        _FORKED, _FORKED_JOBS, _FORKED_READS = None, [], Reads()
 
     def _made_in_workers(
         self,
@@ -368,15 +380,15 @@ class Renderer:
         numbers = list(range(len(pages)))
         chunks = [numbers[i : i + PAGES_PER_TASK] for i in range(0, len(pages), PAGES_PER_TASK)]
         # a few tasks ahead of the writing, not all: finished pages wait in memory
-        ahead: deque[tuple[list[int], Future[list[tuple[bytes, frozenset[Key]]]]]] = deque()
+        ahead: deque[tuple[list[int], Future[list[MadeFile]]]] = deque()
         waiting = deque(chunks)
         while waiting or ahead:
             while waiting and len(ahead) < TASKS_AHEAD * workers:
                 chunk = waiting.popleft()
                 ahead.append((chunk, pool.submit(_forked_pages, chunk)))
             chunk, task = ahead.popleft()
-            for number, (data, keys) in zip(chunk, task.result(), strict=True):
-                yield self._made(pages[number], data, keys, reads)
+            for number, made in zip(chunk, task.result(), strict=True):
+                yield self._made(pages[number], *made, reads)
                 if on_page is not None:
                     on_page(1)
             yield from self._finished(indexed, reads, wait=False)
@@ -468,6 +480,7 @@ class Renderer:
         fragments.py), the folders beside the page's that its links go into."""
         base_path = self.site.config.base_path
         place = Place.of(at_url, absolute_links)
+        link = links_from(at_url)
         note: Callable[[str], None] | None = None
         if touched is not None and place is not None and not absolute_links:
             note = partial(place.note, touched)
@@ -479,7 +492,7 @@ class Renderer:
                 note(to)
             if absolute_links:
                 return base_path + encode_url(to)
-            return relative_url(at_url, to)
+            return link(to)
 
         def current(target: Page | str) -> bool:
             """Whether `target` is this page (for aria-current)."""
@@ -509,6 +522,7 @@ class Renderer:
                     self.fragments.keep(key, place, fragment)
             if recorder is not None:
                 recorder.keys.update(fragment.keys)
+                recorder.values.update(fragment.values)
             if touched is not None:  # a fragment including this one: linked where it links
                 touched.update(fragment.touched)
             return fragment
@@ -519,8 +533,25 @@ class Renderer:
 
         def shared_each(name: str, items: Iterable[Any], **scope: Any) -> Markup:
             common = (name, lang, absolute_links, parent, scope_key(scope))
-            each = [made((*common, item_key(i)), name, {**scope, "item": i}).html for i in items]
-            return fill("".join(each), scope)
+            items = list(items)
+            if place is None or touched is not None:
+                each = [made((*common, item_key(i)), name, {**scope, "item": i}) for i in items]
+                return fill("".join(f.html for f in each), scope)
+            # the same items on many pages (a section's sidebar): the fragments of those for
+            # pages they do not link to kept by item, so that such a page only joins them
+            kept = self.fragments.listed(common)
+            html = []
+            for item in items:
+                fragment = kept.get(id(unwrap(item)))
+                if fragment is None or place.name in fragment.touched:
+                    fragment = made((*common, item_key(item)), name, {**scope, "item": item})
+                    if place.name not in fragment.touched:
+                        kept[id(unwrap(item))] = fragment
+                elif recorder is not None:
+                    recorder.keys.update(fragment.keys)
+                    recorder.values.update(fragment.values)
+                html.append(fragment.html)
+            return fill("".join(html), scope)
 
         config = self.site.config
         return {
@@ -555,17 +586,18 @@ class Renderer:
         )
         self.fragments.rendered[name] += 1
         html = self.env.get_template(name).render(values)
-        return Fragment(html, frozenset(recorder.keys), frozenset(touched))
+        return Fragment(html, frozenset(recorder.keys), frozenset(touched), recorder.values)
 
 
 # Work sent to forked processes: the renderer they inherited, and the pages to make with it.
 _FORKED: Renderer | None = None
 _FORKED_JOBS: list[Job] = []  # the pages to make, numbered as the tasks number them
+_FORKED_READS = Reads()  # the record the pages are made for (on disk or in memory)
 
 
-def _forked_pages(numbers: list[int]) -> list[tuple[bytes, frozenset[Key]]]:
+def _forked_pages(numbers: list[int]) -> list[MadeFile]:
     assert _FORKED is not None
-    return [_FORKED.make(_FORKED_JOBS[n]) for n in numbers]
+    return [_FORKED.make(_FORKED_JOBS[n], _FORKED_READS) for n in numbers]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import posixpath
 import re
 import unicodedata
+from collections.abc import Callable
 from urllib.parse import quote
 
 # What a path may hold as is: RFC 3986's unreserved characters (quote keeps letters, digits and
@@ -44,23 +45,33 @@ def folder_of(url: str) -> str:
 def relative_url(from_url: str, to_url: str) -> str:
     """A link from the page at `from_url` to `to_url`, both site-relative, that works from
     any folder the site is served from (and from file://)."""
-    target, _, fragment = to_url.partition("#")
-    path = _relative_path(target, folder_of(from_url)) if target else ""
-    if target.endswith("/") and path not in (".", ""):
-        path += "/"
-    if path == ".":
-        path = "" if fragment else "./"
-    path = quote(path, safe=_PATH_SAFE)
-    return f"{path}#{_encode_fragment(fragment)}" if fragment else path
+    return links_from(from_url)(to_url)
 
 
-def _relative_path(target: str, folder: str) -> str:
-    """posixpath.relpath(target, folder) for site-relative paths, without its os.getcwd()
-    and normpath per call: every link of every page comes through here."""
+def links_from(from_url: str) -> Callable[[str], str]:
+    """`relative_url` from one page, its folder split once: a page's every link comes here."""
+    from_parts = [part for part in folder_of(from_url).split("/") if part]
+    odd_from = any(part in (".", "..") for part in from_parts)
+
+    def link(to_url: str) -> str:
+        target, _, fragment = to_url.partition("#")
+        path = _relative_path(target, from_parts, odd_from) if target else ""
+        if target.endswith("/") and path not in (".", ""):
+            path += "/"
+        if path == ".":
+            path = "" if fragment else "./"
+        path = quote(path, safe=_PATH_SAFE)
+        return f"{path}#{_encode_fragment(fragment)}" if fragment else path
+
+    return link
+
+
+def _relative_path(target: str, from_parts: list[str], odd_from: bool) -> str:
+    """posixpath.relpath(target, folder) for site-relative paths (the folder given split),
+    without its os.getcwd() and normpath per call: every link of every page comes here."""
     to_parts = [part for part in target.split("/") if part]
-    from_parts = [part for part in folder.split("/") if part]
-    if any(part in (".", "..") for part in (*to_parts, *from_parts)):
-        return posixpath.relpath(target, folder.rstrip("/") or ".")  # not made by kbgen
+    if odd_from or "." in to_parts or ".." in to_parts:  # not made by kbgen
+        return posixpath.relpath(target, "/".join(from_parts) or ".")
     common = 0
     for to_part, from_part in zip(to_parts, from_parts, strict=False):
         if to_part != from_part:

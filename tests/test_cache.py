@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import kbgen.sources
+from kbgen import depends
 from kbgen.build import BuildOptions, BuildResult, build
 from kbgen.cache import MAGIC, cache_key
 from tests.helpers import checksums, run_kbgen
@@ -355,3 +356,26 @@ def test_only_the_changed_sources_are_read_again(example_copy: Path, monkeypatch
         d.format() for d in cold.diagnostics.items
     ]
     assert checksums(example_copy / "site") == checksums(example_copy / "cold")
+
+
+def test_a_build_records_what_its_pages_read_without_evaluating_it_again(
+    example_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a page or a site method gave is kept as the page renders: saving the record
+    evaluates only table entries again (they are read with the template's default), and a
+    cached rebuild still equals a cold one."""
+    evaluated: list[str] = []
+    original = depends.evaluate
+
+    def spy(site: Any, key: depends.Key) -> object:
+        evaluated.append(key[0])
+        return original(site, key)
+
+    monkeypatch.setattr(depends, "evaluate", spy)
+    first = _build(example_copy)
+    assert first.written > 50
+    assert set(evaluated) <= {"d"}, "a page's or the site's key was evaluated again"
+    page_text(example_copy)
+    translation_title(example_copy)
+    assert _build(example_copy).site is not None
+    _assert_like_a_cold_build(example_copy)

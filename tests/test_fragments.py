@@ -9,7 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kbgen.build import BuildOptions, load_site
+from kbgen.fragments import Fragment, Fragments, Place
 from kbgen.render import Renderer
 from tests.helpers import edit_file, run_kbgen, write_file
 
@@ -92,3 +95,31 @@ def test_a_title_shown_by_a_fragment_is_rebuilt_on_every_page_showing_it(
     assert neighbour.count(">Renamed Community rules</a>") == 3  # the two navs, the footer
     far = (out / "en/articles/big/a100/index.html").read_text(encoding="utf-8")
     assert far.count(">Renamed Community rules</a>") == 3
+
+
+def test_a_sidebar_is_joined_from_its_kept_links_not_looked_up_link_by_link(
+    example_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An article page of a large section finds its sidebar's links together (the list's
+    fragments kept for pages they do not link to), and only its own link alone."""
+    _big_section(example_copy)
+    loaded = load_site(BuildOptions(example_copy / "config.yaml"))
+    renderer = Renderer(loaded.site, loaded.theme, loaded.ui)
+    found: Counter[str] = Counter()
+    original = Fragments.find
+
+    def spy(fragments: Fragments, key: tuple[Any, ...], place: Place) -> Fragment | None:
+        found[key[0]] += 1
+        return original(fragments, key, place)
+
+    monkeypatch.setattr(Fragments, "find", spy)
+    files = dict(renderer.files())
+    articles = sum(1 for page in loaded.site.pages if page.kind == "article")
+    # before: every link of every sidebar, more than 50 a page in the big section
+    assert found["partials/section_link.html"] <= 2 * articles
+    for number in (0, 60, 119):  # and each page still marks itself, and only itself
+        html = files[f"en/articles/big/a{number:03}/index.html"].decode()
+        shown = html.split('class="sidebar"')[1].split("</details>")[0]
+        assert f'<a href="./" aria-current="page">Article {number:03}</a>' in shown
+        assert shown.count("aria-current") == 1
+        assert shown.count("<li>") == 50

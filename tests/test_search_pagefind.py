@@ -123,3 +123,17 @@ def test_serve_builds_a_bundle_when_first_asked_and_after_an_edit(example_copy: 
         served.wait_for(version, error, lambda s: s["version"] != version)
         status, again, _ = _request(served.url, "/assets/search/pagefind-fr/pagefind-entry.json")
         assert status == 200 and json.loads(again)["languages"]["fr"]["hash"] not in meta
+
+
+def test_serve_lists_the_pagefind_bundles_files_as_its_search_files(example_copy: Path) -> None:
+    """LiveSite.search_paths under Pagefind: each language's bundle, file by file (not the
+    lunr engine's index and snippet files), every one answered by search_data."""
+    from kbgen.incremental import LiveSite
+
+    live = LiveSite(BuildOptions(_use_pagefind(example_copy)))
+    assert live.build().ok
+    paths = live.search_paths()
+    for lang in ("fr", "vi", "en"):
+        assert f"assets/search/pagefind-{lang}/pagefind-entry.json" in paths
+    assert not [p for p in paths if not p.startswith("assets/search/pagefind-")]
+    assert all(live.search_data(path) for path in paths)
