@@ -376,12 +376,16 @@ class Reads:
             return value  # a title, a URL…: as short as its digest
         return digest(value)
 
-    def fingerprints(self, recorder: Recorder) -> dict[Key, object] | None:
-        """What a recorder's keys gave, as this record keeps it, for `record`: on disk only
-        (in memory, a key is evaluated again to learn what it looked at)."""
+    def fingerprints(self, recorder: Recorder, sent: set[Key]) -> dict[Key, object] | None:
+        """What a recorder's keys gave, as this record keeps it, for `record`: those not in
+        `sent` (given for an earlier file, so recorded by then), which are added to it. On
+        disk only: in memory, a key is evaluated again to learn what it looked at."""
         if not self.digests:
             return None
-        return {k: self._fingerprint(shape(v)) for k, v in recorder.values.items()}
+        values = recorder.values
+        new = values.keys() - sent
+        sent.update(new)
+        return {k: self._fingerprint(shape(values[k])) for k in new}
 
     def changed(self, site: Site, change: Change) -> set[Key]:
         """The keys that give something else on `site` now; their values are updated.

@@ -157,6 +157,9 @@ class Renderer:
         self._jobs: tuple[Site, list[Job], dict[str, Maker], dict[str, int]] | None = None
         # what is the same on many pages, rendered once (for the model of this outputs())
         self.fragments = Fragments()
+        # the keys whose values went with a file made here (Reads.fingerprints): recorded
+        # by the time a later file is (in each worker, files are made in the order recorded)
+        self._sent: set[Key] = set()
 
     def use_language(self, lang: str) -> None:
         if lang != self._lang:
@@ -216,6 +219,7 @@ class Renderer:
         is left is to wait for the search indexes."""
         reads = reads if reads is not None else Reads()
         self.fragments.clear()  # the model may have changed since they were rendered
+        self._sent.clear()
         yield from (Output(path, data) for path, data in self.assets.files.items())
         search = self.site.config.search
         languages = self.site.config.languages
@@ -345,7 +349,7 @@ class Renderer:
             lang = self.site.config.default_language
             self.use_language(lang)
             data = self.render("root.html", "index.html", lang, site, page=None)
-        return data, frozenset(recorder.keys), reads.fingerprints(recorder)
+        return data, frozenset(recorder.keys), reads.fingerprints(recorder, self._sent)
 
     def _fork(self, workers: int, pages: list[Job], reads: Reads) -> ProcessPoolExecutor:
         """Worker processes forked from this one: they inherit the model (and this renderer)
