@@ -17,7 +17,7 @@ import bisect
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +28,7 @@ from kbgen.config import Config, load_config
 from kbgen.depends import Reads
 from kbgen.diagnostics import BuildFailed, Diagnostic, Diagnostics
 from kbgen.i18n import UiStrings, load_ui_strings
-from kbgen.pipeline import Settings, State, run
+from kbgen.pipeline import Settings, State, relist, run
 from kbgen.related import RelatedMemo
 from kbgen.render import Output, Renderer
 from kbgen.search import pagefind
@@ -68,6 +68,8 @@ class Outcome:
     changed: list[str] = field(default_factory=list)  # output paths whose bytes changed or went
     seconds: float = 0.0
     outdated: list[Page] = field(default_factory=list)
+    # after a text edit: the related articles scored again once the edit was shown
+    related: Outcome | None = None
 
 
 class LiveSite:
@@ -176,8 +178,12 @@ class LiveSite:
             outcome.seconds = time.perf_counter() - started
             return outcome
 
-    def update(self, paths: Iterable[Path]) -> Outcome:
-        """Rebuild after `paths` (files or folders, created, changed or deleted) changed."""
+    def update(
+        self, paths: Iterable[Path], shown: Callable[[Outcome], None] | None = None
+    ) -> Outcome:
+        """Rebuild after `paths` (files or folders, created, changed or deleted) changed.
+        After a text edit, `shown` is told of the rebuild as soon as its files are served;
+        the related articles of its language are scored again after that (`related`)."""
         paths = {Path(os.path.abspath(p)) for p in paths}  # not resolved: links are files too
         if self.needs_full_build(paths):
             return self.build(keep_bodies=self._only_templates(paths))
@@ -197,7 +203,14 @@ class LiveSite:
                     in_place = False  # added, removed, a folder…: the model changes shape
             outcome = self._rebuild(edited if in_place else None)
             outcome.seconds = time.perf_counter() - started
-            return outcome
+            if outcome.ok and self.state.related_stale:
+                if shown is not None:
+                    shown(outcome)
+                    shown = None
+                outcome.related = self._relist(outcome.diagnostics)
+        if shown is not None:
+            shown(outcome)
+        return outcome
 
     # Sources -----------------------------------------------------------------------------
 
@@ -272,7 +285,9 @@ class LiveSite:
             diags.items.extend(items)
         self.state.sources, self.state.edited = self._sources(), edited
         sink = MemorySink(self.files)
-        settings = Settings(self.options.drafts, self.options.strict, search_on_demand=True)
+        settings = Settings(
+            self.options.drafts, self.options.strict, search_on_demand=True, related_later=True
+        )
         try:
             made = run(self.config, self.theme, self.state, sink, diags, settings)
         except BuildFailed:
@@ -286,6 +301,24 @@ class LiveSite:
             self.version += 1
         method = "full" if full else made.method
         return Outcome(True, diags, full, method, made.made, changed, outdated=made.outdated)
+
+    def _relist(self, diags: Diagnostics) -> Outcome:
+        """The related articles a text edit left (pipeline.relist), into memory."""
+        started = time.perf_counter()
+        sink = MemorySink(self.files)
+        settings = Settings(self.options.drafts, self.options.strict, search_on_demand=True)
+        try:
+            made = relist(self.state, sink, settings)
+        except BuildFailed as failed:
+            return Outcome(False, failed.diagnostics, False, "bodies")
+        if made is None:
+            return Outcome(True, diags, False, "bodies")
+        changed = sorted(sink.changed)
+        self.files = sink.files
+        if changed:
+            self.version += 1
+        seconds = time.perf_counter() - started
+        return Outcome(True, diags, False, "bodies", made.made, changed, seconds, made.outdated)
 
     def search_paths(self) -> list[str]:
         """The output paths of every search file serve answers with: each language's index

@@ -72,6 +72,9 @@ class State:
     method: str = ""  # how the last run made its model: "model" (built) or "bodies" (patched)
     # the articles' counted words and each language's related articles, by what made them
     related: RelatedMemo = field(default_factory=RelatedMemo)
+    # serve: the languages whose related articles wait for `relist` (a text edit is shown
+    # first; scoring a language's articles again takes a second on a large site)
+    related_stale: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -99,6 +102,7 @@ class Settings:
     jobs: int = 1  # processes making bodies, pages and search indexes
     search_on_demand: bool = False  # serve: search files are made when first asked for
     search_words: Mapping[str, WordsStore] | None = None  # build: the cache's analyzed search words
+    related_later: bool = False  # serve: a patch leaves related articles to `relist`
 
 
 def run(
@@ -115,10 +119,12 @@ def run(
     whether anything is to be done): UI strings, sources, the site model, its files into
     `sink`. Raises BuildFailed, the sink left as it was, on any error (or warning, with
     `strict`); `state` then holds what the last good build left in it."""
-    made = _patch(state, diags)  # the model patched in place: serve's edits that move no page
+    # the model patched in place: serve's edits that move no page
+    made = _patch(state, diags, settings.related_later)
     if made is None:
         ui, _, site, outdated = model(config, theme, diags, settings, state)
         made = Made(site, ui, outdated)
+        state.related_stale.clear()  # every language scored
     state.method = made.method
     gc.freeze()  # the model lives until the next build: not walked by the cyclic collector
     try:
@@ -217,7 +223,27 @@ def model(
     return ui, sources, site, mark_outdated(site)
 
 
-def _patch(state: State, diags: Diagnostics) -> Made | None:
+def relist(state: State, sink: Sink, settings: Settings) -> Made | None:
+    """After a patch that left them (`Settings.related_later`): the related articles of the
+    languages whose texts changed scored again, and the files showing them made again.
+    None when nothing waits."""
+    site, renderer = state.site, state.renderer
+    if not state.related_stale or site is None or renderer is None:
+        return None
+    languages, state.related_stale = state.related_stale, set()
+    before = {id(p): p.related for p in site.pages if p.kind == "article"}
+    add_related(site, languages, state.related)
+    relisted = [p for p in site.pages if before.get(id(p), p.related) != p.related]
+    outdated = [p for p in site.pages if p.outdated_since is not None]
+    made = Made(site, renderer.ui, outdated, relisted, BodyUpdate())
+    renderer.site = site
+    with sink.opened(state.reads):
+        _outputs(made, renderer, state, sink, settings, None, None)
+    state.method = made.method
+    return made
+
+
+def _patch(state: State, diags: Diagnostics, related_later: bool = False) -> Made | None:
     """The model patched in place after files changed only in their bodies or in front-matter
     keys that move no page: their pages patched (bodies.update_bodies), their translations'
     banners set again, their discussions named again. None when that is not the case: the
@@ -238,9 +264,14 @@ def _patch(state: State, diags: Diagnostics) -> Made | None:
     translations = [p for key in keys for lang in languages if (p := site.page(lang, key))]
     mark_outdated(site, translations)
     # a text changed: so may the related articles of any article of its language
-    related_before = {id(p): p.related for p in site.pages if p.kind == "article"}
-    add_related(site, {p.lang for p in update.pages if p.kind == "article"}, state.related)
-    relisted = [p for p in site.pages if related_before.get(id(p), p.related) != p.related]
+    texts = {p.lang for p in update.pages if p.kind == "article"}
+    relisted = []
+    if related_later:
+        state.related_stale |= texts
+    else:
+        related_before = {id(p): p.related for p in site.pages if p.kind == "article"}
+        add_related(site, texts, state.related)
+        relisted = [p for p in site.pages if related_before.get(id(p), p.related) != p.related]
     outdated = [p for p in site.pages if p.outdated_since is not None]
     patched = [*update.pages, *translations, *relisted]
     return Made(site, renderer.ui, outdated, patched, update)

@@ -106,14 +106,24 @@ class DevServer:
         named = [p for p in relevant if p.exists()] or relevant
         shown = ", ".join(_shown(p, self.root) for p in named[:3])
         shown += " …" if len(named) > 3 else ""
+        what = f"rebuilt after {shown}"
+        reported: list[Outcome] = []
+
+        def show(outcome: Outcome) -> None:  # the edit is served: browsers reload now
+            reported.append(outcome)
+            self.report(outcome, what)
+
         try:
-            outcome = self.live.update(relevant)
+            outcome = self.live.update(relevant, show)
         except Exception as exc:  # a bug must not stop the server: show it, keep serving
             self.log(traceback.format_exc())
             diags = Diagnostics()
             diags.error(f"kbgen failed while rebuilding ({exc!r}); please report this bug")
             outcome = Outcome(False, diags, False)
-        self.report(outcome, f"rebuilt after {shown}")
+        if not reported:
+            self.report(outcome, what)
+        if outcome.related is not None:
+            self.report(outcome.related, "related articles scored again")
 
     # Requests ------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ of descriptions and tags."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -244,3 +245,32 @@ def test_an_untranslated_article_lists_its_originals_related_articles(example_co
     # and an article is never related to a page in another language
     role = "vi/articles/community-management/vai-tro-cua-dai-dien/index.html"
     assert _related(site, role) == []
+
+
+def test_serve_shows_a_text_edit_before_it_scores_related_articles_again(
+    example_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A text edit is served first (scoring a language's articles takes a second on a large
+    site); its language's related articles come right after, as a cold build has them."""
+    live = LiveSite(BuildOptions(example_copy / "config.yaml"))
+    assert live.build().ok
+    _role_words_in_text(example_copy)
+    scored, _ = _scoring(monkeypatch)
+    seen: list[tuple[list[str], bytes]] = []
+
+    def shown(_: object) -> None:
+        seen.append((list(scored), live.files[WHY_PAGE]))
+
+    outcome = live.update([example_copy / WHY], shown)
+    assert outcome.ok and outcome.method == "bodies"
+    assert len(seen) == 1, "the edit was not shown on its own"
+    scored_then, page = seen[0]
+    assert scored_then == [] and b"savoir intervenir" in page
+    assert b'<nav class="related"' not in page  # its related articles: not scored yet
+    assert scored == ["fr"] and outcome.related is not None and outcome.related.ok
+    assert WHY_PAGE in outcome.related.changed
+    options = BuildOptions(example_copy / "config.yaml", output=example_copy / "cold")
+    cold = checksums(build(options).output)
+    served = {p: hashlib.sha256(data).hexdigest() for p, data in live.files.items()}
+    pages = [p for p in cold if p.endswith(".html")]
+    assert {p: served.get(p) for p in pages} == {p: cold[p] for p in pages}
