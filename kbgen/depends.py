@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass, replace
+from functools import cache
 from typing import Any
 
 from kbgen.site import FaqGroup, Page, SectionNav, Site
@@ -352,6 +353,42 @@ def _canonical(value: object) -> object:
     return value  # a date, a path…: its repr says what it is
 
 
+def _page_digest(page: Page) -> bytes:
+    """A digest of every field of `page` that `==` compares (its source's, its body's…)."""
+    found: list[object] = []
+    _spread(page, found)
+    return digest(found)
+
+
+@cache
+def _compared(kind: Any) -> tuple[str, ...] | None:
+    """The fields `==` compares of a data class, None for another type."""
+    if not is_dataclass(kind):
+        return None
+    return tuple(f.name for f in fields(kind) if f.compare)
+
+
+def _spread(value: object, found: list[object]) -> None:
+    """The fields of a data class, as a list whose repr says what they are: a long text by
+    its digest (no repr of it made), a data class field by field, a set sorted (its order
+    changes from process to process), anything else as it is (data classes inside a list or
+    a tuple, as the body's headings, show every field `==` compares in their repr)."""
+    found.append(type(value).__qualname__)
+    kind: Any = type(value)
+    for name in _compared(kind) or ():
+        item = getattr(value, name)
+        kind = type(item)
+        if kind is str:
+            found.append(digest(item) if len(item) > 64 else item)
+        elif kind is set or kind is frozenset:
+            found.append(sorted(repr(v) for v in item))
+        elif _compared(kind) is not None:
+            _spread(item, found)
+        else:
+            found.append(item)
+    found.append(")")
+
+
 @dataclass
 class ModelPrint:
     """A model as the build cache keeps it to find what the next build changed without the
@@ -364,7 +401,7 @@ class ModelPrint:
 
     @staticmethod
     def of(site: Site) -> ModelPrint:
-        pages = {(p.lang, p.key): (digest(_canonical(p)), p.kind, p.group) for p in site.pages}
+        pages = {(p.lang, p.key): (_page_digest(p), p.kind, p.group) for p in site.pages}
         tables = {  # (its own tables, made from the pages or on first use: not compared)
             name: None if name.startswith("_") else digest(_canonical(shape(value)))
             for name, value in vars(site).items()
