@@ -179,11 +179,13 @@ class CachedBuild:
     def intact(self, reads: Reads, output: Path) -> None:
         """Forget in `reads` the files no longer in `output` as this build wrote them."""
         inside = InsideOutput(output)  # a cache file can be edited: no path leads out
-        reads.files = {
-            rel: made
-            for rel, made in reads.files.items()
-            if inside(rel) and file_stat(f"{output}/{rel}") == self.files.get(rel)  # no Path
-        }
+        reads.drop(
+            [
+                rel
+                for rel in reads.files
+                if not inside(rel) or file_stat(f"{output}/{rel}") != self.files.get(rel)  # no Path
+            ]
+        )
 
     def up_to_date(
         self, model: str, render: str, inputs: list[tuple[str, FileStat | None]], output: Path

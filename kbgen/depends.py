@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from functools import cache
 from typing import Any
 
 from kbgen.site import FaqGroup, Page, SectionNav, Site
@@ -320,10 +321,13 @@ class Change:
 
 def page_tokens(page: Page) -> set[Token]:
     """The tokens of a key that looked at `page`, directly or among others."""
-    found: set[Token] = {(page.lang, page.key), ("kind", page.lang, page.kind)}
-    found.add(("kind", page.lang, None))
-    if page.kind == "article":
-        found.add(("section", page.lang, page.group))
+    return _tokens(page.lang, page.key, page.kind, page.group)
+
+
+def _tokens(lang: str, key: str, kind: str, group: str | None) -> set[Token]:
+    found: set[Token] = {(lang, key), ("kind", lang, kind), ("kind", lang, None)}
+    if kind == "article":
+        found.add(("section", lang, group))
     return found
 
 
@@ -347,28 +351,137 @@ def model_change(before: Site, after: Site) -> Change:
     return Change(pages, tokens)
 
 
+def _canonical(value: object) -> object:
+    """`value` as data whose repr is the same in every process exactly when the value is equal
+    (as `==` compares: a set's items sorted, a data class's compared fields only)."""
+    if type(value) is str or value is None or type(value) in (int, bool, float):
+        return value
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, *(_canonical(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", *((_canonical(k), _canonical(v)) for k, v in value.items()))
+    if isinstance(value, (set, frozenset)):
+        return ("set", *sorted(repr(_canonical(v)) for v in value))
+    if is_dataclass(value) and not isinstance(value, type):
+        compared = (_canonical(getattr(value, f.name)) for f in fields(value) if f.compare)
+        return (type(value).__qualname__, *compared)
+    return value  # a date, a path…: its repr says what it is
+
+
+def _page_digest(page: Page) -> bytes:
+    """A digest of every field of `page` that `==` compares (its source's, its body's…)."""
+    found: list[object] = []
+    _spread(page, found)
+    return digest(found)
+
+
+@cache
+def _compared(kind: Any) -> tuple[str, ...] | None:
+    """The fields `==` compares of a data class, None for another type."""
+    if not is_dataclass(kind):
+        return None
+    return tuple(f.name for f in fields(kind) if f.compare)
+
+
+def _spread(value: object, found: list[object]) -> None:
+    """The fields of a data class, as a list whose repr says what they are: a long text by
+    its digest (no repr of it made), a data class field by field, a set sorted (its order
+    changes from process to process), anything else as it is (data classes inside a list or
+    a tuple, as the body's headings, show every field `==` compares in their repr)."""
+    found.append(type(value).__qualname__)
+    kind: Any = type(value)
+    for name in _compared(kind) or ():
+        item = getattr(value, name)
+        kind = type(item)
+        if kind is str:
+            found.append(digest(item) if len(item) > 64 else item)
+        elif kind is set or kind is frozenset:
+            found.append(sorted(repr(v) for v in item))
+        elif _compared(kind) is not None:
+            _spread(item, found)
+        else:
+            found.append(item)
+    found.append(")")
+
+
+@dataclass
+class ModelPrint:
+    """A model as the build cache keeps it to find what the next build changed without the
+    model itself (`kbgen build`: serve has it in memory, see `model_change`): each page's
+    digest (of every field, as `model_change` compares them) with its kind and group (for its
+    tokens), in the model's order; a digest of each table."""
+
+    pages: dict[tuple[str, str], tuple[bytes, str, str | None]]
+    tables: dict[str, bytes | None]  # None: not compared (always taken as changed)
+
+    @staticmethod
+    def of(site: Site) -> ModelPrint:
+        pages = {(p.lang, p.key): (_page_digest(p), p.kind, p.group) for p in site.pages}
+        tables = {  # (its own tables, made from the pages or on first use: not compared)
+            name: None if name.startswith("_") else digest(_canonical(shape(value)))
+            for name, value in vars(site).items()
+            if isinstance(value, dict)
+        }
+        return ModelPrint(pages, tables)
+
+    def change(self, after: ModelPrint) -> Change:
+        """The change from the model this was taken of to the one `after` was, as
+        `model_change` finds it: pages whose digest differs, added or removed, their tokens,
+        the tables whose digest differs, the list of pages if any page changed."""
+        before, now = self.pages, after.pages
+        pages: set[tuple[str, str]] = set()
+        tokens: set[Token] = set()
+        for ident, (found, kind, group) in now.items():
+            old = before.get(ident)
+            if old is None or old[0] != found:
+                pages.add(ident)
+                tokens |= _tokens(*ident, kind, group)
+                if old is not None:
+                    tokens |= _tokens(*ident, old[1], old[2])
+        for ident, (_, kind, group) in before.items():
+            if ident not in now:
+                pages.add(ident)
+                tokens |= _tokens(*ident, kind, group)
+        if pages:
+            tokens.add(ALL)
+        # a list of pages holding none of these is the same if they are in the same order
+        if [i for i in before if i not in pages] != [i for i in now if i not in pages]:
+            return Change()
+        tokens.update(
+            ("table", n) for n, v in after.tables.items() if v is None or self.tables.get(n) != v
+        )
+        tokens.update(("table", n) for n in self.tables.keys() - after.tables.keys())
+        return Change(pages, tokens)
+
+
 @dataclass
 class Reads:
     """The build state's record of reads: per output file, what made it (its maker: a page,
     a redirect…) and the keys it read; per key, what it gave (the value, or its digest when
     the record is kept on disk), the attributes of each page kept together.
 
-    In memory (`kbgen serve`), the keys are also indexed by what they looked at and the
-    files by the keys they read, so that a rebuild after a small change evaluates only the
-    keys that change can reach and looks only at the files that read them."""
+    The keys are also indexed by what they looked at (`touched`, kept on disk too), so that a
+    rebuild after a small change evaluates only the keys that change can reach; in memory
+    (`kbgen serve`) the files by the keys they read too, so that it looks only at the files
+    that read them. On disk, `model` is what the model was, for the next build to find what
+    changed (`ModelPrint`)."""
 
     digests: bool = False  # keep digests (a record saved to disk), not the values
     files: dict[str, tuple[Maker, frozenset[Key]]] = field(default_factory=dict)
     pages: dict[tuple[str, str], dict[str, object]] = field(default_factory=dict)  # "p" keys
     values: dict[Key, object] = field(default_factory=dict)  # the other keys
-    # in memory only: what each of `values` looked at (None: more than tokens say)
+    # what each of `values` looked at (None, or none noted: more than tokens say)
     touched: dict[Key, frozenset[Token] | None] = field(default_factory=dict)
+    model: ModelPrint | None = None  # on disk: the model `pages` and `values` were taken of
     _seen: set[Key] | None = field(default=None, repr=False)  # every key a file read
     # in memory only, made on first use: token -> the keys that looked at it (None: the
     # keys whose evaluation looked at more), key -> the files that read it
     _by_token: dict[Token | None, set[Key]] | None = field(default=None, repr=False)
     _readers: dict[Key, set[str]] | None = field(default=None, repr=False)
     _makers: dict[str, Maker] | None = field(default=None, repr=False)  # see same_makers
+    # on disk, until `prune`: what the files recorded or forgotten since the record was
+    # loaded read then (empty: nothing, a new file)
+    _before: dict[str, frozenset[Key]] = field(default_factory=dict, repr=False)
     forgotten: list[str] = field(default_factory=list, repr=False)  # by the last forget_others
 
     def _fingerprint(self, value: object) -> object:
@@ -403,18 +516,16 @@ class Reads:
             attributes = pages.get(ident)
             if attributes is None:
                 continue
-            page = site.page(*ident)
             for name, before in attributes.items():
-                now = self._fingerprint(MISSING if page is None else shape(getattr(page, name)))
+                key = ("p", *ident, name)
+                now = self._fingerprint(evaluate(site, key))
                 if now != before:
                     attributes[name] = now
-                    found.add(("p", *ident, name))
+                    found.add(key)
         return found
 
     def _reached(self, tokens: set[Token] | None) -> list[Key]:
         """The keys (other than page attributes) that looked at any of `tokens`."""
-        if self.digests:
-            return list(self.values)
         index = self._token_index()  # (made now, if not yet: kept up to date from now on)
         if tokens is None:
             return list(self.values)
@@ -508,20 +619,24 @@ class Reads:
                 readers.setdefault(key, set()).add(path)
             for key in () if before is None else before[1] - keys:
                 readers[key].discard(path)
+        self._note_before(path)
         self.files[path] = (maker, keys)
+
+    def _note_before(self, path: str) -> None:
+        if self.digests and path not in self._before:  # (see prune)
+            self._before[path] = self.files.get(path, (None, frozenset()))[1]
 
     def _evaluate(self, lookups: _Lookups, key: Key) -> object:
         """A key other than a page's attribute: its fingerprint, and what it looked at."""
         lookups.touched = set()
         value = self._fingerprint(evaluate(lookups, key))
-        if not self.digests:
-            touched = None if lookups.touched is None else frozenset(lookups.touched)
-            before = self.touched.get(key, ())
-            self.touched[key] = touched
-            if self._by_token is not None and before != touched:
-                for token in (None,) if before is None else before:
-                    self._by_token[token].discard(key)
-                self._index_key(key, touched)
+        touched = None if lookups.touched is None else frozenset(lookups.touched)
+        before = self.touched.get(key, ())
+        self.touched[key] = touched
+        if self._by_token is not None and before != touched:
+            for token in (None,) if before is None else before:
+                self._by_token[token].discard(key)
+            self._index_key(key, touched)
         return value
 
     def forget_others(self, paths: Iterable[str]) -> None:
@@ -531,16 +646,52 @@ class Reads:
         if kept != self.files.keys():
             self.forgotten = list(self.files.keys() - kept)
             readers = self._readers
-            if readers is not None:
-                for path in self.forgotten:
-                    for key in self.files[path][1]:
-                        readers[key].discard(path)
+            for path in self.forgotten:
+                for key in () if readers is None else self.files[path][1]:
+                    readers[key].discard(path)  # type: ignore[index]
+                self._note_before(path)
             self.files = {p: f for p, f in self.files.items() if p in kept}
+
+    def drop(self, paths: Iterable[str]) -> None:
+        """Forget these outputs' reads (their files were changed by hand: made again)."""
+        for path in paths:
+            self._note_before(path)
+            del self.files[path]
+        self._readers = None
 
     def prune(self) -> None:
         """Forget the keys no output reads any more, and make one tuple of each key however
-        many files read it (a pickle then holds it once): before the record is saved."""
+        many files read it (a pickle then holds it once): before the record is saved. After
+        a build that made a few files again, only what they read before and now is looked at."""
         self._seen = self._by_token = self._readers = self._makers = None
+        before, self._before = self._before, {}
+        if not self.digests or len(before) * 4 > len(self.files):
+            self._prune_all()
+            return
+        unread: set[Key] = set()
+        for path, old in before.items():
+            made = self.files.get(path)
+            if made is None:
+                unread |= old
+            elif made[1] is not old:  # its keys as the old ones, where it read the same
+                known = {k: k for k in old}
+                self.files[path] = (made[0], frozenset([known.get(k, k) for k in made[1]]))
+                unread |= old - made[1]
+        for _, keys in self.files.values():  # read by another file: kept
+            if not unread:
+                return
+            if not unread.isdisjoint(keys):
+                unread -= keys
+        for key in unread:
+            if key[0] != "p":
+                self.values.pop(key, None)
+                self.touched.pop(key, None)
+            elif (attributes := self.pages.get((key[1], key[2]))) is not None:
+                attributes.pop(key[3], None)
+                if not attributes:
+                    del self.pages[(key[1], key[2])]
+
+    def _prune_all(self) -> None:
         known: dict[Key, Key] = {}
         self.files = {
             path: (maker, frozenset([known.setdefault(k, k) for k in keys]))
@@ -548,7 +699,15 @@ class Reads:
         }
         read = known.keys()
         self.values = {k: v for k, v in self.values.items() if k in read}
-        self.touched = {k: v for k, v in self.touched.items() if k in read}
+        # what the keys looked at: each token and each set of them once too
+        tokens: dict[Any, Any] = {}
+        touched = {}
+        for key, looked in self.touched.items():
+            if key in read:
+                if looked is not None and looked not in tokens:
+                    tokens[looked] = frozenset([tokens.setdefault(t, t) for t in looked])
+                touched[key] = None if looked is None else tokens[looked]
+        self.touched = touched
         pages: dict[tuple[str, str], dict[str, object]] = {}
         for key in read:
             if key[0] == "p":

@@ -20,7 +20,7 @@ from typing import Protocol
 from kbgen.bodies import BodyCache, BodyUpdate, update_bodies
 from kbgen.cache import file_stat
 from kbgen.config import Config
-from kbgen.depends import Change, Reads, model_change, page_tokens
+from kbgen.depends import Change, ModelPrint, Reads, model_change, page_tokens
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.discussions import attach_discussions
 from kbgen.i18n import UiStrings, load_ui_strings
@@ -174,7 +174,7 @@ def _outputs(
 
     reads = state.reads
     try:
-        change = _change(made, state.site)
+        change = _change(made, state.site, reads)
         outputs = renderer.outputs(on_page, reads, settings.jobs, idle, change, keep)
         for output in outputs:
             sink.put(output)
@@ -194,16 +194,21 @@ def _outputs(
         made.made += not kept
 
 
-def _change(made: Made, before: Site | None) -> Change:
+def _change(made: Made, before: Site | None, reads: Reads) -> Change:
     """What can have changed in the model since the last build's files were made from it:
-    what the patch changed, or what differs from the last model still in memory; without
-    it, anything."""
+    what the patch changed, or what differs from the last model still in memory, or (a
+    build) from the print of it the build cache kept; without any, anything."""
     if made.patched is not None:
         assert made.update is not None
         tokens = {t for page in made.update.fields for t in page_tokens(page)}
         tokens.update(("table", name) for name in made.update.tables)
         return Change({(p.lang, p.key) for p in made.patched}, tokens)
-    return model_change(before, made.site) if before is not None else Change()
+    if before is not None:
+        return model_change(before, made.site)
+    if not reads.digests:
+        return Change()
+    printed, reads.model = reads.model, ModelPrint.of(made.site)  # what the reads will be of
+    return Change() if printed is None else printed.change(reads.model)
 
 
 def model(

@@ -1,0 +1,158 @@
+"""The build cache's record of reads (depends.Reads on disk): a cached build finds what
+changed from the print of the last model it keeps (depends.ModelPrint), evaluates again only
+the keys that change can reach, and saves a record as lean as a build from scratch's.
+(test_cache.py and test_rebuild_engines.py check the files such builds make.)"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from kbgen import depends
+from kbgen.build import BuildOptions, build, load_site
+from kbgen.cache import cache_files, load_cache, load_reads
+from kbgen.config import load_config
+from kbgen.depends import Key, ModelPrint, Reads, model_change
+from tests.helpers import REPO
+from tests.test_rebuild_engines import EDITS, _on_disk, new_page, theme_override
+
+FR_ROLE = "content/fr/articles/community-management/representatives-role.md"
+ROLE_KEY = "article:articles/community-management/representatives-role"
+
+
+def _options(root: Path, out: str = "site", cache: bool = True) -> BuildOptions:
+    return BuildOptions(root / "config.yaml", output=root / out, cache=cache, jobs=1)
+
+
+def _saved_reads(root: Path) -> Reads:
+    config = load_config(root / "config.yaml")
+    files = cache_files(config, (root / "site").resolve())
+    cached = load_cache(files.state)
+    assert cached is not None
+    reads = load_reads(files.reads, cached, cached.render_key)
+    assert reads is not None
+    return reads
+
+
+def _counting(monkeypatch: Any) -> list[Key]:
+    """The keys `depends.evaluate` is asked for from now on."""
+    asked: list[Key] = []
+    evaluate = depends.evaluate
+
+    def counted(site: Any, key: Key) -> object:
+        asked.append(key)
+        return evaluate(site, key)
+
+    monkeypatch.setattr(depends, "evaluate", counted)
+    return asked
+
+
+def test_a_one_page_edit_evaluates_only_the_keys_it_can_reach(
+    example_copy: Path, monkeypatch: Any
+) -> None:
+    build(_options(example_copy))
+    recorded = _saved_reads(example_copy)
+    asked = _counting(monkeypatch)
+    path = example_copy / FR_ROLE
+    path.write_text(path.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", "utf-8")
+    result = build(_options(example_copy))
+    assert result.written < result.kept
+    # the attributes of the pages that did not change are not read again: a French text
+    # changes its translations (outdated banners) and French articles (related ones) only
+    read_pages = {(k[1], k[2]) for k in asked if k[0] == "p"}
+    assert ("fr", ROLE_KEY) in read_pages
+    assert all(lang == "fr" or key == ROLE_KEY for lang, key in read_pages)
+    assert len(read_pages) < len(recorded.pages) / 4
+    # nor the other keys that looked only at what did not change
+    others = [k for k in asked if k[0] != "p"]
+    assert len(others) < len(recorded.values) / 4
+    build(_options(example_copy, "cold", cache=False))
+    assert _on_disk(example_copy / "site") == _on_disk(example_copy / "cold")
+
+
+def test_nothing_changed_in_the_model_evaluates_only_what_tokens_do_not_cover(
+    example_copy: Path, monkeypatch: Any
+) -> None:
+    build(_options(example_copy))
+    recorded = _saved_reads(example_copy)
+    asked = _counting(monkeypatch)
+    os.utime(example_copy / FR_ROLE)  # read again, the same model made
+    build(_options(example_copy))
+    assert not [k for k in asked if k[0] == "p"]
+    untracked = [k for k, t in recorded.touched.items() if t is None]
+    assert sorted(asked) == sorted(untracked)
+
+
+def test_the_print_finds_the_pages_the_model_comparison_finds(example_copy: Path) -> None:
+    before = load_site(_options(example_copy)).site
+    for edit in EDITS:
+        if edit is theme_override:  # (a config and theme change: no model comparison)
+            continue
+        edit(example_copy)
+        after = load_site(_options(example_copy)).site
+        found = ModelPrint.of(before).change(ModelPrint.of(after))
+        expected = model_change(before, after)
+        assert found.pages == expected.pages, edit.__name__
+        assert found.tokens is not None and expected.tokens is not None
+        # (every table and the list of pages are taken as changed by a model comparison)
+        tables = {t for t in expected.tokens if t[0] == "table"}
+        if not expected.pages:
+            tables.add(depends.ALL)
+        assert expected.tokens - tables - found.tokens == set(), edit.__name__
+        before = after
+
+
+PRINT = """
+import pickle, sys
+from pathlib import Path
+from kbgen.build import BuildOptions, load_site
+from kbgen.depends import ModelPrint
+site = load_site(BuildOptions(Path(sys.argv[1]))).site
+sys.stdout.buffer.write(pickle.dumps(ModelPrint.of(site)))
+"""
+
+
+def test_the_print_is_the_same_in_every_process(example_copy: Path) -> None:
+    # sets (a body's anchors) iterate in another order under another hash seed
+    prints = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", PRINT, str(example_copy / "config.yaml")],
+            env=env,
+            capture_output=True,
+            check=True,
+            timeout=300,
+        )
+        prints.append(pickle.loads(done.stdout))
+    assert prints[0].pages == prints[1].pages
+    change = prints[0].change(prints[1])
+    assert change.pages == set()
+    assert change.tokens is not None
+    assert {t for t in change.tokens if not t[1].startswith("_")} == set()  # (own: derived)
+
+
+def test_the_saved_record_holds_exactly_what_its_files_read(example_copy: Path) -> None:
+    # the record saved after a build that made a few files again, pruned of what only they
+    # read before, is the one a build from scratch saves
+    build(_options(example_copy))
+    new_page(example_copy)
+    (example_copy / "content/en/faq/community-rules/when-to-share.md").unlink()
+    path = example_copy / FR_ROLE
+    path.write_text(path.read_text(encoding="utf-8").replace("weight: 1\n", "weight: 9\n"))
+    build(_options(example_copy))
+    kept = _saved_reads(example_copy)
+    for cache in (example_copy / ".kbgen-cache").iterdir():
+        if cache.name.startswith(("reads-", "build-")):
+            cache.unlink()
+    build(_options(example_copy))
+    fresh = _saved_reads(example_copy)
+    assert kept.files.keys() == fresh.files.keys()
+    assert {p: f[1] for p, f in kept.files.items()} == {p: f[1] for p, f in fresh.files.items()}
+    assert kept.values == fresh.values
+    assert kept.pages == fresh.pages
+    assert kept.touched == fresh.touched
