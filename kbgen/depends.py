@@ -160,8 +160,8 @@ class Recorder:
 
     def __init__(self) -> None:
         self.keys: set[Key] = set()
-        # what the page and site keys gave as they were read (`Reads.record` need not
-        # evaluate them again); table entries are looked up with the template's default
+        # what the page keys gave as they were read (`Reads.record` need not evaluate them
+        # again; the others are, to learn what they looked at)
         self.values: dict[Key, Any] = {}
         self._views: dict[int, PageView] = {}
 
@@ -262,7 +262,6 @@ class TableView:
 
     def _whole(self) -> dict[Any, Any]:
         self._recorder.keys.add(("s", self._name))
-        self._recorder.values[("s", self._name)] = self._table
         wrapped: dict[Any, Any] = self._recorder.wrap(self._table)
         return wrapped
 
@@ -294,17 +293,14 @@ class SiteView(_View):
         if callable(value):
             return self._method(name, value, recorder)
         recorder.keys.add(("s", name))
-        recorder.values[("s", name)] = value
         return recorder.wrap(value)
 
     @staticmethod
     def _method(name: str, method: Callable[..., Any], recorder: Recorder) -> Callable[..., Any]:
         def call(*arguments: Any) -> Any:
             given = tuple(unwrap(a) for a in arguments)
-            key = ("s", name, tuple(shape(a) for a in given))
-            recorder.keys.add(key)
-            recorder.values[key] = value = method(*given)
-            return recorder.wrap(value)
+            recorder.keys.add(("s", name, tuple(shape(a) for a in given)))
+            return recorder.wrap(method(*given))
 
         return call
 
@@ -607,11 +603,8 @@ class Reads:
                     if found is _UNKNOWN:
                         found = self._fingerprint(evaluate(site, key))
                     attributes[key[3]] = found
-            elif key not in self.values:
-                found = known.get(key, _UNKNOWN)
-                if found is _UNKNOWN:
-                    found = self._evaluate(_Lookups(site), key)
-                self.values[key] = found
+            elif key not in self.values:  # evaluated: what it looks at is kept too
+                self.values[key] = self._evaluate(_Lookups(site), key)
         readers = self._readers
         if readers is not None:
             before = self.files.get(path)
