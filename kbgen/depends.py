@@ -466,7 +466,7 @@ class Reads:
     files: dict[str, tuple[Maker, frozenset[Key]]] = field(default_factory=dict)
     pages: dict[tuple[str, str], dict[str, object]] = field(default_factory=dict)  # "p" keys
     values: dict[Key, object] = field(default_factory=dict)  # the other keys
-    # what each of `values` looked at (None, or none noted: more than tokens say)
+    # what each of `values` looked at (None, or no entry: more than tokens say)
     touched: dict[Key, frozenset[Token] | None] = field(default_factory=dict)
     model: ModelPrint | None = None  # on disk: the model `pages` and `values` were taken of
     _seen: set[Key] | None = field(default=None, repr=False)  # every key a file read
