@@ -258,6 +258,10 @@
   // expand(). The file holds no field vectors (see index.py): each term's postings hold how
   // many times it is in each field of each document, and the scores are computed again as
   // builder.py's length_base() and score() compute them, to the same floats.
+  // A posting's metadata: none is kept, and lunr only reads it (its keys, none here), so one
+  // object serves every posting (index.py's builder does the same).
+  var NO_METADATA = Object.freeze({});
+
   function expand(short) {
     var fields = short.fields, boosts = short.boosts, width = fields.length;
     var slots = short.documents * width;  // field vectors: document by document, field by field
@@ -272,7 +276,7 @@
           var step = items[i], tf = 1;
           if (step < 0) { step = -step; tf = items[++i]; }
           ref += step;
-          refs[String(ref)] = {};
+          refs[String(ref)] = NO_METADATA;
           var slot = ref * width + f;
           slotOf.push(slot);
           tfOf.push(tf);
@@ -305,8 +309,11 @@
     }
     var vectors = [];
     for (var v = 0; v < slots; v++) {
-      var flat = [];
-      for (var q = sizes[v]; q < sizes[v + 1]; q++) flat.push(numbers[q], scores[q]);
+      var flat = new Array(2 * (sizes[v + 1] - sizes[v])), n = 0;
+      for (var q = sizes[v]; q < sizes[v + 1]; q++) {
+        flat[n++] = numbers[q];
+        flat[n++] = scores[q];
+      }
       vectors.push([fields[v % width] + "/" + Math.floor(v / width), flat]);
     }
     return {
