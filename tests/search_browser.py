@@ -60,6 +60,24 @@ async ([texts, scripts]) => {
 """
 
 
+# Loads search-core.js into the page, then expands the language's index file as the worker
+# does before lunr loads it, and rounds numbers as the expanded scores are rounded.
+RUN_EXPAND = """
+async ([script, numbers]) => {
+  await new Promise((resolve, reject) => {
+    const element = document.createElement("script");
+    element.src = script;
+    element.onload = resolve;
+    element.onerror = reject;
+    document.head.appendChild(element);
+  });
+  const form = document.querySelector("form.search-box");
+  const data = await (await fetch(form.getAttribute("data-index"))).json();
+  return [self.kbgenSearch.expand(data.index), numbers.map(self.kbgenSearch.round3)];
+}
+"""
+
+
 def run_queries(browser: Any, base: str, lang: str, queries: list[str]) -> list[list[str]]:
     page = browser.new_page()
     try:
@@ -112,3 +130,18 @@ def watched_page(browser: Any, console_load_errors: bool = False) -> Any:
     page.requested = []
     page.on("request", lambda r: page.requested.append(r.url))
     return page
+
+
+def run_expand(browser: Any, base: str, lang: str, numbers: list[float]) -> list[Any]:
+    """[the language's index as search-core.js's expand() gives it, round3() of `numbers`]."""
+    page = browser.new_page()
+    try:
+        page.goto(f"{base}{lang}/")
+        form = page.locator("form.search-box")
+        script = page.evaluate(
+            "(u) => new URL(u, document.baseURI).href", form.get_attribute("data-core")
+        )
+        result: list[Any] = page.evaluate(RUN_EXPAND, [script, numbers])
+        return result
+    finally:
+        page.close()

@@ -7,6 +7,7 @@ not only when the two sides disagree.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -17,10 +18,11 @@ import pytest
 from lunr.pipeline import Pipeline
 
 from kbgen.build import BuildOptions, build
+from kbgen.search.index import expand
 from kbgen.search.normalize import fold, words
 from kbgen.search.query import SearchFile
 from tests.helpers import REPO, serve
-from tests.search_browser import run_queries, run_words
+from tests.search_browser import run_expand, run_queries, run_words
 from tests.search_corpus import write_corpus
 
 NFD = lambda text: unicodedata.normalize("NFD", text)  # noqa: E731
@@ -188,6 +190,28 @@ def test_browser_finds_the_same_pages_in_the_same_order(
                 assert found == [], query
             else:
                 assert found[0] == f"{lang}/{expected}", (name, query, found[:3])
+
+
+# Python's round(x, 3) breaks ties to even: these are exact ties (m/16, m odd), values on
+# either side of one, and ordinary scores.
+ROUNDED = [0.0625, 0.1875, 0.3125, 1.0625, 2.5625, 7.9375, 0.0625 + 1e-17, 0.18749999999999997]
+ROUNDED += [0.1875000000000001, 1.2345, 3.14159, 0.0005, 0.0015, 12.3456789, 0.0, 41.9995]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["fr", "vi", "en"])
+def test_browser_expands_the_index_file_as_python_does(
+    browser: Any, served: dict[str, str], corpus_site: Path, example_site: Path, lang: str
+) -> None:
+    """search-core.js's expand() gives the same lunr index as index.py's expand() (which a
+    test of test_search.py requires to be lunr.py's own): the same terms, postings and
+    field vectors, to the same floats."""
+    for name, site in (("corpus", corpus_site), ("example", example_site)):
+        (path,) = (site / "assets" / "search").glob(f"{lang}.json")
+        expected = expand(json.loads(path.read_bytes())["index"])
+        in_browser, rounded = run_expand(browser, served[name], lang, ROUNDED)
+        assert in_browser == expected, name
+    assert rounded == [round(x, 3) for x in ROUNDED]
 
 
 ENDINGS = """s es ies ed eed ing ly ness ation ational ity iti y ful ize izer ement ence ance

@@ -27,6 +27,22 @@ _NO_METADATA: dict[str, object] = {}
 Analyzed = list[tuple[dict[str, int], int]]
 
 
+# lunr.py's expression of a field vector's score, in its order, with what does not change per
+# term taken out (length_base): the same floats (lunr.py's final "* 1" is no change at all).
+# index.expand() computes the scores of a search file again with these two; search-core.js's
+# expand() is their twin.
+
+
+def length_base(length: int, average: float) -> float:
+    """The part of a score that depends on its field's length in the document."""
+    return K1 * (1 - B + B * (length / average))
+
+
+def score(idf_value: float, tf: int, base: float, boost: int) -> float:
+    """A term's score in a document's field: `tf` times in it, `base` from length_base."""
+    return round(idf_value * (K1_PLUS_1 * tf) / (base + tf) * boost, 3)
+
+
 class FastBuilder:
     def __init__(self, fields: Sequence[tuple[str, int]], pipeline: Pipeline) -> None:
         self.fields = [name for name, _ in fields]
@@ -95,14 +111,11 @@ class FastBuilder:
                 continue
             field = key.partition("/")[0]
             boost = self.boosts[field]
-            # lunr.py's expression, in its order, with what does not change per term taken
-            # out of the loop: the same floats (and lunr.py's final "* 1" is no change at all)
-            base = K1 * (1 - B + B * (self.lengths[key] / average[field]))
+            base = length_base(self.lengths[key], average[field])
             flat: list[object] = []  # [term number, score, ...] by term number
             for term in sorted(counts, key=by_number):
-                tf = counts[term]
                 flat.append(number[term])
-                flat.append(round(idfs[term] * (K1_PLUS_1 * tf) / (base + tf) * boost, 3))
+                flat.append(score(idfs[term], counts[term], base, boost))
             yield [key, flat]
 
     def inverted_index_sorted(self) -> list[list[object]]:

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from lunr import __TARGET_JS_VERSION__
 from lunr.builder import Builder
+from lunr.idf import idf
 
-from kbgen.search.builder import Analyzed, FastBuilder
+from kbgen.search.builder import Analyzed, FastBuilder, length_base, score
 from kbgen.search.normalize import fold, words
 from kbgen.search.pipeline import functions_for, make_pipeline
 from kbgen.urls import encode_url
@@ -39,7 +40,7 @@ EXACT_FIELDS = ("t", "h", "b", "s", "d", "g")
 FOLDED_FIELDS = ("tf", "hf", "bf", "sf", "df", "gf")  # the same, folded words only
 # a page's own summary words (description, tags) weigh between its title and its body
 BOOSTS = {"t": 10, "h": 4, "b": 1, "s": 2, "d": 3, "g": 5}
-FORMAT = 3  # bump when the file layout changes (it is part of each file's digest)
+FORMAT = 4  # bump when the file layout changes (it is part of each file's digest)
 # Pages' plain text, for snippets, is not in the index file but in files of this many
 # documents each (`assets/search/<lang>/<n>.json`), fetched for the results shown only.
 SNIPPETS_PER_FILE = 10
@@ -201,73 +202,111 @@ def build_index_with_lunr_py(lang: str, docs: Iterable[SearchDoc]) -> dict[str, 
 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
-# The index in the file: lunr's serialized index, written shorter (a third less, gzipped) and
-# expanded back before lunr loads it (`expand`, and search-core.js's twin). Its "vectors" are
-# lunr's field vectors in their order (each document's fields in turn: the keys "field/ref"
-# go without saying), each [term number step, score * 1000, ...] (term numbers ascending);
-# its "terms" are lunr's inverted index, each [term, term number, then per field the steps
-# between the refs of the documents that hold it].
+# The index in the file: lunr's serialized index without its field vectors, which expand()
+# (and search-core.js's twin) computes again, to the same floats, before lunr loads it. The
+# vectors were four fifths of the file (each a term number and a score for every word of
+# every field of every page); what they are computed from is in the postings, a few bytes
+# each. "terms" is lunr's inverted index, each [term, term number, then per field the
+# documents that hold it: the steps from one document number to the next (from -1, so each
+# at least 1), a step written negative when the term is more than once in that field, the
+# count following it]. "documents": how many; "boosts": the fields' boosts; "idf": each
+# term's inverse document frequency by how many postings it has (lunr.idf's input), written
+# here so that the browser need not compute a logarithm the way Python does.
 
 
-def _short_vector(vector: list[Any]) -> list[int]:
-    flat = vector[1]
-    out, previous = [], 0
-    for position in range(0, len(flat), 2):
-        out.append(flat[position] - previous)
-        previous = flat[position]
-        out.append(round(flat[position + 1] * 1000))
-    return out
-
-
-def _short_term(term: object, posting: Any, fields: list[str]) -> list[object]:
+def _short_term(
+    term: str, posting: Any, fields: list[str], counts: Callable[[str], dict[str, int]]
+) -> list[object]:
+    """A term's row; `counts("field/ref")`: a field's term counts in a document."""
     row: list[object] = [term, posting["_index"]]
     for name in fields:
         refs = posting[name]
-        assert isinstance(refs, dict)
-        steps, previous = [], 0
+        steps, previous = [], -1
         for ref in refs:  # in the order documents were added: ascending
-            steps.append(int(ref) - previous)
+            tf = counts(f"{name}/{ref}")[term]
+            steps += [int(ref) - previous] if tf == 1 else [previous - int(ref), tf]
             previous = int(ref)
         row.append(steps)
     return row
 
 
-def shorten(index: dict[str, Any]) -> dict[str, object]:
-    """A serialized lunr index (build_index) as the file holds it."""
-    fields = index["fields"]
+def _postings_count(posting: Any) -> int:
+    return sum(len(refs) for name, refs in posting.items() if name != "_index")
+
+
+def _idf_table(builder: FastBuilder) -> dict[str, float]:
+    """{postings count: lunr's idf of a term of that many postings}, by count."""
+    found: dict[int, float] = {}
+    for posting in builder.inverted_index.values():
+        count = _postings_count(posting)
+        if count not in found:  # lunr.idf: what the builder computed the scores with
+            found[count] = idf(posting, builder.document_count)
+    return {str(count): found[count] for count in sorted(found)}
+
+
+def shorten(lang: str, docs: Iterable[SearchDoc]) -> dict[str, object]:
+    """The index of one language's documents as the file holds it, whole (search_file writes
+    the same in pieces)."""
+    builder, search_pipeline = _filled_builder(lang, docs)
+    counts = builder.frequencies.__getitem__
     return {
-        "version": index["version"],
-        "fields": fields,
-        "vectors": [_short_vector(v) for v in index["fieldVectors"]],
-        "terms": [_short_term(t, p, fields) for t, p in index["invertedIndex"]],
-        "pipeline": index["pipeline"],
+        "version": __TARGET_JS_VERSION__,
+        "fields": builder.fields,
+        "boosts": [builder.boosts[f] for f in builder.fields],
+        "documents": builder.document_count,
+        "idf": _idf_table(builder),
+        "terms": [
+            _short_term(term, builder.inverted_index[term], builder.fields, counts)
+            for term in sorted(builder.inverted_index)
+        ],
+        "pipeline": search_pipeline,
     }
 
 
 def expand(short: dict[str, Any]) -> dict[str, object]:
-    """The serialized lunr index a file's index (`shorten`) stands for."""
-    fields = short["fields"]
-    vectors = []
-    for number, steps in enumerate(short["vectors"]):
-        flat: list[object] = []
-        term = 0
-        for position in range(0, len(steps), 2):
-            term += steps[position]
-            flat += [term, steps[position + 1] / 1000]
-        key = f"{fields[number % len(fields)]}/{number // len(fields)}"
-        vectors.append([key, flat])
+    """The serialized lunr index a file's index (`shorten`) stands for: lunr.py's own."""
+    fields, boosts, idf_of = short["fields"], short["boosts"], short["idf"]
+    width, count = len(fields), short["documents"]
+    # per field vector ("field/ref", document by document, field by field): its length and
+    # its [term number, count] pairs
+    lengths = [0] * (count * width)
+    found: list[list[tuple[int, int]]] = [[] for _ in lengths]
+    by_number: list[tuple[float, list[list[tuple[int, int]]]]] = [(0.0, [])] * len(short["terms"])
     inverted = []
     for row in short["terms"]:
-        posting: dict[str, object] = {}
-        for name, steps in zip(fields, row[2:], strict=True):
+        number, posting, postings = row[1], {}, []
+        for field_number, (name, items) in enumerate(zip(fields, row[2:], strict=True)):
             refs: dict[str, object] = {}
-            ref = 0
-            for step in steps:
+            pairs, ref, position = [], -1, 0
+            while position < len(items):
+                step, tf = items[position], 1
+                if step < 0:
+                    step, tf = -step, items[position + 1]
+                    position += 1
+                position += 1
                 ref += step
                 refs[str(ref)] = {}
+                pairs.append((ref * width + field_number, tf))
+                lengths[ref * width + field_number] += tf
             posting[name] = refs
-        posting["_index"] = row[1]  # last, as lunr writes it
+            postings.append(pairs)
+        posting["_index"] = number  # last, as lunr writes it
         inverted.append([row[0], posting])
+        by_number[number] = (idf_of[str(sum(map(len, postings)))], postings)
+    totals = [sum(lengths[f::width]) for f in range(width)]
+    average = [total / (count or 1) for total in totals]
+    for number, (_, postings) in enumerate(by_number):  # each vector by term number
+        for pairs in postings:
+            for slot, tf in pairs:
+                found[slot].append((number, tf))
+    vectors = []
+    for slot, pairs in enumerate(found):
+        field_number = slot % width
+        base = length_base(lengths[slot], average[field_number]) if pairs else 0.0
+        flat: list[object] = []
+        for number, tf in pairs:
+            flat += [number, score(by_number[number][0], tf, base, boosts[field_number])]
+        vectors.append([f"{fields[field_number]}/{slot // width}", flat])
     return {
         "version": short["version"],
         "fields": fields,
@@ -289,10 +328,10 @@ class WordsStore(Protocol):
 def search_file(lang: str, docs: list[SearchDoc], words: WordsStore | None = None) -> bytes:
     """The file the browser loads: the index and, per document, what a result shows.
 
-    It is the JSON of {"format", "lang", "index": shorten(build_index()), "docs", "snippets"},
+    It is the JSON of {"format", "lang", "index": shorten(builder), "docs", "snippets"},
     "docs" holding each document's [url, title, section] and "snippets" how many documents
     each snippet file holds (snippet_files: the texts are not here). Written piece by
-    piece: the field vectors of a large language, as Python lists all at once, would be
+    piece: the postings of a large language, as Python lists all at once, would be
     hundreds of megabytes (tests/test_search.py checks the bytes against json.dumps).
     `words`: the build cache's file of this language's analyzed words (WordsMemo), read
     and written again here, in the process that builds the index."""
@@ -301,15 +340,16 @@ def search_file(lang: str, docs: list[SearchDoc], words: WordsStore | None = Non
     if words is not None and memo is not None:
         words.save(memo.used)
     encode = _JSON.encode
+    boosts = [builder.boosts[f] for f in builder.fields]
+    counts = builder.frequencies.__getitem__
     parts = [
         f'{{"format":{encode(FORMAT)},"lang":{encode(lang)},"index":{{',
         f'"version":{encode(__TARGET_JS_VERSION__)},"fields":{encode(builder.fields)},',
-        '"vectors":[',
-        ",".join(encode(_short_vector(vector)) for vector in builder.vectors()),
-        '],"terms":[',
+        f'"boosts":{encode(boosts)},"documents":{encode(builder.document_count)},',
+        f'"idf":{encode(_idf_table(builder))},"terms":[',
         ",".join(
-            encode(_short_term(term, posting, builder.fields))
-            for term, posting in builder.inverted_index_sorted()
+            encode(_short_term(term, builder.inverted_index[term], builder.fields, counts))
+            for term in sorted(builder.inverted_index)
         ),
         "],",
         f'"pipeline":{encode(search_pipeline)}}},',

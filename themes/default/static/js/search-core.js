@@ -237,28 +237,85 @@
     return out;
   }
 
+  // Python's round(x, 3) (builder.py's scores): the decimal nearest to x's exact value, ties
+  // to even. Away from a half, Math.round(x * 1000) rounds as well (x * 1000 is off by far
+  // less than what separates it from the half); near one, toFixed is exact but breaks ties
+  // upwards, and a tie is x = m/16 with m odd (the only halves of a thousandth a double
+  // holds), made even by hand.
+  function round3(x) {
+    var scaled = x * 1000, whole = Math.floor(scaled);
+    if (Math.abs(scaled - whole - 0.5) > 1e-6) return Math.round(scaled) / 1000;
+    var n = Number(x.toFixed(3));
+    var sixteenths = x * 16;
+    if (Number.isInteger(sixteenths) && sixteenths % 2 !== 0) {
+      var below = Math.floor(x * 1000);  // exact: x * 1000 is m * 62.5
+      n = (below % 2 === 0 ? below : below + 1) / 1000;
+    }
+    return n;
+  }
+
   // The serialized lunr index a search file's index stands for: the twin of index.py's
-  // expand() (the file writes lunr's index shorter: see index.py's shorten()).
+  // expand(). The file holds no field vectors (see index.py): each term's postings hold how
+  // many times it is in each field of each document, and the scores are computed again as
+  // builder.py's length_base() and score() compute them, to the same floats.
+  // A posting's metadata: none is kept, and lunr only reads it (its keys, none here), so one
+  // object serves every posting (index.py's builder does the same).
+  var NO_METADATA = Object.freeze({});
+
   function expand(short) {
-    var fields = short.fields, vectors = [], inverted = [];
-    short.vectors.forEach(function (steps, number) {
-      var flat = [], term = 0;
-      for (var i = 0; i < steps.length; i += 2) {
-        term += steps[i];
-        flat.push(term, steps[i + 1] / 1000);
-      }
-      vectors.push([fields[number % fields.length] + "/" + Math.floor(number / fields.length), flat]);
-    });
+    var fields = short.fields, boosts = short.boosts, width = fields.length;
+    var slots = short.documents * width;  // field vectors: document by document, field by field
+    var lengths = new Float64Array(slots), sizes = new Int32Array(slots + 1);
+    // every posting, term by term as the file lists them: its vector's slot and count
+    var slotOf = [], tfOf = [], first = [], last = [], inverted = [];
     short.terms.forEach(function (row) {
-      var posting = {};
-      fields.forEach(function (name, f) {
-        var refs = {}, ref = 0;
-        row[2 + f].forEach(function (step) { ref += step; refs[String(ref)] = {}; });
-        posting[name] = refs;
-      });
-      posting._index = row[1];
+      var posting = {}, start = slotOf.length;
+      for (var f = 0; f < width; f++) {
+        var items = row[2 + f], refs = {}, ref = -1;
+        for (var i = 0; i < items.length; i++) {
+          var step = items[i], tf = 1;
+          if (step < 0) { step = -step; tf = items[++i]; }
+          ref += step;
+          refs[String(ref)] = NO_METADATA;
+          var slot = ref * width + f;
+          slotOf.push(slot);
+          tfOf.push(tf);
+          lengths[slot] += tf;
+          sizes[slot + 1] += 1;
+        }
+        posting[fields[f]] = refs;
+      }
+      posting._index = row[1];  // last, as lunr writes it
       inverted.push([row[0], posting]);
+      first[row[1]] = start;
+      last[row[1]] = slotOf.length;
     });
+    var average = fields.map(function (name, f) {
+      var sum = 0;
+      for (var s = f; s < slots; s += width) sum += lengths[s];
+      return sum / (short.documents || 1);
+    });
+    for (var s = 0; s < slots; s++) sizes[s + 1] += sizes[s];  // where each vector starts
+    var fill = sizes.slice(0, slots), numbers = new Int32Array(slotOf.length);
+    var scores = new Float64Array(slotOf.length);
+    for (var number = 0; number < first.length; number++) {  // each vector by term number
+      var idf = short.idf[String(last[number] - first[number])];
+      for (var p = first[number]; p < last[number]; p++) {
+        var at = fill[slotOf[p]]++, tf = tfOf[p], field = slotOf[p] % width;
+        var base = 1.2 * (1 - 0.75 + 0.75 * (lengths[slotOf[p]] / average[field]));  // length_base
+        numbers[at] = number;
+        scores[at] = round3(idf * (2.2 * tf) / (base + tf) * boosts[field]);  // score
+      }
+    }
+    var vectors = [];
+    for (var v = 0; v < slots; v++) {
+      var flat = new Array(2 * (sizes[v + 1] - sizes[v])), n = 0;
+      for (var q = sizes[v]; q < sizes[v + 1]; q++) {
+        flat[n++] = numbers[q];
+        flat[n++] = scores[q];
+      }
+      vectors.push([fields[v % width] + "/" + Math.floor(v / width), flat]);
+    }
     return {
       version: short.version, fields: fields, fieldVectors: vectors,
       invertedIndex: inverted, pipeline: short.pipeline
@@ -266,7 +323,7 @@
   }
 
   root.kbgenSearch = {
-    expand: expand,
+    expand: expand, round3: round3,
     trim: trim, words: words, normalize: normalize, fold: fold, stemFr: stemFr,
     register: register, plan: plan, search: search, snippet: snippet,
     EXACT_FIELDS: EXACT_FIELDS, ALL_FIELDS: ALL_FIELDS
