@@ -182,8 +182,9 @@ class LiveSite:
         self, paths: Iterable[Path], shown: Callable[[Outcome], None] | None = None
     ) -> Outcome:
         """Rebuild after `paths` (files or folders, created, changed or deleted) changed.
-        After a text edit, `shown` is told of the rebuild as soon as its files are served;
-        the related articles of its language are scored again after that (`related`)."""
+        After a text edit, `shown` is told of the rebuild as soon as its files are served,
+        and the related articles of its language are scored again after that (`related`);
+        otherwise it is not called."""
         paths = {Path(os.path.abspath(p)) for p in paths}  # not resolved: links are files too
         if self.needs_full_build(paths):
             return self.build(keep_bodies=self._only_templates(paths))
@@ -206,10 +207,7 @@ class LiveSite:
             if outcome.ok and self.state.related_stale:
                 if shown is not None:
                     shown(outcome)
-                    shown = None
                 outcome.related = self._relist(outcome.diagnostics)
-        if shown is not None:
-            shown(outcome)
         return outcome
 
     # Sources -----------------------------------------------------------------------------

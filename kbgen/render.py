@@ -546,11 +546,12 @@ class Renderer:
             kept = self.fragments.listed(common)
             html = []
             for item in items:
-                fragment = kept.get(id(unwrap(item)))
+                ident = id(unwrap(item))
+                fragment = kept.get(ident)
                 if fragment is None or place.name in fragment.touched:
                     fragment = made((*common, item_key(item)), name, {**scope, "item": item})
                     if place.name not in fragment.touched:
-                        kept[id(unwrap(item))] = fragment
+                        kept[ident] = fragment
                 elif recorder is not None:
                     recorder.keys.update(fragment.keys)
                     recorder.values.update(fragment.values)
