@@ -152,3 +152,16 @@ def test_vietnamese_d_without_its_stroke(page: Any, base: str) -> None:
     assert any("đại" in m.lower() for m in marked), marked
     assert not any("dai dien" in s.lower() for s in snippets)
     assert page.problems == []
+
+
+def test_stop_words_are_left_out_of_a_query_as_the_lunr_engine_does(page: Any, base: str) -> None:
+    """The word `with` is on other pages but not on this one: Pagefind, asked for every word,
+    would not find it; the lunr engine leaves such words out, and so does kbgen's query."""
+    page.goto(f"{base}en/search/?q={quote('quarrel with')}")
+    links = page.locator("#search-results a")
+    links.first.wait_for()
+    assert links.first.get_attribute("href") == "../../en/faq/close-quarrel-thread/"
+    page.goto(f"{base}en/search/?q={quote('the with')}")  # stop words only: asked as typed
+    page.locator("#search-results a").first.wait_for()
+    assert page.problems == []
+
