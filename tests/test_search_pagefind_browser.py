@@ -165,3 +165,33 @@ def test_stop_words_are_left_out_of_a_query_as_the_lunr_engine_does(page: Any, b
     page.locator("#search-results a").first.wait_for()
     assert page.problems == []
 
+
+# Three queries from one search box while the bundle loads, then one from the search page.
+ASK_QUICKLY = """
+async () => {
+  const form = document.querySelector("form.search-box");
+  const engine = window.kbgenPagefind.start(form);
+  const answered = [];
+  const done = new Promise((resolve) => {
+    engine.addEventListener("message", (event) => {
+      answered.push([event.data.id, event.data.q]);
+      if (event.data.id === 4) resolve();
+    });
+  });
+  engine.postMessage({ type: "search", id: 1, q: "ru", from: 1 });
+  engine.postMessage({ type: "search", id: 2, q: "rul", from: 1 });
+  engine.postMessage({ type: "search", id: 3, q: "rules", from: 1 });
+  engine.postMessage({ type: "search", id: 4, q: "rules", from: 2 });
+  await done;
+  return answered;
+}
+"""
+
+
+def test_a_query_typed_while_another_runs_replaces_the_one_waiting(page: Any, base: str) -> None:
+    """Pagefind answers one search at a time: of a box's queries waiting behind the one it
+    runs, only the newest is asked (each letter typed asks), not every one in turn."""
+    page.goto(f"{base}en/")
+    answered = page.evaluate(ASK_QUICKLY)
+    assert answered == [[1, "ru"], [3, "rules"], [4, "rules"]]
+    assert page.problems == []

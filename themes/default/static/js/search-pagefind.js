@@ -114,6 +114,11 @@
     (STOP_WORDS[lang.split("-")[0].toLowerCase()] || "").split(" ").forEach(function (w) {
       if (w) stop[w] = true;
     });
+    // Pagefind answers one search at a time: while one runs, only the newest query of each
+    // box or page waits (typing a word asks at each letter), and those it replaced are
+    // never answered (search-ui.js shows only the newest query's results anyway).
+    var running = false;
+    var waiting = [];
 
     function load() {
       if (!loading) {
@@ -131,6 +136,20 @@
 
     function reply(message) {
       listeners.forEach(function (listener) { listener({ data: message }); });
+    }
+
+    function ask(message) {
+      if (message.from !== undefined) {
+        waiting = waiting.filter(function (other) { return other.from !== message.from; });
+      }
+      waiting.push(message);
+      if (!running) next();
+    }
+
+    function next() {
+      var message = waiting.shift();
+      running = Boolean(message);
+      if (message) answer(message).then(next);
     }
 
     function answer(message) {
@@ -164,7 +183,7 @@
       },
       postMessage: function (message) {
         if (message.type === "init") load();
-        else if (message.type === "search") answer(message);
+        else if (message.type === "search") ask(message);
       }
     };
   }
