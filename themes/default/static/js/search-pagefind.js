@@ -36,23 +36,28 @@
       .replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "").toLowerCase();
   }
 
-  // The query Pagefind is asked: each word once, and the language's stop words left out when
-  // other words remain, as the lunr engine leaves them out. Pagefind scores each page found
-  // against every page of every word asked (and of every longer word starting with it), so
-  // a word on nearly every page, such as "the" or "to", multiplies the time of a query
-  // without narrowing it. A quoted phrase (Pagefind's exact search) is asked as typed.
+  // The query Pagefind is asked: each word once, and, in a query of at least KEPT other
+  // words, the language's stop words left out, as the lunr engine leaves them out. Pagefind
+  // scores each page found against every page of every word asked (and of every longer word
+  // starting with it), so a word on nearly every page, such as "the" or "to", multiplies the
+  // time of a query without narrowing it; in a shorter query, such as the title "Can in
+  // field", they are what tells its page from others. A quoted phrase (Pagefind's exact
+  // search) is asked as typed.
+  var KEPT = 3;
+
   function shaped(query, stop) {
     if (/^\s*".+"\s*$/.test(query)) return query;
     var seen = Object.create(null);  // (a word such as "constructor" is no key of it)
-    var kept = [];
-    var common = [];
+    var all = [];
+    var others = [];
     query.split(/\s+/).forEach(function (word) {
       var key = fold(word);
       if (!key || seen[key]) return;
       seen[key] = true;
-      (stop[key] || stop[word.toLowerCase()] ? common : kept).push(word);
+      all.push(word);
+      if (!stop[key] && !stop[word.toLowerCase()]) others.push(word);
     });
-    return (kept.length ? kept : common).join(" ");
+    return (others.length >= KEPT ? others : all).join(" ");
   }
 
   // One result's snippet as search-ui.js draws it: [[text, matched], …]. Pagefind counts
