@@ -153,19 +153,3 @@ def test_the_browser_leaves_out_the_stop_words_of_the_lunr_engine() -> None:
         for lang, text in re.findall(r"(\w+): ((?:\"[^\"]*\"[\s+]*)+)", block)
     }
     assert lists == {"en": set(WORDS), "fr": set(FRENCH_STOP_WORDS)}
-
-
-def test_many_documents_make_several_indexes_the_first_lists() -> None:
-    """Pagefind's time grows with the square of the pages a common word is on: a language
-    gets one index per `part` documents, dealt in turn, the others listed for the browser."""
-    docs = [SearchDoc(f"en/articles/a{n}/", f"Title {n}", "S", "", "word") for n in range(5)]
-    files = bundle("en", docs, part=2)
-    assert json.loads(files["kbgen-parts.json"]) == ["part-1/", "part-2/"]
-    for folder in ("", "part-1/", "part-2/"):
-        assert folder + "pagefind-entry.json" in files
-    assert "pagefind.js" in files and "pagefind-worker.js" in files
-    # the other indexes are searched with the first one's scripts and WebAssembly
-    names = {p.split("/", 1)[1] for p in files if p.startswith("part-")}
-    assert not names & {"pagefind.js", "pagefind-worker.js"}
-    assert not [name for name in names if name.startswith("wasm.")]
-    assert json.loads(bundle("en", docs)["kbgen-parts.json"]) == []

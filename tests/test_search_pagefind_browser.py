@@ -198,38 +198,3 @@ def test_a_query_typed_while_another_runs_replaces_the_one_waiting(page: Any, ba
     answered = page.evaluate(ASK_QUICKLY)
     assert answered == [[1, "ru"], [3, "rules"], [4, "rules"]]
     assert page.problems == []
-
-
-def test_a_language_in_several_indexes_is_searched_as_one(
-    browser: Any,
-    base: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The same site, its languages split into indexes of 4 documents: the search page finds
-    the same pages, with the same count and kinds, as from one index."""
-    monkeypatch.setattr("kbgen.search.pagefind.PART", 4)
-    root = tmp_path_factory.mktemp("pagefind-parts")
-    shutil.copytree(REPO / "content", root / "content")
-    config = (REPO / "config.yaml").read_text(encoding="utf-8")
-    (root / "config.yaml").write_text(config + "\nsearch:\n  engine: pagefind\n", "utf-8")
-    site = build(BuildOptions(root / "config.yaml", output=root / "site")).output
-    assert (site / "assets/search/pagefind-en/part-2/pagefind-entry.json").is_file()
-
-    def found(url: str) -> tuple[set[str | None], str, list[str]]:
-        page = watched_page(browser, console_load_errors=True)
-        try:
-            page.goto(f"{url}en/search/?q=rules")
-            links = page.locator("#search-results a")
-            links.first.wait_for()
-            chips = page.locator("#search-filters button").all_inner_texts()
-            status = page.locator("#search-page-status").inner_text()
-            assert page.problems == []
-            return {links.nth(n).get_attribute("href") for n in range(links.count())}, status, chips
-        finally:
-            page.close()
-
-    with serve(site, csp=CSP) as parts_base:
-        in_parts = found(parts_base)
-    assert in_parts == found(base)
-    assert len(in_parts[0]) > 4  # more pages than one of the indexes holds

@@ -30,16 +30,6 @@ from kbgen.urls import encode_url
 ENGINE = "pagefind"
 INSTALL = 'pip install "kbgen[pagefind]"'
 ENTRY = "pagefind-entry.json"  # the file the browser reads first (pagefind.js adds ?ts=)
-# Documents per Pagefind index. Pagefind scores each page a query finds against every page of
-# every word it asked (its time grows with the square of the pages a common word is on), so a
-# language of more documents gets several indexes of at most this many, which the browser
-# searches together (Pagefind's mergeIndex): at 5,000 articles, a query of four words on
-# nearly every page took 0.74 s in one index and 0.17 s in five.
-PART = 1000
-PARTS = "kbgen-parts.json"  # the bundle's other indexes, as folders inside it: ["part-1/", …]
-# What an index merged into the first needs of its folder: not the scripts, nor the
-# WebAssembly (Pagefind searches every index with the first one's).
-_MERGED_LEAVE_OUT = ("pagefind.js", "pagefind-worker.js", "wasm.")
 # What the browser needs of a bundle: not Pagefind's own UIs, nor its highlighting script.
 _LEFT_OUT = (
     "pagefind-ui.",
@@ -152,26 +142,8 @@ def record_html(lang: str, doc: SearchDoc) -> str:
     )
 
 
-def bundle(lang: str, docs: Iterable[SearchDoc], part: int | None = None) -> dict[str, bytes]:
-    """One language's Pagefind bundle: {path inside the bundle folder: bytes}. Its documents
-    are dealt in turn to indexes of at most `part` (PART) documents each, so that each holds
-    a like share of every section and ranks alike: the first in the folder itself, the others
-    in its folders part-1/, part-2/…, which PARTS lists."""
-    listed = list(docs)
-    count = max(1, -(-len(listed) // (part or PART)))
-    files = _index(lang, listed[0::count])
-    for number in range(1, count):
-        folder = f"part-{number}/"
-        for path, data in _index(lang, listed[number::count]).items():
-            if not path.startswith(_MERGED_LEAVE_OUT):
-                files[folder + path] = data
-    parts = [f"part-{number}/" for number in range(1, count)]
-    files[PARTS] = json.dumps(parts).encode("utf-8")
-    return files
-
-
-def _index(lang: str, docs: list[SearchDoc]) -> dict[str, bytes]:
-    """One Pagefind index of `docs`: {path inside its folder: bytes}."""
+def bundle(lang: str, docs: Iterable[SearchDoc]) -> dict[str, bytes]:
+    """One language's Pagefind bundle: {path inside the bundle folder: bytes}."""
     records = [
         {
             "type": "AddFile",

@@ -130,19 +130,9 @@
         loading = import(script).then(function (pagefind) {
           // Result URLs as the records gave them, under "/" (Pagefind's default would put
           // them under the bundle's parent folder); the kinds' counts come with each
-          // search once the filters are loaded. A language of many documents has several
-          // indexes (kbgen-parts.json lists the others, kbgen/search/pagefind.py), which
-          // Pagefind searches together, its results ranked and counted as one.
+          // search once the filters are loaded.
           return pagefind.options({ baseUrl: "/" })
-            .then(function () { return pagefind.init(); })
-            .then(function () { return fetch(new URL("kbgen-parts.json", script).href, { cache: "no-cache" }); })
-            .then(function (response) { return response.ok ? response.json() : []; })
-            .then(function (parts) {
-              return Promise.all(parts.map(function (part) {
-                return pagefind.mergeIndex(new URL(part, script).href, { baseUrl: "/" });
-              }));
-            })
-            .then(function () { return pagefind.filters(); })
+            .then(function () { return pagefind.init(); }).then(function () { return pagefind.filters(); })
             .then(function () { return pagefind; });
         });
       }
