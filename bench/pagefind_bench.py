@@ -20,9 +20,8 @@ language, through the site's own search-pagefind.js as the search box uses it:
   results, as the search box asks;
 - title recall@5: the share of those title queries whose page is among the first 5 results.
 
-`--before N`: also the way kbgen searched before issue 18's fix, on the same corpus and the
-first N of the same queries: each language's documents in one Pagefind index (built here,
-timed as the search step was), asked through pagefind.search() with the query as typed.
+`--before N`: also the way kbgen searched before the fix of its query time, on the same
+bundle and the first N of the same queries: pagefind.search() asked the query as typed.
 
 Prints a JSON report on stdout.
 """
@@ -46,7 +45,7 @@ sys.path.insert(0, str(REPO))
 
 from kbgen.build import BuildOptions, build, load_site  # noqa: E402
 from kbgen.search import pagefind  # noqa: E402
-from kbgen.search.index import SearchDoc, documents  # noqa: E402
+from kbgen.search.index import documents  # noqa: E402
 from kbgen.search.normalize import fold  # noqa: E402
 from kbgen.urls import encode_url  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
@@ -55,7 +54,6 @@ from tests.search_browser import run_queries  # noqa: E402
 
 CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'"
 SHOWN = 8  # results the search box shows
-WHOLE = 10**9  # documents per index: all of them, as before the fix
 
 # The site's search-pagefind.js, started as search-ui.js starts it, asked each query in turn.
 ASK = """
@@ -87,7 +85,7 @@ async ([queries, limit]) => {
 }
 """
 
-# As kbgen searched before: one index, Pagefind asked the query as typed.
+# As kbgen searched before: Pagefind asked the query as typed.
 ASK_BEFORE = """
 async ([script, queries, limit]) => {
   const pagefind = await import(script);
@@ -113,34 +111,15 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def search_step(
-    config_path: Path, langs: list[str], jobs: int, part: int | None = None
-) -> tuple[float, dict[str, list[SearchDoc]]]:
-    """The search step of a build, timed on its own: every language's bundle (`part`:
-    documents per index, kbgen's default if None); and each language's documents."""
+def search_step(config_path: Path, langs: list[str], jobs: int) -> float:
+    """The search step of a build, timed on its own: every language's bundle."""
     loaded = load_site(BuildOptions(config_path))
     include = loaded.config.search.include_replies
     started = time.perf_counter()
     docs = [documents(loaded.site, lang, include) for lang in langs]
     with ProcessPoolExecutor(jobs) as pool:
-        list(pool.map(pagefind.bundle, langs, docs, [part] * len(langs)))
-    return time.perf_counter() - started, dict(zip(langs, docs, strict=True))
-
-
-def write_whole_bundles(out: Path, docs: dict[str, list[SearchDoc]], jobs: int) -> float:
-    """Each language's documents in one index, as before the fix, beside the site's bundle
-    (assets/search/pagefind-<lang>-whole/); returns the time taken."""
-    started = time.perf_counter()
-    langs = list(docs)
-    with ProcessPoolExecutor(jobs) as pool:
-        made = list(pool.map(pagefind.bundle, langs, docs.values(), [WHOLE] * len(langs)))
-    took = time.perf_counter() - started
-    for lang, files in zip(langs, made, strict=True):
-        folder = out / f"assets/search/pagefind-{lang}-whole"
-        for name, data in files.items():
-            (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            (folder / name).write_bytes(data)
-    return took
+        list(pool.map(pagefind.bundle, langs, docs))
+    return time.perf_counter() - started
 
 
 def search_bytes(requests: list[Any]) -> int:
@@ -217,14 +196,11 @@ def measure(
         started = time.perf_counter()
         result = build(BuildOptions(root / "config.yaml", output=out, cache=False))
         total = time.perf_counter() - started
-        step, docs = search_step(root / "config.yaml", langs, jobs)
+        step = search_step(root / "config.yaml", langs, jobs)
         report["pages"] = sum(result.pages_per_language.values())
         report["build_seconds"] = round(total, 2)
         report["search_step_seconds"] = round(step, 2)
         report["search_share"] = round(step / total, 3)
-        if before:
-            took = write_whole_bundles(out, docs, jobs)
-            report["before_search_step_seconds"] = round(took, 2)
     from playwright.sync_api import sync_playwright
 
     lunr_site = None
@@ -259,10 +235,6 @@ def measure(
             files = [f for f in (out / pagefind.bundle_folder(lang)).rglob("*") if f.is_file()]
             row: dict[str, Any] = {
                 "documents": len(docs_of),
-                "indexes": 1
-                + len(
-                    json.loads((out / pagefind.bundle_folder(lang) / pagefind.PARTS).read_text())
-                ),
                 "bundle_files": len(files),
                 "bundle_mb": round(sum(f.stat().st_size for f in files) / 1e6, 1),
                 "first_query_kb": round(first_bytes / 1000, 1),
@@ -270,11 +242,10 @@ def measure(
                 "query": timing(found["times"]),
             }
             row["title_recall_at_5"], row["missed"] = recall(asked, found["urls"])
-            whole = out / f"assets/search/pagefind-{lang}-whole/pagefind.js"
-            if before and whole.exists():
+            if before:
                 context, page, requests = fresh_page(browser)
                 page.goto(f"{base}{lang}/")
-                script = f"{base}assets/search/pagefind-{lang}-whole/pagefind.js"
+                script = f"{base}{pagefind.script_path(lang)}"
                 first = page.evaluate(ASK_BEFORE, [script, [asked[0][0]], SHOWN])
                 first_bytes = search_bytes(requests)
                 old = page.evaluate(ASK_BEFORE, [script, [q for q, _ in asked[:before]], SHOWN])
