@@ -153,3 +153,30 @@ def test_the_browser_leaves_out_the_stop_words_of_the_lunr_engine() -> None:
         for lang, text in re.findall(r"(\w+): ((?:\"[^\"]*\"[\s+]*)+)", block)
     }
     assert lists == {"en": set(WORDS), "fr": set(FRENCH_STOP_WORDS)}
+
+
+def test_the_binarys_answers_are_read_across_and_within_reads() -> None:
+    """Answers cut anywhere by the pipe: many in one read, one over several reads."""
+    import io
+
+    from kbgen.search.pagefind import _Answers, _encode
+
+    sent = [{"type": "IndexedFile", "n": n, "text": "x" * (n * 37)} for n in range(60)]
+    data = b"".join(_encode(n, payload) for n, payload in enumerate(sent))
+
+    class Pipe(io.RawIOBase):
+        """Gives the bytes in reads of 1 to 97 bytes in turn, and every tenth of 3,000."""
+
+        def __init__(self) -> None:
+            self.at, self.size, self.reads = 0, 0, 0
+
+        def read1(self, limit: int = -1) -> bytes:
+            self.size, self.reads = self.size % 97 + 1, self.reads + 1
+            piece = data[self.at : self.at + (3000 if self.reads % 10 == 0 else self.size)]
+            self.at += len(piece)
+            return piece
+
+    answers = _Answers(Pipe())
+    assert [answers.next() for _ in sent] == sent
+    with pytest.raises(OSError, match="stopped"):
+        answers.next()
