@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from kbgen.build import BuildOptions, build
 from kbgen.search.index import SearchDoc
 from kbgen.search.pagefind import bundle, record_html
-from tests.helpers import assert_clean_failure, edit_file, run_kbgen
+from tests.helpers import REPO, assert_clean_failure, edit_file, run_kbgen
 
 
 def _use_pagefind(root: Path) -> Path:
@@ -137,3 +138,45 @@ def test_serve_lists_the_pagefind_bundles_files_as_its_search_files(example_copy
         assert f"assets/search/pagefind-{lang}/pagefind-entry.json" in paths
     assert not [p for p in paths if not p.startswith("assets/search/pagefind-")]
     assert all(live.search_data(path) for path in paths)
+
+
+def test_the_browser_leaves_out_the_stop_words_of_the_lunr_engine() -> None:
+    """search-pagefind.js carries its own copy of the stop words lunr's queries leave out."""
+    from lunr.stop_word_filter import WORDS
+
+    from kbgen.search.pipeline import FRENCH_STOP_WORDS
+
+    script = (REPO / "themes/default/static/js/search-pagefind.js").read_text(encoding="utf-8")
+    block = script.split("var STOP_WORDS = {", 1)[1].split("};", 1)[0]
+    lists = {
+        lang: set("".join(re.findall(r'"([^"]*)"', text)).split())
+        for lang, text in re.findall(r"(\w+): ((?:\"[^\"]*\"[\s+]*)+)", block)
+    }
+    assert lists == {"en": set(WORDS), "fr": set(FRENCH_STOP_WORDS)}
+
+
+def test_the_binarys_answers_are_read_across_and_within_reads() -> None:
+    """Answers cut anywhere by the pipe: many in one read, one over several reads."""
+    import io
+
+    from kbgen.search.pagefind import _Answers, _encode
+
+    sent = [{"type": "IndexedFile", "n": n, "text": "x" * (n * 37)} for n in range(60)]
+    data = b"".join(_encode(n, payload) for n, payload in enumerate(sent))
+
+    class Pipe(io.RawIOBase):
+        """Gives the bytes in reads of 1 to 97 bytes in turn, and every tenth of 3,000."""
+
+        def __init__(self) -> None:
+            self.at, self.size, self.reads = 0, 0, 0
+
+        def read1(self, limit: int = -1) -> bytes:
+            self.size, self.reads = self.size % 97 + 1, self.reads + 1
+            piece = data[self.at : self.at + (3000 if self.reads % 10 == 0 else self.size)]
+            self.at += len(piece)
+            return piece
+
+    answers = _Answers(Pipe())
+    assert [answers.next() for _ in sent] == sent
+    with pytest.raises(OSError, match="stopped"):
+        answers.next()

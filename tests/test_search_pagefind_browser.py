@@ -152,3 +152,49 @@ def test_vietnamese_d_without_its_stroke(page: Any, base: str) -> None:
     assert any("đại" in m.lower() for m in marked), marked
     assert not any("dai dien" in s.lower() for s in snippets)
     assert page.problems == []
+
+
+def test_stop_words_are_left_out_of_a_long_query_as_the_lunr_engine_does(
+    page: Any, base: str
+) -> None:
+    """The word `with` is on other pages but not on this one: Pagefind, asked for every word,
+    would not find it; the lunr engine leaves such words out, and so does kbgen's query of
+    three other words or more (a shorter one keeps them, to tell titles apart)."""
+    page.goto(f"{base}en/search/?q={quote('close quarrel thread with')}")
+    links = page.locator("#search-results a")
+    links.first.wait_for()
+    assert links.first.get_attribute("href") == "../../en/faq/close-quarrel-thread/"
+    page.goto(f"{base}en/search/?q={quote('the with')}")  # stop words only: asked as typed
+    page.locator("#search-results a").first.wait_for()
+    assert page.problems == []
+
+
+# Three queries from one search box while the bundle loads, then one from the search page.
+ASK_QUICKLY = """
+async () => {
+  const form = document.querySelector("form.search-box");
+  const engine = window.kbgenPagefind.start(form);
+  const answered = [];
+  const done = new Promise((resolve) => {
+    engine.addEventListener("message", (event) => {
+      answered.push([event.data.id, event.data.q]);
+      if (event.data.id === 4) resolve();
+    });
+  });
+  engine.postMessage({ type: "search", id: 1, q: "ru", from: 1 });
+  engine.postMessage({ type: "search", id: 2, q: "rul", from: 1 });
+  engine.postMessage({ type: "search", id: 3, q: "rules", from: 1 });
+  engine.postMessage({ type: "search", id: 4, q: "rules", from: 2 });
+  await done;
+  return answered;
+}
+"""
+
+
+def test_a_query_typed_while_another_runs_replaces_the_one_waiting(page: Any, base: str) -> None:
+    """Pagefind answers one search at a time: of a box's queries waiting behind the one it
+    runs, only the newest is asked (each letter typed asks), not every one in turn."""
+    page.goto(f"{base}en/")
+    answered = page.evaluate(ASK_QUICKLY)
+    assert answered == [[1, "ru"], [3, "rules"], [4, "rules"]]
+    assert page.problems == []

@@ -17,8 +17,9 @@ import re
 import subprocess
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
@@ -92,18 +93,28 @@ def _encode(message_id: int, payload: dict[str, Any]) -> bytes:
 
 @dataclass
 class _Answers:
-    """The binary's answers, read from its stdout one comma-ended message at a time."""
+    """The binary's answers, read from its stdout one comma-ended message at a time. A read
+    holds up to thousands of answers, or a piece of the last, tens of megabytes long: each
+    read is split once (cutting the answers off the buffer one by one, or looking for the
+    comma in all of it at each read, took longer than Pagefind's indexing at 6,000 pages,
+    and held the lock the writing thread needs)."""
 
     stream: Any
-    buffer: bytes = b""
+    ready: deque[bytes] = field(default_factory=deque)  # whole answers not yet taken
+    started: list[bytes] = field(default_factory=list)  # the pieces of the next one
 
     def next(self) -> dict[str, Any]:
-        while b"," not in self.buffer:
+        while not self.ready:
             chunk = self.stream.read1(1 << 20)
             if not chunk:
                 raise OSError("the pagefind binary stopped")
-            self.buffer += chunk
-        message, _, self.buffer = self.buffer.partition(b",")
+            *whole, rest = chunk.split(b",")
+            if whole:
+                whole[0] = b"".join([*self.started, whole[0]])
+                self.ready.extend(whole)
+                self.started = []
+            self.started.append(rest)
+        message = self.ready.popleft()
         payload: dict[str, Any] = json.loads(base64.b64decode(message))["payload"]
         if payload.get("type") == "Error":
             raise OSError(f"pagefind: {payload.get('message')}")

@@ -12,6 +12,7 @@
   var callbacks = {};
   var later = {};  // query id -> what to do with its snippets, when they come after the results
   var nextId = 1;
+  var sources = 0;  // each box and search page asks as a source of its own (see `from`)
 
   function absolute(url) { return new URL(url, document.baseURI).href; }
 
@@ -45,12 +46,15 @@
 
   // `callback` gets the results; `onSnippets` their snippets if they came later (a list, in
   // the order of the results; null for a result without one). `kind`: the filter chosen, for
-  // an engine that filters itself (Pagefind).
-  function search(form, query, limit, callback, onSnippets, kind) {
+  // an engine that filters itself (Pagefind). `from`: the box or page asking, whose newer
+  // query an engine may answer instead of one still waiting (search-pagefind.js).
+  function search(form, query, limit, callback, onSnippets, kind, from) {
     var id = nextId++;
     callbacks[id] = callback;
     if (onSnippets) later[id] = onSnippets;
-    startWorker(form).postMessage({ type: "search", id: id, q: query, limit: limit, kind: kind });
+    startWorker(form).postMessage({
+      type: "search", id: id, q: query, limit: limit, kind: kind, from: from
+    });
     return id;
   }
 
@@ -119,6 +123,7 @@
     var status = form.querySelector(".search-status");
     var active = -1;
     var latest = 0;
+    var from = ++sources;
     var snippets = [];  // the snippet elements of the results shown
 
     function options() { return list.querySelectorAll("[role=option]"); }
@@ -195,7 +200,7 @@
       }
       var id = latest = search(form, query, SUGGESTIONS, show, function (found) {
         showSnippets(id, found);
-      });
+      }, undefined, from);
     }
 
     input.addEventListener("focus", function () { startWorker(form); });
@@ -239,6 +244,7 @@
     var empty = document.getElementById("search-empty");
     var filters = document.getElementById("search-filters");
     var latest = 0;
+    var from = ++sources;
     var submitted = 0;  // the search of the ?q= the page was opened with
     var kind = "all";
     var last = null;
@@ -253,7 +259,7 @@
           last.results[number].snippet = pieces;  // kept for the filters' redrawing
           if (snippets[number]) fillSnippet(snippets[number], pieces);
         });
-      }, kind);
+      }, kind, from);
     }
 
     // one toggle button per kind found, with its count ("Articles 3")
