@@ -177,7 +177,7 @@ def _run(index: Index, terms: list[Term]) -> list[Hit]:
         weigh(folded, 1, False)
         for ref in _pages(index, folded, ALL_FIELDS):
             count[ref] = count.get(ref, 0) + 1
-        if term.prefix:
+        if term.prefix:  # the whole word weighs more than the longer words it begins
             weigh(_expansions(index, term.folded), WHOLE_WORD, False)
         exact = None if term.exact == term.folded else _expansions(index, term.exact + star)
         if exact is not None:

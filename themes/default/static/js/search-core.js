@@ -109,10 +109,10 @@
   // What search() keeps of an index between queries: each field's vectors by page number,
   // whether the field is an exact one, and two scratch query vectors (the exact fields' and
   // the folded fields'), arrays by term number, all zero between queries.
-  var prepared = typeof WeakMap === "function" ? new WeakMap() : null;
+  var prepared = new WeakMap();
 
   function prepare(index) {
-    var found = prepared && prepared.get(index);
+    var found = prepared.get(index);
     if (found) return found;
     var terms = Object.keys(index.invertedIndex).length, vectors = {};
     index.fields.forEach(function (name) { vectors[name] = []; });
@@ -128,7 +128,7 @@
       documents: vectors[index.fields[0]].length,
       exact: new Float64Array(terms), folded: new Float64Array(terms)
     };
-    if (prepared) prepared.set(index, found);
+    prepared.set(index, found);
     return found;
   }
 
@@ -181,6 +181,7 @@
           }
         });
       });
+      // the whole word weighs more than the longer words it begins
       if (term.prefix) weigh(expansions(lunr, index, term.folded), WHOLE_WORD, false);
       var exact = term.exact === term.folded ? null : expansions(lunr, index, term.exact + star);
       if (exact) weigh(exact, 1, true);
@@ -234,8 +235,8 @@
     touched.forEach(function (number) { at.exact[number] = 0; at.folded[number] = 0; });
   }
 
-  // [{ref, exact, score, title, rank}], best first, as query.py's search(): pages with every word
-  // in their title first, then by words matched as typed, then by score.
+  // [{ref, exact, score, title, rank}], best first, as query.py's search(): pages with every
+  // word in their title first, then by words matched as typed, then by score.
   function search(lunr, index, query) {
     var terms = plan(index, query);
     if (!terms.length) return [];
