@@ -8,6 +8,7 @@ not only when the two sides disagree.
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -15,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lunr.index import Index
 from lunr.pipeline import Pipeline
+from lunr.query import QueryPresence
 
 from kbgen.build import BuildOptions, build
-from kbgen.search.index import expand
+from kbgen.search.index import EXACT_FIELDS, expand
 from kbgen.search.normalize import fold, words
-from kbgen.search.query import SearchFile
+from kbgen.search.query import ALL_FIELDS, WHOLE_WORD, SearchFile, plan, search
 from tests.helpers import REPO, serve
 from tests.search_browser import run_expand, run_queries, run_words
 from tests.search_corpus import write_corpus
@@ -172,6 +175,65 @@ def test_python_finds_the_expected_page_first(
                 assert found and found[0] == f"{lang}/{expected}", (query, found[:3])
 
 
+def typed_queries(site: Path, lang: str) -> list[str]:
+    """Queries as readers type them, from the site's titles: each title's first words, folded,
+    and cut after two or three letters of the last word (a prefix that begins many words)."""
+    found = []
+    for _, title, _ in search_file(site, lang).docs[:40]:
+        typed = words(title)[:3]
+        if not typed:
+            continue
+        found += [" ".join(typed), fold(" ".join(typed))]
+        found += [" ".join([*typed[:-1], typed[-1][:n]]) for n in (2, 3)]
+        found.append(fold(typed[0][:2]))
+    return list(dict.fromkeys(found))
+
+
+def lunr_ranking(index: Index, query: str) -> list[tuple[int, int, bool, float]]:
+    """query.py's search() as it was, through lunr.py's own index.query(): the reference
+    its own scoring (written for speed) must give to the same order and scores."""
+    terms = plan(index, query)
+    if not terms:
+        return []
+    q = index.create_query()
+    for term in terms:
+        star = "*" if term.prefix else ""
+        required = QueryPresence.REQUIRED
+        q.clause(term=term.folded + star, fields=ALL_FIELDS, use_pipeline=False, presence=required)
+        if term.prefix:
+            q.clause(term=term.folded, fields=ALL_FIELDS, use_pipeline=False, boost=WHOLE_WORD)
+        if term.exact != term.folded:
+            q.clause(term=term.exact + star, fields=list(EXACT_FIELDS), use_pipeline=False)
+    hits = []
+    for result in index.query(q):
+        metadata = result["match_data"].metadata
+        exact = sum(
+            any(
+                term.matches_exactly(found) and any(f in EXACT_FIELDS for f in fields)
+                for found, fields in metadata.items()
+            )
+            for term in terms
+        )
+        title = all(
+            any(term.in_title(found, fields) for found, fields in metadata.items())
+            for term in terms
+        )
+        hits.append((int(result["ref"]), exact, title, result["score"]))
+    hits.sort(key=lambda h: (-h[2], -h[1], -math.floor(h[3] * 1e6 + 0.5), h[0]))
+    return hits
+
+
+@pytest.mark.parametrize("lang", ["fr", "vi", "en"])
+def test_python_scores_as_lunrs_own_query(corpus_site: Path, example_site: Path, lang: str) -> None:
+    for site, table in ((corpus_site, CORPUS_QUERIES), (example_site, EXAMPLE_QUERIES)):
+        index = search_file(site, lang).index
+        for query in [q for q, _ in table[lang]] + typed_queries(site, lang):
+            expected = lunr_ranking(index, query)
+            found = search(index, query)
+            assert [(h.ref, h.exact, h.title) for h in found] == [h[:3] for h in expected], query
+            assert [h.score for h in found] == pytest.approx([h[3] for h in expected], rel=1e-12)
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["fr", "vi", "en"])
 def test_browser_finds_the_same_pages_in_the_same_order(
@@ -181,11 +243,13 @@ def test_browser_finds_the_same_pages_in_the_same_order(
         ("corpus", corpus_site, CORPUS_QUERIES),
         ("example", example_site, EXAMPLE_QUERIES),
     ):
-        queries = [query for query, _ in table[lang]]
+        typed = typed_queries(site, lang)
+        queries = [query for query, _ in table[lang]] + typed
         in_browser = run_queries(browser, served[name], lang, queries)
         index = search_file(site, lang)
-        for (query, expected), found in zip(table[lang], in_browser, strict=True):
+        for query, found in zip(queries, in_browser, strict=True):
             assert found == index.search(query), (name, query)
+        for (query, expected), found in zip(table[lang], in_browser, strict=False):
             if expected is None:
                 assert found == [], query
             else:

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import json
 import math
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lunr.index import Index
-from lunr.query import QueryPresence
+from lunr.token_set import TokenSet
 
 import kbgen.search.pipeline  # noqa: F401  (registers the pipeline functions lunr.py loads)
 from kbgen.search.index import (
@@ -97,40 +98,127 @@ def _rounded(score: float) -> int:
     return math.floor(score * 1e6 + 0.5)
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """What search() keeps of an index between queries (search-core.js's prepare())."""
+
+    fields: list[tuple[dict[int, list[Any]], bool]]  # each field's vectors by page, exact?
+    documents: int
+
+
+_PREPARED: dict[int, tuple[weakref.ref[Index], _Prepared]] = {}
+
+
+def _prepare(index: Index) -> _Prepared:
+    kept = _PREPARED.get(id(index))
+    if kept is not None and kept[0]() is index:
+        return kept[1]
+    vectors: dict[str, dict[int, list[Any]]] = {name: {} for name in index.fields}
+    for field_ref, vector in index.field_vectors.items():
+        name, _, ref = field_ref.partition("/")
+        vectors[name][int(ref)] = vector.elements
+    first = vectors[index.fields[0]]
+    found = _Prepared(
+        [(vectors[name], name in EXACT_FIELDS) for name in index.fields],
+        max(first, default=-1) + 1,
+    )
+    _PREPARED[id(index)] = (weakref.ref(index), found)
+    weakref.finalize(index, _PREPARED.pop, id(index), None)
+    return found
+
+
+def _expansions(index: Index, term: str) -> list[str]:
+    """The index terms a clause's term stands for, as lunr expands it: "ba*" every term that
+    begins with "ba", else the term itself if the index holds it."""
+    found: list[str] = index.token_set.intersect(TokenSet.from_string(term)).to_list()
+    return found
+
+
+def _pages(index: Index, terms: Iterable[str], fields: Iterable[str]) -> set[int]:
+    """The pages holding one of `terms` in one of `fields`."""
+    found: set[int] = set()
+    for term in terms:
+        posting = index.inverted_index[term]
+        for name in fields:
+            found.update(int(ref) for ref in posting[name])
+    return found
+
+
+def _run(index: Index, terms: list[Term]) -> list[Hit]:
+    """The pages every word is in, scored as lunr's index.query() scores these clauses (it
+    was given them before): for each word, its folded term ("*" while typed) required in any
+    field; while typed, the whole word boosted; the exact term in the exact fields. A
+    field's query vector weighs each term by the boosts of the clauses that expand to it; a
+    page's score is the sum over its fields of the dot product of the field's vector with the
+    query vector (in term number order, as lunr's) over the query vector's magnitude.
+
+    Done here because lunr's own way is slow on thousands of pages (above all in lunr.js,
+    search-core.js's run(), whose twin this is): it unites the pages of a prefix's
+    expansions one by one into new sets, and walks the whole query vector (every expansion)
+    for each page's field instead of looking the page's own terms up in it."""
+    at = _prepare(index)
+    exact_query: dict[int, float] = {}  # the exact fields' query vector, by term number
+    folded_query: dict[int, float] = {}  # the folded fields'
+    count: dict[int, int] = {}
+    exact_in, title_in = [], []
+
+    def weigh(expanded: list[str], boost: float, exact_only: bool) -> None:
+        for term in expanded:
+            number = index.inverted_index[term]["_index"]
+            if not exact_only:
+                folded_query[number] = folded_query.get(number, 0) + boost
+            exact_query[number] = exact_query.get(number, 0) + boost
+
+    for term in terms:
+        star = "*" if term.prefix else ""
+        folded = _expansions(index, term.folded + star)
+        if not folded:
+            return []  # a required word found nowhere: no page
+        weigh(folded, 1, False)
+        for ref in _pages(index, folded, ALL_FIELDS):
+            count[ref] = count.get(ref, 0) + 1
+        if term.prefix:  # the whole word weighs more than the longer words it begins
+            weigh(_expansions(index, term.folded), WHOLE_WORD, False)
+        exact = None if term.exact == term.folded else _expansions(index, term.exact + star)
+        if exact is not None:
+            weigh(exact, 1, True)
+        # where the word is as typed (matches_exactly) in an exact field; where in a title
+        # (in_title): the terms the exact clause expands to, else the folded clause's
+        as_typed = exact if exact is not None else [w for w in folded if w == term.exact]
+        exact_in.append(_pages(index, as_typed, EXACT_FIELDS))
+        if exact is not None:
+            title_in.append(_pages(index, exact, [TITLE]))
+        else:
+            title_in.append(_pages(index, folded, TITLE_FIELDS))
+    magnitudes = {True: 0.0, False: 0.0}
+    for number in sorted(exact_query):  # summed in term number order, as lunr's
+        magnitudes[True] += exact_query[number] * exact_query[number]
+        magnitudes[False] += folded_query.get(number, 0) * folded_query.get(number, 0)
+    magnitudes = {side: math.sqrt(total) for side, total in magnitudes.items()}
+    hits = []
+    for ref in sorted(ref for ref, n in count.items() if n == len(terms)):
+        score = 0.0
+        for vectors, is_exact in at.fields:
+            elements, query, dot = vectors.get(ref, []), exact_query, 0.0
+            if not is_exact:
+                query = folded_query
+            for e in range(0, len(elements), 2):
+                boost = query.get(elements[e])
+                if boost:
+                    dot += boost * elements[e + 1]
+            if dot:
+                score += dot / magnitudes[is_exact]
+        exact_count = sum(1 for pages in exact_in if ref in pages)
+        title = all(ref in pages for pages in title_in)
+        hits.append(Hit(ref, exact_count, score, title))
+    return hits
+
+
 def search(index: Index, query: str) -> list[Hit]:
     terms = plan(index, query)
     if not terms:
         return []
-    q = index.create_query()
-    for term in terms:
-        star = "*" if term.prefix else ""
-        q.clause(
-            term=term.folded + star,
-            fields=ALL_FIELDS,
-            use_pipeline=False,
-            presence=QueryPresence.REQUIRED,
-        )
-        if term.prefix:
-            # The whole word weighs more than the longer words it begins.
-            q.clause(term=term.folded, fields=ALL_FIELDS, use_pipeline=False, boost=WHOLE_WORD)
-        if term.exact != term.folded:
-            q.clause(term=term.exact + star, fields=list(EXACT_FIELDS), use_pipeline=False)
-    hits = []
-    for result in index.query(q):
-        metadata: dict[str, dict[str, Any]] = result["match_data"].metadata
-        exact = sum(
-            1
-            for term in terms
-            if any(
-                term.matches_exactly(found) and any(f in EXACT_FIELDS for f in fields)
-                for found, fields in metadata.items()
-            )
-        )
-        title = all(
-            any(term.in_title(found, fields) for found, fields in metadata.items())
-            for term in terms
-        )
-        hits.append(Hit(int(result["ref"]), exact, result["score"], title))
+    hits = _run(index, terms)
     hits.sort(key=lambda h: (-h.title, -h.exact, -_rounded(h.score), h.ref))
     return hits
 

@@ -104,64 +104,145 @@
     return terms;
   }
 
-  // Whether an index term is the word as typed; a word being typed counts as a prefix only
-  // if it carries accents ("bạ" is on its way to "bạn", but "va" must not favour "vai").
-  function matchesExactly(term, indexTerm) {
-    if (term.prefix && term.exact !== term.folded) return indexTerm.indexOf(term.exact) === 0;
-    return indexTerm === term.exact;
-  }
-
-  // Whether an index term found in `fields` is the word in a title: as typed if it was typed
-  // with accents ("bạn" is not "bàn"), else in any accents ("ban" is both).
-  function inTitle(term, indexTerm, fields) {
-    if (term.exact !== term.folded) {
-      return matchesExactly(term, indexTerm) && fields.indexOf("t") >= 0;
-    }
-    var found = term.prefix ? indexTerm.indexOf(term.folded) === 0 : indexTerm === term.folded;
-    return found && (fields.indexOf("t") >= 0 || fields.indexOf("tf") >= 0);
-  }
-
   function rounded(score) { return Math.floor(score * 1e6 + 0.5); }
 
-  // [{ref, exact, score, title}], best first, as query.py's search(): pages with every word
-  // in their title first, then by words matched as typed, then by score.
+  // What search() keeps of an index between queries: each field's vectors by page number,
+  // whether the field is an exact one, and two scratch query vectors (the exact fields' and
+  // the folded fields'), arrays by term number, all zero between queries.
+  var prepared = new WeakMap();
+
+  function prepare(index) {
+    var found = prepared.get(index);
+    if (found) return found;
+    var terms = Object.keys(index.invertedIndex).length, vectors = {};
+    index.fields.forEach(function (name) { vectors[name] = []; });
+    Object.keys(index.fieldVectors).forEach(function (fieldRef) {
+      var slash = fieldRef.indexOf("/");
+      vectors[fieldRef.slice(0, slash)][Number(fieldRef.slice(slash + 1))] =
+        index.fieldVectors[fieldRef].elements;
+    });
+    found = {
+      fields: index.fields.map(function (name) {
+        return { vectors: vectors[name], exact: EXACT_FIELDS.indexOf(name) >= 0 };
+      }),
+      documents: vectors[index.fields[0]].length,
+      exact: new Float64Array(terms), folded: new Float64Array(terms)
+    };
+    prepared.set(index, found);
+    return found;
+  }
+
+  // The index terms a clause's term stands for, as lunr expands it: "ba*" every term that
+  // begins with "ba", else the term itself if the index holds it.
+  function expansions(lunr, index, term) {
+    return index.tokenSet.intersect(lunr.TokenSet.fromString(term)).toArray();
+  }
+
+  // Marks in `marks` the pages holding one of `terms` in one of `fields`.
+  function mark(index, terms, fields, marks) {
+    terms.forEach(function (term) {
+      var posting = index.invertedIndex[term];
+      fields.forEach(function (name) {
+        for (var ref in posting[name]) marks[ref] = 1;
+      });
+    });
+  }
+
+  // The pages every word is in, scored as lunr.js's index.query() scores these clauses (it
+  // was given them before): for each word, its folded term ("*" while typed) required in
+  // any field; while typed, the whole word boosted; the exact term in the exact fields. A
+  // field's query vector weighs each term by the boosts of the clauses that expand to it; a
+  // page's score is the sum over its fields of the dot product of the field's vector with
+  // the query vector (in term number order, as lunr's) over the query vector's magnitude.
+  // Done here because lunr's own way is slow on thousands of pages: it unites the pages of
+  // a prefix's expansions one by one into new sets, and walks the whole query vector (every
+  // expansion) for each page's field instead of looking the page's own terms up in it.
+  function run(lunr, index, terms) {
+    var at = prepare(index), n = at.documents, touched = [], hits = [];
+    var count = new Int32Array(n), seen = new Int32Array(n), exactIn = [], titleIn = [];
+    function weigh(expanded, boost, exactOnly) {
+      expanded.forEach(function (term) {
+        var number = index.invertedIndex[term]._index;
+        if (!exactOnly) at.folded[number] += boost;
+        at.exact[number] += boost;
+        touched.push(number);
+      });
+    }
+    for (var t = 0; t < terms.length; t++) {
+      var term = terms[t], star = term.prefix ? "*" : "";
+      var folded = expansions(lunr, index, term.folded + star);
+      if (!folded.length) break;  // a required word found nowhere: no page
+      weigh(folded, 1, false);
+      folded.forEach(function (word) {  // pages with the folded word in any field, once each
+        var posting = index.invertedIndex[word];
+        ALL_FIELDS.forEach(function (name) {
+          for (var ref in posting[name]) {
+            if (seen[ref] !== t + 1) { seen[ref] = t + 1; count[ref] += 1; }
+          }
+        });
+      });
+      // the whole word weighs more than the longer words it begins
+      if (term.prefix) weigh(expansions(lunr, index, term.folded), WHOLE_WORD, false);
+      var exact = term.exact === term.folded ? null : expansions(lunr, index, term.exact + star);
+      if (exact) weigh(exact, 1, true);
+      // Where the word is as typed, in an exact field: a word typed with accents matches
+      // as a prefix while typed ("bạ" is on its way to "bạn"), one without only whole ("va"
+      // must not favour "vai"). Where it is in a title: as typed if typed with accents ("bạn"
+      // is not "bàn"), else in any accents ("ban" is both). As query.py's Term methods.
+      exactIn.push(new Uint8Array(n));
+      titleIn.push(new Uint8Array(n));
+      mark(index, exact || folded.filter(function (word) { return word === term.exact; }),
+        EXACT_FIELDS, exactIn[t]);
+      mark(index, exact || folded, exact ? ["t"] : ["t", "tf"], titleIn[t]);
+    }
+    if (t < terms.length) { clear(at, touched); return []; }
+    var magnitude = { exact: 0, folded: 0 };
+    unique(touched).forEach(function (number) {  // summed in term number order, as lunr's
+      magnitude.exact += at.exact[number] * at.exact[number];
+      magnitude.folded += at.folded[number] * at.folded[number];
+    });
+    magnitude.exact = Math.sqrt(magnitude.exact);
+    magnitude.folded = Math.sqrt(magnitude.folded);
+    for (var ref = 0; ref < n; ref++) {
+      if (count[ref] !== terms.length) continue;
+      var score = 0;
+      for (var f = 0; f < at.fields.length; f++) {
+        var field = at.fields[f], elements = field.vectors[ref] || [], dot = 0;
+        var query = field.exact ? at.exact : at.folded;
+        for (var e = 0; e < elements.length; e += 2) {
+          var boost = query[elements[e]];
+          if (boost) dot += boost * elements[e + 1];
+        }
+        if (dot) score += dot / (field.exact ? magnitude.exact : magnitude.folded);
+      }
+      var exactCount = 0, title = true;
+      for (var w = 0; w < terms.length; w++) {
+        exactCount += exactIn[w][ref];
+        if (!titleIn[w][ref]) title = false;
+      }
+      hits.push({ ref: ref, exact: exactCount, score: score, title: title, rank: rounded(score) });
+    }
+    clear(at, touched);
+    return hits;
+  }
+
+  function unique(numbers) {
+    var sorted = numbers.slice().sort(function (a, b) { return a - b; });
+    return sorted.filter(function (x, i) { return i === 0 || x !== sorted[i - 1]; });
+  }
+
+  function clear(at, touched) {
+    touched.forEach(function (number) { at.exact[number] = 0; at.folded[number] = 0; });
+  }
+
+  // [{ref, exact, score, title, rank}], best first, as query.py's search(): pages with every
+  // word in their title first, then by words matched as typed, then by score.
   function search(lunr, index, query) {
     var terms = plan(index, query);
     if (!terms.length) return [];
-    var results = index.query(function (q) {
-      terms.forEach(function (term) {
-        var star = term.prefix ? "*" : "";
-        q.term(term.folded + star, {
-          fields: ALL_FIELDS, usePipeline: false, presence: lunr.Query.presence.REQUIRED
-        });
-        if (term.prefix) {
-          // The whole word weighs more than the longer words it begins.
-          q.term(term.folded, { fields: ALL_FIELDS, usePipeline: false, boost: WHOLE_WORD });
-        }
-        if (term.exact !== term.folded) {
-          q.term(term.exact + star, { fields: EXACT_FIELDS, usePipeline: false });
-        }
-      });
-    });
-    var hits = results.map(function (result) {
-      var metadata = result.matchData.metadata, exact = 0;
-      terms.forEach(function (term) {
-        var found = Object.keys(metadata).some(function (indexTerm) {
-          return matchesExactly(term, indexTerm) && Object.keys(metadata[indexTerm]).some(
-            function (field) { return EXACT_FIELDS.indexOf(field) >= 0; });
-        });
-        if (found) exact += 1;
-      });
-      var title = terms.every(function (term) {
-        return Object.keys(metadata).some(function (indexTerm) {
-          return inTitle(term, indexTerm, Object.keys(metadata[indexTerm]));
-        });
-      });
-      return { ref: Number(result.ref), exact: exact, score: result.score, title: title };
-    });
+    var hits = run(lunr, index, terms);
     hits.sort(function (a, b) {
-      return (b.title - a.title) || (b.exact - a.exact) ||
-        (rounded(b.score) - rounded(a.score)) || (a.ref - b.ref);
+      return (b.title - a.title) || (b.exact - a.exact) || (b.rank - a.rank) || (a.ref - b.ref);
     });
     return hits;
   }
