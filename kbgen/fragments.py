@@ -107,21 +107,40 @@ def viewed(value: Any, recorder: Recorder) -> Any:
 
 
 class Fragments:
-    """The fragments rendered since the model last changed (`clear`), by their template,
-    language, scope and place; and how many times each template was rendered (for tests)."""
+    """The fragments rendered, by their template, language, scope and place; and how many
+    times each template was rendered (for tests). They are kept from one model to the next
+    while none of their reads changed (`keep_unchanged`): a rebuild under `kbgen serve`
+    renders again only the fragments an edit reached."""
 
     def __init__(self) -> None:
         self._made: dict[tuple[Any, ...], Fragment] = {}
-        self._lists: dict[tuple[Any, ...], dict[int, Fragment]] = {}
+        self._lists: dict[tuple[Any, ...], dict[Any, Fragment]] = {}
+        self._reads: object | None = None  # the record of reads they were checked against
         self.rendered: Counter[str] = Counter()
 
     def clear(self) -> None:
         self._made.clear()
         self._lists.clear()
+        self._reads = None
 
-    def listed(self, key: tuple[Any, ...]) -> dict[int, Fragment]:
+    def keep_unchanged(self, reads: object, changed: set[Key]) -> None:
+        """Forget the fragments that read a key in `changed` (what gives something else on
+        the model now, found by `reads`, the record the pages showing them were made for);
+        all of them for another record (a new one knows of none of their keys)."""
+        if reads is not self._reads:
+            self.clear()
+            self._reads = reads
+            return
+        if not changed:
+            return
+        self._made = {k: f for k, f in self._made.items() if f.keys.isdisjoint(changed)}
+        for listed in self._lists.values():
+            for item in [i for i, f in listed.items() if not f.keys.isdisjoint(changed)]:
+                del listed[item]
+
+    def listed(self, key: tuple[Any, ...]) -> dict[Any, Fragment]:
         """The fragments of the items of a list (`shared_each`) for pages none of them
-        links to, by item (the model's pages, by identity: they live as long as these)."""
+        links to, by item (`item_key`: pages by language and key)."""
         return self._lists.setdefault(key, {})
 
     def find(self, key: tuple[Any, ...], place: Place) -> Fragment | None:

@@ -193,6 +193,12 @@ class Site:
     _tagged: dict[tuple[str, str], list[Page]] | None = field(
         default=None, repr=False, compare=False
     )
+    # the pages of each language, and of each kind in it, in order: made on first use (and
+    # again when pages were added), as _sections
+    _grouped: dict[tuple[str, str | None], list[Page]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _grouped_pages: int = field(default=-1, repr=False, compare=False)
 
     def add(self, page: Page) -> None:
         self.pages.append(page)
@@ -211,7 +217,13 @@ class Site:
         return found
 
     def in_language(self, lang: str, kind: str | None = None) -> list[Page]:
-        return [p for p in self.pages if p.lang == lang and (kind is None or p.kind == kind)]
+        if self._grouped_pages != len(self.pages):
+            grouped: dict[tuple[str, str | None], list[Page]] = defaultdict(list)
+            for page in self.pages:
+                grouped[(page.lang, page.kind)].append(page)
+                grouped[(page.lang, None)].append(page)
+            self._grouped, self._grouped_pages = dict(grouped), len(self.pages)
+        return list(self._grouped.get((lang, kind), ()))
 
     def sections(self, lang: str) -> list[Page]:
         """The language's top sections, in order (sub-sections are listed by their parent)."""
