@@ -555,7 +555,7 @@ class Renderer:
                 if fragment is None or place.name in fragment.touched:
                     fragment = made((*common, item_key(item)), name, {**scope, "item": item})
                     if place.name not in fragment.touched:
-                        kept[ident] = fragment
+                        self.fragments.keep_listed(kept, ident, fragment)
                 elif recorder is not None:
                     recorder.keys.update(fragment.keys)
                     recorder.values.update(fragment.values)
