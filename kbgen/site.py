@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from kbgen.config import Config
@@ -49,6 +50,11 @@ class Body:
     text: str = ""  # plain text, for search
     anchors: set[str] = field(default_factory=set)
     placeholders: tuple[str, ...] = ()  # a reply template's [placeholders], each once
+
+    @cached_property
+    def words(self) -> int:
+        """The number of words of its text (counted once: pages show their reading time)."""
+        return len(self.text.split())
 
 
 @dataclass
@@ -129,7 +135,7 @@ class Page:
     @property
     def reading_minutes(self) -> int:
         """Minutes to read the body, at about 220 words a minute, at least one."""
-        return max(1, round(len(self.text.split()) / WORDS_PER_MINUTE))
+        return max(1, round(self.body.words / WORDS_PER_MINUTE))
 
 
 @dataclass(frozen=True)
