@@ -45,7 +45,9 @@ def shape(value: object) -> object:
     if isinstance(value, Page):
         return ("page", value.lang, value.key)
     if isinstance(value, (list, tuple)):
-        return tuple(shape(v) for v in value)
+        if value and all(type(v) is Page for v in value):  # a list of pages: most lists
+            return tuple([("page", v.lang, v.key) for v in value])
+        return tuple([shape(v) for v in value])
     if isinstance(value, dict):
         return tuple((k, shape(v)) for k, v in value.items())
     if isinstance(value, FaqGroup):

@@ -265,11 +265,12 @@ class Site:
     def article_count(self, section: Page) -> int:
         """How many articles a section holds, those of its sub-sections included."""
         inside = f"{section.group}/"
-        return sum(
-            1
-            for p in self.in_language(section.lang, "article")
-            if p.group == section.group or str(p.group).startswith(inside)
-        )
+        groups = [section.group] + [
+            p.group
+            for p in self.in_language(section.lang, "section")
+            if str(p.group).startswith(inside)
+        ]
+        return sum(len(self._section_articles(section.lang, group)) for group in groups)
 
     def replies(self, lang: str) -> list[Page]:
         return sorted(self.in_language(lang, "reply"), key=lambda p: p.sort_key)
