@@ -18,6 +18,7 @@ from kbgen.cache import (
     CachedReads,
     CachedSources,
     FileStat,
+    Layer,
     cache_files,
     inputs_snapshot,
     load_bodies,
@@ -29,6 +30,7 @@ from kbgen.cache import (
     output_snapshot,
     render_key,
     save_cache,
+    save_layered,
 )
 from kbgen.config import Config, load_config
 from kbgen.diagnostics import BuildFailed, Diagnostics
@@ -190,10 +192,13 @@ def _build(
     bodies = BodyCache(digest_bodies=True)
     memo = SourceMemo(dict(inputs))  # inputs is empty without a cache: every file is read
     state = State(Reads(digests=True), bodies if keys else None, memo)
-    if keys is not None and (kept_bodies := load_bodies(paths.bodies, keys[0])):
+    layers: dict[Path, Layer] = {}  # what the bodies and sources were loaded from
+    if keys is not None and (loaded_bodies := load_bodies(paths.bodies, keys[0])):
+        kept_bodies, layers[paths.bodies] = loaded_bodies
         bodies.entries, bodies.targets = kept_bodies.entries, kept_bodies.targets
         state.related = kept_bodies.related
-    if keys is not None and (kept_sources := load_sources(paths.sources, keys[0])):
+    if keys is not None and (loaded_sources := load_sources(paths.sources, keys[0])):
+        kept_sources, layers[paths.sources] = loaded_sources
         memo.known = kept_sources.files
     if keys is not None and (reads := load_reads(paths.reads, cached, keys[1])):
         state.reads = reads
@@ -204,8 +209,9 @@ def _build(
         are built (this process has nothing else to do then), good whatever happens next."""
         if keys is not None:
             kept = CachedBodies(keys[0], bodies.entries, bodies.targets, state.related)
-            _save(paths.bodies, kept, diags)
-            _save(paths.sources, CachedSources(keys[0], memo.seen), diags)
+            _save_layered(paths.bodies, kept, layers.get(paths.bodies), diags)
+            sources = CachedSources(keys[0], memo.seen)
+            _save_layered(paths.sources, sources, layers.get(paths.sources), diags)
 
     sink = DiskSink(output, cached, diags)
     words = paths.words if keys else None
@@ -305,20 +311,29 @@ def _copy_asset(staging: Staging, rel: str, path: Path, diags: Diagnostics) -> N
         raise BuildFailed(diags) from None
 
 
-def _save(
-    path: Path,
-    value: CachedBuild | CachedReads | CachedBodies | CachedSources,
-    diags: Diagnostics,
-) -> None:
+def _save(path: Path, value: CachedBuild | CachedReads, diags: Diagnostics) -> None:
     try:
         save_cache(path, value)
     except OSError as exc:
-        message = (
-            f"could not save the build cache: {exc.strerror or exc}; the next build will "
-            "start from scratch (set cache_dir in config.yaml to a writable folder)"
-        )
-        if all(d.message != message for d in diags.items):  # once for its files
-            diags.warning(message, path.parent)
+        _unsaved(path, exc, diags)
+
+
+def _save_layered(
+    path: Path, value: CachedBodies | CachedSources, layer: Layer | None, diags: Diagnostics
+) -> None:
+    try:
+        save_layered(path, value, layer)
+    except OSError as exc:
+        _unsaved(path, exc, diags)
+
+
+def _unsaved(path: Path, exc: OSError, diags: Diagnostics) -> None:
+    message = (
+        f"could not save the build cache: {exc.strerror or exc}; the next build will "
+        "start from scratch (set cache_dir in config.yaml to a writable folder)"
+    )
+    if all(d.message != message for d in diags.items):  # once for its files
+        diags.warning(message, path.parent)
 
 
 def _cache_keys(config: Config, theme: Theme, options: BuildOptions) -> tuple[str, str] | None:

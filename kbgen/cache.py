@@ -22,6 +22,7 @@ the output folder is still the one this build wrote (same size and modification 
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import gc
 import hashlib
@@ -34,7 +35,7 @@ import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar, cast
 
 from kbgen.config import Config
 from kbgen.diagnostics import Diagnostic
@@ -220,6 +221,9 @@ class CachedSources:
     files: dict[str, tuple[FileStat, ReadResult]]
 
 
+_L = TypeVar("_L", "CachedBodies", "CachedSources")
+
+
 @dataclass
 class CachedWords:
     """One language's analyzed search words (search/index.py: WordsMemo), by document."""
@@ -275,14 +279,89 @@ def load_reads(path: Path, cached: CachedBuild | None, render_key: str) -> Reads
     return None
 
 
-def load_bodies(path: Path, key: str) -> CachedBodies | None:
-    found = _load(path)
-    return found if isinstance(found, CachedBodies) and found.model_key == key else None
+# The two large caches, bodies and sources, are each kept in two files: a base holding every
+# entry, written again only when much has changed since, and the entries new or changed since
+# that base (and the rest of the value) beside it, so that a build after an edit writes a few
+# entries, not tens of megabytes.
+_LAYERED = {"CachedBodies": "entries", "CachedSources": "files"}  # the mapping of each
 
 
-def load_sources(path: Path, key: str) -> CachedSources | None:
-    found = _load(path)
-    return found if isinstance(found, CachedSources) and found.model_key == key else None
+@dataclass
+class Layer:
+    """What a layered cache was loaded from, for its next save: the base's token, and the
+    base's entries as loaded (compared by identity: an entry replaced is an entry changed)."""
+
+    token: str
+    base: dict[Any, Any]
+
+
+@dataclass
+class _Base:
+    token: str  # drawn at random when written: the changes beside it name it
+    value: CachedBodies | CachedSources
+
+
+@dataclass
+class _Changes:
+    token: str  # the base these are changes of
+    value: CachedBodies | CachedSources  # its mapping: the entries new or changed since the base
+    dropped: frozenset[Any]  # the base's entries gone since
+
+
+def _with(
+    value: CachedBodies | CachedSources, name: str, entries: dict[Any, Any]
+) -> CachedBodies | CachedSources:
+    """`value` with other entries in its mapping `name`."""
+    kept = copy.copy(value)
+    setattr(kept, name, entries)
+    return kept
+
+
+def _changes_path(path: Path) -> Path:
+    return path.with_name(path.name.removesuffix(".pickle") + ".changes.pickle")
+
+
+def _load_layered(path: Path, kind: type[_L], key: str) -> tuple[_L, Layer] | None:
+    base, changes = _load(path), _load(_changes_path(path))
+    if not (isinstance(base, _Base) and isinstance(changes, _Changes)):
+        return None
+    if base.token != changes.token or not isinstance(changes.value, kind):
+        return None  # (a base written by a build killed before its changes were)
+    if changes.value.model_key != key or base.value.model_key != key:
+        return None
+    name = _LAYERED[kind.__name__]
+    entries: dict[Any, Any] = getattr(base.value, name)
+    merged = {k: v for k, v in entries.items() if k not in changes.dropped}
+    merged.update(getattr(changes.value, name))
+    return cast(_L, _with(changes.value, name, merged)), Layer(base.token, entries)
+
+
+def save_layered(path: Path, value: CachedBodies | CachedSources, layer: Layer | None) -> Layer:
+    """`value` saved as changes since the base `layer` was loaded from, or, when those are
+    more than a quarter of it (or there is none), as a new base. What to pass next time."""
+    name = _LAYERED[type(value).__name__]
+    entries: dict[Any, Any] = getattr(value, name)
+    if layer is not None:
+        missing = object()
+        changed = {k: v for k, v in entries.items() if layer.base.get(k, missing) is not v}
+        dropped = frozenset(layer.base.keys() - entries.keys())
+        if (len(changed) + len(dropped)) * 4 <= len(layer.base):
+            kept = _with(value, name, changed)
+            save_cache(_changes_path(path), _Changes(layer.token, kept, dropped))
+            return layer
+    token = secrets.token_hex(8)
+    save_cache(path, _Base(token, value))
+    empty = _with(value, name, {})
+    save_cache(_changes_path(path), _Changes(token, empty, frozenset()))
+    return Layer(token, dict(entries))
+
+
+def load_bodies(path: Path, key: str) -> tuple[CachedBodies, Layer] | None:
+    return _load_layered(path, CachedBodies, key)
+
+
+def load_sources(path: Path, key: str) -> tuple[CachedSources, Layer] | None:
+    return _load_layered(path, CachedSources, key)
 
 
 def load_words(path: Path) -> dict[bytes, Analyzed]:
@@ -425,7 +504,7 @@ def new_build_id() -> str:
 
 
 def save_cache(
-    path: Path, value: CachedBuild | CachedReads | CachedBodies | CachedSources | CachedWords
+    path: Path, value: CachedBuild | CachedReads | CachedWords | _Base | _Changes
 ) -> None:
     """Written beside and renamed over the old one, so a killed build leaves a whole file.
     Without a key (see cache_key) nothing is written: it could not be trusted when read."""

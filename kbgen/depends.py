@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from functools import cache
 from typing import Any
 
-from kbgen.site import FaqGroup, Page, SectionNav, Site
+from kbgen.site import TAGGED_KINDS, FaqGroup, Page, SectionNav, Site
 
 # ("p", lang, key, attribute): an attribute of one page (a property too: `sort_key`)
 # ("s", name, arguments): a site method called, or ("s", name) a site attribute read whole
@@ -45,7 +45,9 @@ def shape(value: object) -> object:
     if isinstance(value, Page):
         return ("page", value.lang, value.key)
     if isinstance(value, (list, tuple)):
-        return tuple(shape(v) for v in value)
+        if value and all(type(v) is Page for v in value):  # a list of pages: most lists
+            return tuple([("page", v.lang, v.key) for v in value])
+        return tuple([shape(v) for v in value])
     if isinstance(value, dict):
         return tuple((k, shape(v)) for k, v in value.items())
     if isinstance(value, FaqGroup):
@@ -74,9 +76,11 @@ def evaluate(site: Site | _Lookups, key: Key) -> object:
     arguments = [_unshape(site, a) for a in key[2]]  # type: ignore[arg-type]
     if MISSING in arguments:
         return MISSING
-    method = getattr(Site, key[1], None)
-    if isinstance(site, _Lookups) and callable(method):
-        return shape(method(site, *arguments))  # Site's own method, its lookups seen
+    if isinstance(site, _Lookups):
+        own = getattr(_Lookups, key[1], None)  # a method that says what it looks at
+        method = own if callable(own) else getattr(Site, key[1], None)
+        if callable(method):
+            return shape(method(site, *arguments))  # Site's own method, its lookups seen
     return shape(getattr(site, key[1])(*arguments))
 
 
@@ -129,6 +133,13 @@ class _Lookups:
     def standalone_pages(self) -> list[Page]:
         self._note(ALL)
         return self._site.standalone_pages
+
+    def tagged(self, lang: str, slug: str) -> list[Page]:
+        # the language's pages of the kinds tags list: what a change to their tags, order or
+        # number reaches (the site's index of tags is its own, made once)
+        for kind in TAGGED_KINDS:
+            self._note(("kind", lang, kind))
+        return self._site.tagged(lang, slug)
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._site, name)

@@ -91,7 +91,9 @@ class Diagnostics:
         return [d for d in self.items if d.severity == "warning"]
 
     def failed(self, strict: bool = False) -> bool:
-        return bool(self.errors) or (strict and bool(self.warnings))
+        # (asked after every stage: a site of thousands of pages has thousands of warnings)
+        failing = ("error", "warning") if strict else ("error",)
+        return any(d.severity in failing for d in self.items)
 
 
 class BuildFailed(Exception):

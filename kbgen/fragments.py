@@ -107,22 +107,61 @@ def viewed(value: Any, recorder: Recorder) -> Any:
 
 
 class Fragments:
-    """The fragments rendered since the model last changed (`clear`), by their template,
-    language, scope and place; and how many times each template was rendered (for tests)."""
+    """The fragments rendered, by their template, language, scope and place; and how many
+    times each template was rendered (for tests). They are kept from one model to the next
+    while none of their reads changed (`keep_unchanged`): a rebuild under `kbgen serve`
+    renders again only the fragments an edit reached."""
 
     def __init__(self) -> None:
         self._made: dict[tuple[Any, ...], Fragment] = {}
-        self._lists: dict[tuple[Any, ...], dict[int, Fragment]] = {}
+        self._lists: dict[tuple[Any, ...], dict[Any, Fragment]] = {}
+        self._reads: object | None = None  # the record of reads they were checked against
+        # key -> where the fragments that read it are kept (made when first needed, by the
+        # second model: a build makes one), so that an edit looks only at those
+        self._readers: dict[Key, list[tuple[dict[Any, Fragment], Any, Fragment]]] | None = None
         self.rendered: Counter[str] = Counter()
 
     def clear(self) -> None:
         self._made.clear()
         self._lists.clear()
+        self._reads = self._readers = None
 
-    def listed(self, key: tuple[Any, ...]) -> dict[int, Fragment]:
+    def keep_unchanged(self, reads: object, changed: set[Key]) -> None:
+        """Forget the fragments that read a key in `changed` (what gives something else on
+        the model now, found by `reads`, the record the pages showing them were made for);
+        all of them for another record (a new one knows of none of their keys)."""
+        if reads is not self._reads:
+            self.clear()
+            self._reads = reads
+            return
+        if not changed:
+            return
+        if self._readers is None:
+            self._readers = {}
+            for slot, fragment in self._made.items():
+                self._note(self._made, slot, fragment)
+            for listed in self._lists.values():
+                for item, fragment in listed.items():
+                    self._note(listed, item, fragment)
+        for key in changed:
+            for kept, slot, fragment in self._readers.pop(key, ()):
+                if kept.get(slot) is fragment:  # (not replaced since)
+                    del kept[slot]
+
+    def _note(self, kept: dict[Any, Fragment], slot: Any, fragment: Fragment) -> None:
+        if self._readers is not None:
+            for key in fragment.keys:
+                self._readers.setdefault(key, []).append((kept, slot, fragment))
+
+    def listed(self, key: tuple[Any, ...]) -> dict[Any, Fragment]:
         """The fragments of the items of a list (`shared_each`) for pages none of them
-        links to, by item (the model's pages, by identity: they live as long as these)."""
+        links to, by item (`item_key`: pages by language and key); add to it with
+        `keep_listed`."""
         return self._lists.setdefault(key, {})
+
+    def keep_listed(self, listed: dict[Any, Fragment], item: Any, fragment: Fragment) -> None:
+        listed[item] = fragment
+        self._note(listed, item, fragment)
 
     def find(self, key: tuple[Any, ...], place: Place) -> Fragment | None:
         found = self._made.get((key, place.name))  # the page's own
@@ -134,4 +173,6 @@ class Fragments:
 
     def keep(self, key: tuple[Any, ...], place: Place, fragment: Fragment) -> None:
         own = place.name in fragment.touched
-        self._made[(key, place.name if own else None)] = fragment
+        slot = (key, place.name if own else None)
+        self._made[slot] = fragment
+        self._note(self._made, slot, fragment)

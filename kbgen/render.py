@@ -21,7 +21,7 @@ from markupsafe import Markup
 from pygments.formatters import HtmlFormatter
 
 from kbgen.brand import BrandConfig
-from kbgen.depends import Change, Key, Maker, Reads, Recorder, SiteView, unwrap
+from kbgen.depends import Change, Key, Maker, Reads, Recorder, SiteView
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.fragments import Fragment, Fragments, Place, fill, item_key, scope_key, slot, viewed
 from kbgen.i18n import UiStrings, format_date, language
@@ -218,7 +218,6 @@ class Renderer:
         indexes are made in that many other processes. `idle` is called once, when all that
         is left is to wait for the search indexes."""
         reads = reads if reads is not None else Reads()
-        self.fragments.clear()  # the model may have changed since they were rendered
         self._sent.clear()
         yield from (Output(path, data) for path, data in self.assets.files.items())
         search = self.site.config.search
@@ -257,7 +256,9 @@ class Renderer:
                 reads.files[found.path] = (("search", found.digest), frozenset())
         jobs, makers, places = self._made_jobs()
         same_files = reads.same_makers(makers)  # the model patched in place
-        stale = reads.stale(makers, reads.changed(self.site, change or Change()))
+        changed = reads.changed(self.site, change or Change())
+        self.fragments.keep_unchanged(reads, changed)  # the others read what changed
+        stale = reads.stale(makers, changed)
         remade = [jobs[n] for n in sorted(places[path] for path in stale)]
         pages = [j for j in remade if j.maker[0] == "page"]
         if keep is not None:
@@ -305,6 +306,9 @@ class Renderer:
             if idle is not None:
                 idle()
             yield from self._finished(indexed, reads, wait=True)
+        except BaseException:  # fragments of a model that may not be served: none kept
+            self.fragments.clear()
+            raise
         finally:
             for pool in (page_pool, index_pool):
                 if pool is not None:  # after an error, the rest is dropped
@@ -546,12 +550,12 @@ class Renderer:
             kept = self.fragments.listed(common)
             html = []
             for item in items:
-                ident = id(unwrap(item))
+                ident = item_key(item)
                 fragment = kept.get(ident)
                 if fragment is None or place.name in fragment.touched:
                     fragment = made((*common, item_key(item)), name, {**scope, "item": item})
                     if place.name not in fragment.touched:
-                        kept[ident] = fragment
+                        self.fragments.keep_listed(kept, ident, fragment)
                 elif recorder is not None:
                     recorder.keys.update(fragment.keys)
                     recorder.values.update(fragment.values)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from kbgen.config import Config
@@ -49,6 +50,11 @@ class Body:
     text: str = ""  # plain text, for search
     anchors: set[str] = field(default_factory=set)
     placeholders: tuple[str, ...] = ()  # a reply template's [placeholders], each once
+
+    @cached_property
+    def words(self) -> int:
+        """The number of words of its text (counted once: pages show their reading time)."""
+        return len(self.text.split())
 
 
 @dataclass
@@ -129,7 +135,7 @@ class Page:
     @property
     def reading_minutes(self) -> int:
         """Minutes to read the body, at about 220 words a minute, at least one."""
-        return max(1, round(len(self.text.split()) / WORDS_PER_MINUTE))
+        return max(1, round(self.body.words / WORDS_PER_MINUTE))
 
 
 @dataclass(frozen=True)
@@ -193,6 +199,12 @@ class Site:
     _tagged: dict[tuple[str, str], list[Page]] | None = field(
         default=None, repr=False, compare=False
     )
+    # the pages of each language, and of each kind in it, in order: made on first use (and
+    # again when pages were added), as _sections
+    _grouped: dict[tuple[str, str | None], list[Page]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _grouped_pages: int = field(default=-1, repr=False, compare=False)
 
     def add(self, page: Page) -> None:
         self.pages.append(page)
@@ -211,7 +223,13 @@ class Site:
         return found
 
     def in_language(self, lang: str, kind: str | None = None) -> list[Page]:
-        return [p for p in self.pages if p.lang == lang and (kind is None or p.kind == kind)]
+        if self._grouped_pages != len(self.pages):
+            grouped: dict[tuple[str, str | None], list[Page]] = defaultdict(list)
+            for page in self.pages:
+                grouped[(page.lang, page.kind)].append(page)
+                grouped[(page.lang, None)].append(page)
+            self._grouped, self._grouped_pages = dict(grouped), len(self.pages)
+        return list(self._grouped.get((lang, kind), ()))
 
     def sections(self, lang: str) -> list[Page]:
         """The language's top sections, in order (sub-sections are listed by their parent)."""
@@ -247,11 +265,12 @@ class Site:
     def article_count(self, section: Page) -> int:
         """How many articles a section holds, those of its sub-sections included."""
         inside = f"{section.group}/"
-        return sum(
-            1
-            for p in self.in_language(section.lang, "article")
-            if p.group == section.group or str(p.group).startswith(inside)
-        )
+        groups = [section.group] + [
+            p.group
+            for p in self.in_language(section.lang, "section")
+            if str(p.group).startswith(inside)
+        ]
+        return sum(len(self._section_articles(section.lang, group)) for group in groups)
 
     def replies(self, lang: str) -> list[Page]:
         return sorted(self.in_language(lang, "reply"), key=lambda p: p.sort_key)

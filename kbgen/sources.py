@@ -115,11 +115,13 @@ class SourceMemo:
         else:
             reported = Diagnostics()
             result = (reader(reported), tuple(reported.items))
+            before = None
         # not kept: files that failed (the build stops) and links, whose target has a stat
         # of its own
         failed = any(d.severity == "error" for d in result[1])
         if stat is not None and not failed and not path.is_symlink():
-            self.seen[key] = (stat, result)
+            # (the last build's entry itself when reused: the cache saves only what changed)
+            self.seen[key] = before or (stat, result)
         return result
 
 

@@ -200,7 +200,8 @@ def test_a_file_added_to_the_output_is_not_taken_for_no_change(example_copy: Pat
 def test_an_unreadable_cache_is_ignored(example_copy: Path) -> None:
     _build(example_copy)
     files = sorted((example_copy / ".kbgen-cache").iterdir())
-    kinds = ["bodies", "build", "reads", "sources", "words", "words", "words"]  # words: en, fr, vi
+    # bodies and sources: a base and the changes since; words: en, fr, vi
+    kinds = ["bodies", "bodies", "build", "reads", "sources", "sources", "words", "words", "words"]
     assert [f.name.split("-")[0] for f in files] == kinds
     for cache in files:
         cache.write_bytes(b"\x80\x04garbage")
@@ -295,7 +296,8 @@ def test_cache_dir_in_config(example_copy: Path) -> None:
     config.write_text(config.read_text(encoding="utf-8") + "cache_dir: ../kb-cache\n", "utf-8")
     _build(example_copy)
     assert not (example_copy / ".kbgen-cache").exists()
-    assert len(list((example_copy.parent / "kb-cache").iterdir())) == 7  # 4 + words per language
+    # build, reads, bodies and sources (each a base and its changes), words per language
+    assert len(list((example_copy.parent / "kb-cache").iterdir())) == 9
 
 
 def test_a_template_or_ui_string_edit_alone(example_copy: Path) -> None:
@@ -378,4 +380,40 @@ def test_a_build_records_what_its_pages_read_without_evaluating_it_again(
     page_text(example_copy)
     translation_title(example_copy)
     assert _build(example_copy).site is not None
+    _assert_like_a_cold_build(example_copy)
+
+
+def test_an_edit_saves_the_bodies_and_sources_it_changed_beside_their_base(
+    example_copy: Path,
+) -> None:
+    """The two large caches are written whole only when much changed: after a one-page edit
+    only the file of changes beside each is written, and the build after that reads both."""
+    _build(example_copy)
+    folder = example_copy / ".kbgen-cache"
+    bases = sorted(
+        f
+        for f in folder.iterdir()
+        if f.name.split("-")[0] in ("bodies", "sources") and not f.name.endswith(".changes.pickle")
+    )
+    assert len(bases) == 2
+    written = {f: f.read_bytes() for f in bases}
+    changes = {f: f.with_name(f.name.replace(".pickle", ".changes.pickle")) for f in bases}
+    small = {f: changes[f].stat().st_size for f in bases}
+
+    page_text(example_copy)
+    again = _build(example_copy)
+    assert again.kept > again.written
+    for base in bases:
+        assert base.read_bytes() == written[base]  # not written again
+        assert changes[base].stat().st_size > small[base]  # the edited page's entries
+    _edit(example_copy / FR_ROLE, "ne tournent pas", "ne marchent pas")
+    third = _build(example_copy)  # from the base and its changes: one body parsed again
+    assert third.kept > third.written
+    _assert_like_a_cold_build(example_copy)
+
+    # most pages changed (here: every page's text): the bases are written anew
+    for path in (example_copy / "content").rglob("*.md"):
+        path.write_text(path.read_text(encoding="utf-8") + "\nOne more line.\n", "utf-8")
+    _build(example_copy)
+    assert all(base.read_bytes() != written[base] for base in bases)
     _assert_like_a_cold_build(example_copy)

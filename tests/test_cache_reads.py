@@ -87,6 +87,15 @@ def test_nothing_changed_in_the_model_evaluates_only_what_tokens_do_not_cover(
     assert sorted(asked) == sorted(untracked)
 
 
+def test_every_key_the_default_theme_reads_says_what_it_looks_at(example_copy: Path) -> None:
+    """A key none of whose lookups is known is evaluated again on every rebuild (a tag's
+    pages were, each a list as long as the language's tagged pages)."""
+    build(_options(example_copy))
+    recorded = _saved_reads(example_copy)
+    assert any(key[:2] == ("s", "tagged") for key in recorded.values)
+    assert [key for key, looked in recorded.touched.items() if looked is None] == []
+
+
 def test_the_print_finds_the_pages_the_model_comparison_finds(example_copy: Path) -> None:
     before = load_site(_options(example_copy)).site
     for edit in EDITS:

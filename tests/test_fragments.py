@@ -123,3 +123,30 @@ def test_a_sidebar_is_joined_from_its_kept_links_not_looked_up_link_by_link(
         assert f'<a href="./" aria-current="page">Article {number:03}</a>' in shown
         assert shown.count("aria-current") == 1
         assert shown.count("<li>") == 50
+
+
+def test_serve_renders_again_only_the_fragments_an_edit_reached(example_copy: Path) -> None:
+    """Under `kbgen serve` the fragments outlive a model built again: after one article's
+    title changed, the links of its section's other articles are not rendered again for the
+    pages whose sidebar shows the new title (nor the navigation, nor the footer)."""
+    from kbgen.incremental import LiveSite
+
+    _big_section(example_copy)
+    live = LiveSite(BuildOptions(example_copy / "config.yaml"))
+    assert live.build().ok
+    renderer = live.renderer
+    assert renderer is not None
+    before = Counter(renderer.fragments.rendered)
+    edit_file(example_copy / "content/en/articles/big/a060.md", "Article 060", "Renamed 060")
+    outcome = live.update([example_copy / "content/en/articles/big/a060.md"])
+    assert outcome.ok
+    assert live.renderer is renderer
+    again = renderer.fragments.rendered - before
+    remade = [p for p in outcome.changed if p.startswith("en/articles/big/")]
+    assert len(remade) > 50  # every page whose window shows a060
+    # a060's link once for the pages it does not lead to, once on its own page; each other
+    # page's own link (marked current) once: not 50 links for each page made again
+    assert again["partials/section_link.html"] <= len(remade) + 2
+    assert again["partials/site_nav.html"] == again["partials/footer.html"] == 0
+    html = live.files["en/articles/big/a061/index.html"].decode()
+    assert ">Renamed 060</a></li>" in html.split('class="sidebar"')[1]
