@@ -18,7 +18,8 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from functools import cache
 from typing import Any
 
-from kbgen.site import TAGGED_KINDS, FaqGroup, Page, SectionNav, Site
+from kbgen.site import TAGGED_KINDS, Body, FaqGroup, Page, SectionNav, Site
+from kbgen.sources import Source
 
 # ("p", lang, key, attribute): an attribute of one page (a property too: `sort_key`)
 # ("s", name, arguments): a site method called, or ("s", name) a site attribute read whole
@@ -404,11 +405,24 @@ def _spread(value: object, found: list[object]) -> None:
             found.append(digest(item) if len(item) > 64 else item)
         elif kind is set or kind is frozenset:
             found.append(sorted(repr(v) for v in item))
+        elif kind is Body or kind is Source:
+            found.append(_digest_once(item))
         elif _compared(kind) is not None:
             _spread(item, found)
         else:
             found.append(item)
     found.append(")")
+
+
+def _digest_once(value: Body | Source) -> bytes:
+    """The digest of a page's body or source, made once and kept in the object's own dict:
+    both are replaced whole, never changed, and come from the build cache with it."""
+    known: bytes | None = value.__dict__.get("_digest")
+    if known is None:
+        inner: list[object] = []
+        _spread(value, inner)
+        known = value.__dict__["_digest"] = digest(inner)  # (frozen: not through setattr)
+    return known
 
 
 @dataclass

@@ -17,6 +17,7 @@ from kbgen.build import BuildOptions, build, load_site
 from kbgen.cache import cache_files, load_cache, load_reads
 from kbgen.config import load_config
 from kbgen.depends import Key, ModelPrint, Reads, model_change
+from kbgen.sources import Source
 from tests.helpers import REPO
 from tests.test_rebuild_engines import EDITS, _on_disk, new_page, theme_override
 
@@ -165,3 +166,32 @@ def test_the_saved_record_holds_exactly_what_its_files_read(example_copy: Path) 
     assert kept.values == fresh.values
     assert kept.pages == fresh.pages
     assert kept.touched == fresh.touched
+
+
+def test_bodies_and_sources_are_digested_once_and_cached_with_their_digest(
+    example_copy: Path,
+) -> None:
+    """The model's print digests each page's body and source once (they are replaced whole,
+    never changed) and the cache keeps that digest with them, so a cached build does not
+    digest again the texts of pages it did not parse again."""
+    import copy
+
+    from kbgen import cache
+
+    build(_options(example_copy))
+    config = load_config(example_copy / "config.yaml")
+    files = cache_files(config, (example_copy / "site").resolve())
+    base = cache._load(files.bodies)
+    assert isinstance(base, cache._Base)
+    bodies = [entry.body for entry in base.value.entries.values()]  # type: ignore[union-attr]
+    assert bodies and all("_digest" in body.__dict__ for body in bodies)
+    for body in bodies[:5]:  # the kept digest is the one its fields give
+        fresh = copy.copy(body)
+        del fresh.__dict__["_digest"]
+        assert depends._digest_once(fresh) == body.__dict__["_digest"]
+    sources = cache._load(files.sources)
+    assert isinstance(sources, cache._Base)
+    read = [found[1][0] for found in sources.value.files.values()]  # type: ignore[union-attr]
+    # (a FAQ group's _section.md makes no page of its own: not in the print)
+    pages = [s for s in read if isinstance(s, Source) and s.kind != "faq_group"]
+    assert pages and all("_digest" in source.__dict__ for source in pages)
