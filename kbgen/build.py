@@ -193,6 +193,10 @@ def _build(
     memo = SourceMemo(dict(inputs))  # inputs is empty without a cache: every file is read
     state = State(Reads(digests=True), bodies if keys else None, memo)
     layers: dict[Path, Layer] = {}  # what the bodies and sources were loaded from
+    # the caches make millions of objects and no garbage: not collected while they are
+    # loaded (each collection would walk all of them), frozen once they are
+    collecting = gc.isenabled()
+    gc.disable()
     if keys is not None and (loaded_bodies := load_bodies(paths.bodies, keys[0])):
         kept_bodies, layers[paths.bodies] = loaded_bodies
         bodies.entries, bodies.targets = kept_bodies.entries, kept_bodies.targets
@@ -203,6 +207,8 @@ def _build(
     if keys is not None and (reads := load_reads(paths.reads, cached, keys[1])):
         state.reads = reads
     gc.freeze()  # the caches as loaded
+    if collecting:
+        gc.enable()
 
     def save_model_caches() -> None:
         """The bodies and sources as this build read them: saved while the search indexes
