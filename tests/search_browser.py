@@ -34,10 +34,9 @@ async (queries) => {
 }
 """
 
-# Loads lunr.js and search-core.js into the page, then runs texts through words(), fold()
-# and the pipeline the language's index names.
-RUN_WORDS = """
-async ([texts, scripts]) => {
+# Loads scripts into the page, one after the other, and reads the language's index file (the
+# start of RUN_WORDS and RUN_EXPAND).
+_LOAD = """
   for (const src of scripts) {
     await new Promise((resolve, reject) => {
       const script = document.createElement("script");
@@ -49,6 +48,14 @@ async ([texts, scripts]) => {
   }
   const form = document.querySelector("form.search-box");
   const data = await (await fetch(form.getAttribute("data-index"))).json();
+"""
+
+# Loads lunr.js and search-core.js into the page, then runs texts through words(), fold()
+# and the pipeline the language's index names.
+RUN_WORDS = (
+    "async ([texts, scripts]) => {"
+    + _LOAD
+    + """
   const core = self.kbgenSearch;
   core.register(lunr);
   const pipeline = lunr.Pipeline.load(data.index.pipeline);
@@ -58,24 +65,19 @@ async ([texts, scripts]) => {
   ));
 }
 """
+)
 
 
 # Loads search-core.js into the page, then expands the language's index file as the worker
 # does before lunr loads it, and rounds numbers as the expanded scores are rounded.
-RUN_EXPAND = """
-async ([script, numbers]) => {
-  await new Promise((resolve, reject) => {
-    const element = document.createElement("script");
-    element.src = script;
-    element.onload = resolve;
-    element.onerror = reject;
-    document.head.appendChild(element);
-  });
-  const form = document.querySelector("form.search-box");
-  const data = await (await fetch(form.getAttribute("data-index"))).json();
+RUN_EXPAND = (
+    "async ([scripts, numbers]) => {"
+    + _LOAD
+    + """
   return [self.kbgenSearch.expand(data.index), numbers.map(self.kbgenSearch.round3)];
 }
 """
+)
 
 
 def run_queries(browser: Any, base: str, lang: str, queries: list[str]) -> list[list[str]]:
@@ -141,7 +143,7 @@ def run_expand(browser: Any, base: str, lang: str, numbers: list[float]) -> list
         script = page.evaluate(
             "(u) => new URL(u, document.baseURI).href", form.get_attribute("data-core")
         )
-        result: list[Any] = page.evaluate(RUN_EXPAND, [script, numbers])
+        result: list[Any] = page.evaluate(RUN_EXPAND, [[script], numbers])
         return result
     finally:
         page.close()
