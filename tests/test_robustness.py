@@ -31,7 +31,7 @@ def _kbgen_process(cwd: Path, *args: str) -> subprocess.Popen[str]:
 
 
 def test_a_killed_build_leaves_the_previous_site_byte_identical(tmp_path: Path) -> None:
-    site = generated_corpus(tmp_path / "kb", 400)
+    site = generated_corpus(tmp_path / "kb", 200)
     out = tmp_path / "out"
     first = run_kbgen("build", "--output", str(out), cwd=site)
     assert first.returncode == 0, first.stderr

@@ -171,7 +171,8 @@ def test_faq_link_to_a_question_opens_it(browser: Any, site_url: str) -> None:
     assert page.locator(".faq-details[open]").count() == 1
     # a link within the page opens its question too
     page.evaluate("location.hash = '#contenu-des-regles'")
-    page.wait_for_function("document.getElementById('contenu-des-regles').closest('details').open")
+    # a locator, not an expression string: the page's script policy may refuse to evaluate one
+    page.locator(".faq-details[open]:has(#contenu-des-regles)").wait_for()
     page.context.close()
 
 
