@@ -119,18 +119,55 @@ def run(
     whether anything is to be done): UI strings, sources, the site model, its files into
     `sink`. Raises BuildFailed, the sink left as it was, on any error (or warning, with
     `strict`); `state` then holds what the last good build left in it."""
-    # the model patched in place: serve's edits that move no page
-    made = _patch(state, diags, settings.related_later)
-    if made is None:
-        ui, _, site, outdated = model(config, theme, diags, settings, state)
-        made = Made(site, ui, outdated)
-        state.related_stale.clear()  # every language scored
-    state.method = made.method
-    gc.freeze()  # the model lives until the next build: not walked by the cyclic collector
+    renderer = state.renderer
+
+    def start_search(site: Site, ui: UiStrings) -> None:
+        """The search indexes started as soon as the pages' texts are known: they run
+        beside the rest of the model (related articles…) and the pages. (Serve makes
+        them when first asked for.)"""
+        nonlocal renderer
+        if settings.search_on_demand or diags.failed(settings.strict):
+            return
+        renderer = renderer or Renderer(
+            site, theme, ui, settings.search_on_demand, settings.search_words
+        )
+        renderer.site = site
+        gc.freeze()  # (as below) and forked processes copy no page the collector writes
+        renderer.start_search(state.reads, settings.jobs)
+
+    try:
+        # the model patched in place: serve's edits that move no page
+        made = _patch(state, diags, settings.related_later)
+        if made is None:
+            ui, _, site, outdated = model(config, theme, diags, settings, state, start_search)
+            made = Made(site, ui, outdated)
+            state.related_stale.clear()  # every language scored
+        state.method = made.method
+        gc.freeze()  # the model lives until the next build: not walked by the cyclic collector
+        renderer = _rendered(made, renderer, theme, state, sink, diags, settings, progress, idle)
+    finally:  # the indexes still under way after an error (outputs() takes them otherwise)
+        if renderer is not None:
+            renderer.stop_search()
+    state.site, state.renderer = made.site, renderer
+    return made
+
+
+def _rendered(
+    made: Made,
+    renderer: Renderer | None,
+    theme: Theme,
+    state: State,
+    sink: Sink,
+    diags: Diagnostics,
+    settings: Settings,
+    progress: Callable[[int, int], None] | None,
+    idle: Callable[[], None] | None,
+) -> Renderer:
+    """The model's files into `sink`, by `renderer` (made if None); returns it."""
     try:
         if diags.failed(settings.strict):
             raise BuildFailed(diags)
-        renderer = state.renderer or Renderer(
+        renderer = renderer or Renderer(
             made.site, theme, made.ui, settings.search_on_demand, settings.search_words
         )
         if made.update is None:  # (a patch moves no page)
@@ -146,8 +183,7 @@ def run(
             mark_outdated(made.site, made.patched)  # the banners as they were
             add_related(made.site, memo=state.related)  # and the related articles
         raise
-    state.site, state.renderer = made.site, renderer
-    return made
+    return renderer
 
 
 def _outputs(
@@ -217,13 +253,17 @@ def model(
     diags: Diagnostics,
     settings: Settings,
     state: State,
+    texts_known: Callable[[Site, UiStrings], None] | None = None,
 ) -> tuple[UiStrings, SourceSet, Site, list[Page]]:
     """The stages between the theme and the files: UI strings (unless kept), sources, the
-    site model, its discussions, the translations that fell behind their originals."""
+    site model, its discussions, the translations that fell behind their originals.
+    `texts_known` is called once the pages and their texts are (what search indexes)."""
     ui = state.ui or load_ui_strings(theme.locale_dirs, config.languages, diags)
     sources = state.sources or discover_sources(config, diags, settings.drafts, state.memo)
     site = build_site(config, sources, ui, diags, state.bodies, settings.jobs)
     attach_discussions(site, diags)
+    if texts_known is not None:
+        texts_known(site, ui)
     add_related(site, memo=state.related)
     return ui, sources, site, mark_outdated(site)
 

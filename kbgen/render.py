@@ -10,7 +10,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
 from pathlib import Path
@@ -40,7 +40,7 @@ from kbgen.seo import absolute_url, alternates, canonical, json_ld, may_be_index
 from kbgen.site import Page, Redirect, Site
 from kbgen.theme import Theme
 from kbgen.urls import encode_url, links_from
-from kbgen.workers import end_with_parent, fresh_pool
+from kbgen.workers import Forked, end_with_parent
 
 # Under this much work (pages, and about 100 pages' worth per search index), forking costs
 # more than it saves; work goes to the processes in tasks of this many pages.
@@ -134,6 +134,25 @@ class Job:
     subject: Page | Redirect | None = None
 
 
+@dataclass
+class Searching:
+    """The search files of one `Renderer.outputs()`: those left as the last build made them,
+    and those to make, here (a small site's) or under way in forked processes."""
+
+    site: Site  # the model they are of
+    bundles: bool  # Pagefind's (a folder of files per language), or lunr's
+    known: dict[str, str] = field(default_factory=dict)  # the last build's digests, by language
+    unchanged: list[SearchFile] = field(default_factory=list)  # files left as they are
+    kept: list[str] = field(default_factory=list)  # and their paths (`outputs()` lists them)
+    here: list[SearchFile] = field(default_factory=list)
+    forked: dict[Forked[bytes | dict[str, bytes]], SearchFile] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        for task in self.forked:
+            task.stop()
+        self.forked.clear()
+
+
 class Renderer:
     def __init__(
         self,
@@ -152,6 +171,7 @@ class Renderer:
         self.assets = Assets.collect(theme, site.config.brand)
         self.search_files: dict[str, str] = {}  # language -> output path of its search file
         self.search_paths: list[str] = []  # every search file of the last outputs()
+        self._searching: Searching | None = None  # started by start_search, for outputs()
         self._lang: str | None = None
         # the last model's jobs, what makes each file, and each job's place by path
         self._jobs: tuple[Site, list[Job], dict[str, Maker], dict[str, int]] | None = None
@@ -199,6 +219,82 @@ class Renderer:
         self._jobs = (site, jobs, {j.path: j.maker for j in jobs}, places)
         return self._jobs[1:]
 
+    def start_search(self, reads: Reads, workers: int = 1) -> Searching:
+        """The search files of the model's texts: which are kept (`reads`, the last build's,
+        has their digests), which to make; with `workers` > 1 and enough documents, these
+        are started at once in forked processes. Called as soon as the pages' texts are
+        known (the pipeline does, before the related articles), the indexes run beside the
+        rest of the build; `outputs()` takes them, or calls this itself."""
+        if self._searching is not None and self._searching.site is self.site:
+            return self._searching
+        self.stop_search()
+        search = self.site.config.search
+        languages = self.site.config.languages
+        searching = Searching(self.site, search.engine == pagefind.ENGINE)
+        self.search_files = {}
+        if search.enabled:
+            script = pagefind.script_path if searching.bundles else search_path
+            self.search_files = {lang: script(lang) for lang in languages}
+        self._searching = searching
+        if not search.enabled or self.search_on_demand:
+            return searching
+        searching.known = self._search_known(searching.bundles, reads)
+        folder = pagefind.bundle_folder if searching.bundles else search_path
+        include = search.include_replies
+        searching.unchanged, to_make = search_work(self.site, include, searching.known, folder)
+        if workers > 1 and sum(len(f.docs) for f in to_make) >= PARALLEL_FROM:
+            # the indexes are the longest tasks: they run beside the rest of the build
+            words = self.search_words
+            for found in to_make:
+                task: Forked[bytes | dict[str, bytes]] = (
+                    Forked(pagefind.bundle, found.lang, found.docs)
+                    if searching.bundles
+                    else Forked(search_file, found.lang, found.docs, words.get(found.lang))
+                )
+                searching.forked[task] = found
+        else:
+            searching.here = to_make
+        return searching
+
+    def _search_known(self, bundles: bool, reads: Reads) -> dict[str, str]:
+        """The digest of each language's search file as the last build made it, if whole."""
+        languages = self.site.config.languages
+        if bundles:
+            return {lang: d for lang, (d, _) in pagefind.bundles_in(reads.files, languages).items()}
+        return {
+            lang: str(made[0][1])
+            for lang in languages
+            if (made := reads.files.get(search_path(lang)))
+        }
+
+    def _searched(self, reads: Reads, workers: int) -> Searching:
+        """The search files `start_search` started, if the output still holds those it
+        counted on keeping (the build cache checks them once the output is locked, after
+        the start: one removed by hand is made again); their paths noted in `reads`."""
+        started = self._searching
+        if started is not None and started.known != self._search_known(started.bundles, reads):
+            self.stop_search()
+        searching = self.start_search(reads, workers)
+        self.search_paths = []
+        if searching.bundles:
+            made_before = pagefind.bundles_in(reads.files, self.site.config.languages)
+            for found in searching.unchanged:
+                searching.kept += made_before[found.lang][1]
+            self.search_paths += searching.kept
+        else:
+            for found in searching.unchanged:
+                searching.kept += [found.path, *found.snippets]
+            for found in [*searching.unchanged, *searching.here, *searching.forked.values()]:
+                self.search_paths += [found.path, *found.snippets]
+                reads.files[found.path] = (("search", found.digest), frozenset())
+        return searching
+
+    def stop_search(self) -> None:
+        """The search indexes under way dropped (a build that failed before its files)."""
+        if self._searching is not None:
+            self._searching.stop()
+            self._searching = None
+
     def outputs(
         self,
         on_page: Callable[[int], None] | None = None,
@@ -220,40 +316,13 @@ class Renderer:
         reads = reads if reads is not None else Reads()
         self._sent.clear()
         yield from (Output(path, data) for path, data in self.assets.files.items())
-        search = self.site.config.search
-        languages = self.site.config.languages
-        bundles = search.engine == pagefind.ENGINE  # a folder of files per language
-        searches: list[SearchFile] = []
-        kept_search: list[str] = []  # the search files left as they are
-        self.search_paths = []
-        if search.enabled:
-            script = pagefind.script_path if bundles else search_path
-            self.search_files = {lang: script(lang) for lang in languages}
-        if search.enabled and not self.search_on_demand and bundles:
-            made_before = pagefind.bundles_in(reads.files, languages)
-            known = {lang: digest for lang, (digest, _) in made_before.items()}
-            unchanged, searches = search_work(
-                self.site, search.include_replies, known, pagefind.bundle_folder
-            )
-            for found in unchanged:
-                kept_search += made_before[found.lang][1]
-            self.search_paths += kept_search
-        elif search.enabled and not self.search_on_demand:
-            known = {
-                lang: str(made[0][1])
-                for lang in languages
-                if (made := reads.files.get(search_path(lang)))
-            }
-            unchanged, searches = search_work(self.site, search.include_replies, known)
-            for found in unchanged:
-                kept_search += [found.path, *found.snippets]
-            for found in searches:  # the snippet texts: quick to write, beside the index
+        searching = self._searched(reads, workers)
+        if not searching.bundles:
+            for found in [*searching.here, *searching.forked.values()]:
+                # the snippet texts: quick to write, beside the index
                 yield from (
                     Output(path, data) for path, data in snippet_files(found.lang, found.docs)
                 )
-            for found in unchanged + searches:
-                self.search_paths += [found.path, *found.snippets]
-                reads.files[found.path] = (("search", found.digest), frozenset())
         jobs, makers, places = self._made_jobs()
         same_files = reads.same_makers(makers)  # the model patched in place
         changed = reads.changed(self.site, change or Change())
@@ -262,31 +331,15 @@ class Renderer:
         remade = [jobs[n] for n in sorted(places[path] for path in stale)]
         pages = [j for j in remade if j.maker[0] == "page"]
         if keep is not None:
-            listed = (p for p in chain(kept_search, makers) if p not in stale)
-            keep(len(kept_search) + len(makers) - len(stale), listed)
+            listed = (p for p in chain(searching.kept, makers) if p not in stale)
+            keep(len(searching.kept) + len(makers) - len(stale), listed)
         if on_page is not None:
             on_page(len(self.site.standalone_pages) - len(pages))
-        index_pool: ProcessPoolExecutor | None = None
         page_pool: ProcessPoolExecutor | None = None
-        indexed: dict[Future[bytes | dict[str, bytes]], SearchFile] = {}
+        indexed = searching.forked
         try:
             if workers > 1 and len(pages) >= PARALLEL_FROM:
-                # forked first, while this process runs no other thread (the index pool's;
-                # a fork copies the locks they hold, not the threads)
                 page_pool = self._fork(workers, pages, reads)
-            if workers > 1 and sum(len(f.docs) for f in searches) >= PARALLEL_FROM:
-                # the indexes are the longest tasks: they run beside the pages
-                index_pool = fresh_pool(min(workers, len(searches)))
-                words = self.search_words
-                indexed = {
-                    (
-                        index_pool.submit(pagefind.bundle, f.lang, f.docs)
-                        if bundles
-                        else index_pool.submit(search_file, f.lang, f.docs, words.get(f.lang))
-                    ): f
-                    for f in searches
-                }
-                searches = []
             if page_pool is not None:
                 yield from self._made_in_workers(page_pool, workers, pages, reads, indexed, on_page)
             else:
@@ -294,8 +347,8 @@ class Renderer:
                     yield self._made(job, *self.make(job, reads), reads)
                     if on_page is not None:
                         on_page(1)
-            for found in searches:  # a small site's, made here
-                if bundles:
+            for found in searching.here:  # a small site's, made here
+                if searching.bundles:
                     yield from self._bundle(found, pagefind.bundle(found.lang, found.docs), reads)
                 else:
                     data = search_file(found.lang, found.docs, self.search_words.get(found.lang))
@@ -310,10 +363,10 @@ class Renderer:
             self.fragments.clear()
             raise
         finally:
-            for pool in (page_pool, index_pool):
-                if pool is not None:  # after an error, the rest is dropped
-                    pool.shutdown(wait=True, cancel_futures=True)
+            searching.stop()  # after an error, the indexes under way are dropped
+            self._searching = None
             if page_pool is not None:
+                page_pool.shutdown(wait=True, cancel_futures=True)
                 self._unfork()
         if not same_files:
             kept = [*self.assets.files, *self.search_files.values(), *self.search_paths, *makers]
@@ -380,7 +433,7 @@ class Renderer:
         workers: int,
         pages: list[Job],
         reads: Reads,
-        indexed: dict[Future[bytes | dict[str, bytes]], SearchFile],
+        indexed: dict[Forked[bytes | dict[str, bytes]], SearchFile],
         on_page: Callable[[int], None] | None,
     ) -> Iterator[Output]:
         """Pages made by the worker processes; this process writes what they send back, and
@@ -403,7 +456,7 @@ class Renderer:
 
     def _finished(
         self,
-        indexed: dict[Future[bytes | dict[str, bytes]], SearchFile],
+        indexed: dict[Forked[bytes | dict[str, bytes]], SearchFile],
         reads: Reads,
         wait: bool,
     ) -> Iterator[Output]:

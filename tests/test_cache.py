@@ -188,6 +188,16 @@ def test_an_output_file_removed_by_hand_is_made_again(example_copy: Path) -> Non
     _assert_like_a_cold_build(example_copy)
 
 
+def test_a_search_file_removed_by_hand_is_made_again(example_copy: Path) -> None:
+    # the indexes start before the output is locked and checked: the check still decides
+    _build(example_copy)
+    (example_copy / "site" / "assets" / "search" / "fr.json").unlink()
+    again = _build(example_copy)
+    assert again.site is not None and again.written >= 1
+    assert (example_copy / "site" / "assets" / "search" / "fr.json").is_file()
+    _assert_like_a_cold_build(example_copy)
+
+
 def test_a_file_added_to_the_output_is_not_taken_for_no_change(example_copy: Path) -> None:
     _build(example_copy)
     (example_copy / "site" / "fr" / "notes.txt").write_text("mine", encoding="utf-8")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The number of workers of each stage that handed work to worker processes: Markdown
-    bodies (negative), search indexes (tens: 10 per process), pages (positive)."""
+    bodies (negative), search indexes (10 per forked process), pages (positive)."""
     calls: list[int] = []
     real = Renderer._made_in_workers
 
@@ -48,13 +47,13 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return real(self, *args)
 
     monkeypatch.setattr(Renderer, "_made_in_workers", recorded)
-    real_pool = kbgen.render.fresh_pool
+    real_forked = kbgen.render.Forked
 
-    def pool_recorded(workers: int) -> ProcessPoolExecutor:
-        calls.append(10 * workers)
-        return real_pool(workers)
+    def forked_recorded(*args: Any) -> Any:
+        calls.append(10)
+        return real_forked(*args)
 
-    monkeypatch.setattr(kbgen.render, "fresh_pool", pool_recorded)
+    monkeypatch.setattr(kbgen.render, "Forked", forked_recorded)
     real_bodies = BodyWorkers.__init__
 
     def bodies_recorded(self: BodyWorkers, *args: Any) -> None:
@@ -72,7 +71,7 @@ def test_workers_write_what_one_process_writes(
     one = build(BuildOptions(config, output=tmp_path / "one", cache=False, jobs=1))
     assert spy == []
     two = build(BuildOptions(config, output=tmp_path / "two", cache=False, jobs=2))
-    assert spy == [-2, 20, 2]
+    assert spy == [-2, 10, 10, 10, 2]  # the indexes start before the pages
     assert sum(two.pages_per_language.values()) >= 400
     assert checksums(tmp_path / "one") == checksums(tmp_path / "two")
     assert [d.format() for d in one.diagnostics.items] == [

@@ -28,7 +28,7 @@ from kbgen.search.builder import Analyzed, FastBuilder, length_base, score
 from kbgen.search.normalize import fold, words
 from kbgen.search.pipeline import functions_for, make_pipeline
 from kbgen.urls import encode_url
-from kbgen.workers import fresh_pool
+from kbgen.workers import Forked
 
 if TYPE_CHECKING:  # only read here: the fresh processes that build indexes import this
     # module, and need none of the model's modules
@@ -446,15 +446,15 @@ def build_search_files(
     site: Site, include_replies: bool, previous: dict[str, str] | None = None
 ) -> list[SearchFile]:
     """Each language's search file, except those whose documents have the digest
-    `previous[lang]` (their data is None). Languages are built in parallel processes when
+    `previous[lang]` (their data is None). Languages are built in forked processes when
     the site is large enough for that to pay (the build runs them beside the pages instead:
     render.py)."""
     unchanged, to_build = search_work(site, include_replies, previous)
     workers = min(len(to_build), os.cpu_count() or 1)
     langs, docs = [f.lang for f in to_build], [f.docs for f in to_build]
     if workers > 1 and sum(map(len, docs)) >= PARALLEL_FROM:
-        with fresh_pool(workers) as pool:
-            contents = list(pool.map(search_file, langs, docs))
+        tasks = [Forked(search_file, lang, found) for lang, found in zip(langs, docs, strict=True)]
+        contents = [task.result() for task in tasks]
     else:
         contents = list(map(search_file, langs, docs))
     built = [replace(f, data=data, docs=[]) for f, data in zip(to_build, contents, strict=True)]
