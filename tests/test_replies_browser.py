@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.helpers import edit_file, run_kbgen, serve, write_file
@@ -73,7 +74,8 @@ def test_reply_kit_fills_the_template_and_copies_it(browser: Any, site_url: str)
     # [company’s name] is written twice: its one field fills both
     assert text.locator("mark.is-filled").all_inner_texts() == ["Alex", "Acme", "Acme"]
     page.get_by_role("button", name="Copy the reply").click()
-    assert page.locator(".copy-button").inner_text() == "Copied"
+    # the clipboard answers asynchronously: waited for
+    expect(page.locator(".copy-button")).to_have_text("Copied")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("Hello Alex! Thank you for starting this discussion.")
     assert "actions taken by Acme.\n\nThis [price reduction/increase/sales] was" in copied
@@ -113,7 +115,8 @@ def test_copy_works_on_a_plain_http_intranet_host(intranet_browser: Any, site_ur
     button = page.get_by_role("button", name="Copy the reply")
     assert button.is_visible()
     button.click()
-    assert page.locator(".copy-button").inner_text() == "Copied"
+    # the clipboard answers asynchronously: waited for
+    expect(page.locator(".copy-button")).to_have_text("Copied")
     copied = _clipboard(page.context, site_url)
     assert copied.startswith("Hello Alex! Thank you")
     assert "understand Acme reasons" in copied

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.helpers import serve
 
@@ -279,7 +280,7 @@ def test_copy_link_puts_the_address_of_a_rule_and_a_heading_in_the_clipboard(
     button.focus()  # a button: reachable by keyboard
     page.keyboard.press("Enter")
     assert page.evaluate("navigator.clipboard.readText()") == site_url + "en/rules/#3"
-    assert button.inner_text() == "Link copied"
+    expect(button).to_have_text("Link copied")  # the clipboard answers asynchronously
     page.goto(site_url + EN_ARTICLE)
     heading = page.locator(".content h2[id]").first
     heading.locator(".copy-link").click()
