@@ -20,7 +20,10 @@ from kbgen.sources import Source
 from kbgen.urls import output_path, tag_slug
 
 WORDS_PER_MINUTE = 220
-SIDEBAR_LINKS = 50  # an article's sidebar lists this many of its section's articles at most
+# An article's sidebar lists this many of its section's articles at most, around it (the
+# section page lists them all): Zendesk's article page has 10. Each one more is a page
+# more to make again when an article's title changes.
+SIDEBAR_LINKS = 20
 
 # Kinds of page written as files of their own (each FAQ entry and reply template too).
 STANDALONE_KINDS = (

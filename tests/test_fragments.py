@@ -14,6 +14,7 @@ import pytest
 from kbgen.build import BuildOptions, load_site
 from kbgen.fragments import Fragment, Fragments, Place
 from kbgen.render import Renderer
+from kbgen.site import SIDEBAR_LINKS
 from tests.helpers import edit_file, run_kbgen, write_file
 
 BIG = 120  # articles in the section added to the example: more than a sidebar's window
@@ -115,14 +116,14 @@ def test_a_sidebar_is_joined_from_its_kept_links_not_looked_up_link_by_link(
     monkeypatch.setattr(Fragments, "find", spy)
     files = dict(renderer.files())
     articles = sum(1 for page in loaded.site.pages if page.kind == "article")
-    # before: every link of every sidebar, more than 50 a page in the big section
+    # before: every link of every sidebar, a whole window a page in the big section
     assert found["partials/section_link.html"] <= 2 * articles
     for number in (0, 60, 119):  # and each page still marks itself, and only itself
         html = files[f"en/articles/big/a{number:03}/index.html"].decode()
         shown = html.split('class="sidebar"')[1].split("</details>")[0]
         assert f'<a href="./" aria-current="page">Article {number:03}</a>' in shown
         assert shown.count("aria-current") == 1
-        assert shown.count("<li>") == 50
+        assert shown.count("<li>") == SIDEBAR_LINKS
 
 
 def test_serve_renders_again_only_the_fragments_an_edit_reached(example_copy: Path) -> None:
@@ -143,9 +144,9 @@ def test_serve_renders_again_only_the_fragments_an_edit_reached(example_copy: Pa
     assert live.renderer is renderer
     again = renderer.fragments.rendered - before
     remade = [p for p in outcome.changed if p.startswith("en/articles/big/")]
-    assert len(remade) > 50  # every page whose window shows a060
+    assert len(remade) > SIDEBAR_LINKS  # every page whose window shows a060
     # a060's link once for the pages it does not lead to, once on its own page; each other
-    # page's own link (marked current) once: not 50 links for each page made again
+    # page's own link (marked current) once: not a window of links for each page made again
     assert again["partials/section_link.html"] <= len(remade) + 2
     assert again["partials/site_nav.html"] == again["partials/footer.html"] == 0
     html = live.files["en/articles/big/a061/index.html"].decode()

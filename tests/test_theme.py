@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kbgen.brand import contrast
+from kbgen.site import SIDEBAR_LINKS
 from tests.helpers import assert_clean_failure, run_kbgen
 
 FR_ARTICLE = "fr/articles/community-management/role-des-representants/index.html"
@@ -143,7 +144,7 @@ def test_a_large_section_puts_a_window_of_its_articles_in_each_sidebar(
     middle = _read(out, "en/articles/big/a060/index.html")
     sidebar = middle.split('class="sidebar"')[1].split("</details>")[0]
     titles = re.findall(r">Article (\d+)</a>", sidebar)
-    assert len(titles) == 50
+    assert len(titles) == SIDEBAR_LINKS
     assert "060" in titles and titles == sorted(titles)
     assert "All 120 articles" in sidebar
     first = _read(out, "en/articles/big/a000/index.html")
