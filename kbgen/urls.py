@@ -7,6 +7,7 @@ the search index: by relative_url for links, by encode_url for the rest.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import unicodedata
@@ -93,6 +94,7 @@ def normalize_alias(alias: str) -> str:
     return alias + "/"
 
 
+@functools.lru_cache(maxsize=1 << 12)  # a site has few tags, on many pages each
 def tag_slug(tag: str) -> str:
     """The URL piece of a tag's page: its letters, digits (any script, accents kept, as the
     slugs of file names) and `_ + .`, lower case, every other run of characters one "-":
