@@ -40,6 +40,32 @@ class CachedBody:
     link_problems: tuple[Diagnostic, ...]
 
 
+class BodiesByPage(dict[tuple[str, str], CachedBody]):
+    """The last model's bodies by page (language, key), with the pages whose bodies have
+    link problems noted apart: every build and every patch reports them all, and a pass
+    over every page's body would cost a one-page patch on a large site more than the rest
+    of it. Entries are set, never removed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._places: dict[tuple[str, str], int] = {}  # each key's place in the dict's order
+        self._with_problems: set[tuple[str, str]] = set()
+
+    def __setitem__(self, key: tuple[str, str], body: CachedBody) -> None:
+        if key not in self._places:
+            self._places[key] = len(self._places)
+        super().__setitem__(key, body)
+        if body.link_problems:
+            self._with_problems.add(key)
+        else:
+            self._with_problems.discard(key)
+
+    def link_problems(self) -> list[Diagnostic]:
+        """Every body's link problems, in the order of the pages."""
+        keys = sorted(self._with_problems, key=self._places.__getitem__)
+        return [d for key in keys for d in self[key].link_problems]
+
+
 class BodyCache:
     """Bodies of an earlier build of the model, so a rebuild parses only changed pages.
 
@@ -57,12 +83,12 @@ class BodyCache:
         self.fresh: set[tuple[str, str]] = set()  # (lang, key) of bodies made anew last build
         # the last model's bodies by page, what its other stages reported, and its bodies'
         # maker (what update_bodies patches)
-        self.pages: dict[tuple[str, str], CachedBody] = {}
+        self.pages = BodiesByPage()
         self.model_problems: list[Diagnostic] = []
         self.bodies: Bodies | None = None
 
     def link_problems(self) -> list[Diagnostic]:
-        return [d for body in self.pages.values() for d in body.link_problems]
+        return self.pages.link_problems()
 
     def key(self, page: Page) -> tuple[object, ...]:
         assert page.source is not None

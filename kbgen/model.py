@@ -6,7 +6,7 @@ body_workers.py)."""
 from __future__ import annotations
 
 from kbgen import body_workers
-from kbgen.bodies import Bodies, BodyCache, CachedBody
+from kbgen.bodies import Bodies, BodiesByPage, BodyCache, CachedBody
 from kbgen.config import Config
 from kbgen.diagnostics import Diagnostics
 from kbgen.i18n import UiStrings
@@ -36,7 +36,7 @@ def build_site(
     `workers` > 1, a large site's bodies are parsed and rendered in that many processes."""
     reported = len(diags.items)
     if cache is not None:
-        cache.fresh, cache.pages = set(), {}
+        cache.fresh, cache.pages = set(), BodiesByPage()
     site = Site(config)
     index = SiteIndex(site)
     collect_assets(index, sources)
