@@ -69,9 +69,22 @@ class DevServer:
     # Builds --------------------------------------------------------------------------------
 
     def report(self, outcome: Outcome, what: str) -> None:
-        """Print the outcome and tell waiting browsers. Warnings already printed after an
+        """Tell waiting browsers, then print the outcome. Warnings already printed after an
         earlier build are not printed again: a big site can have thousands, and printing
-        them all after each save would cost more than the rebuild."""
+        them all after each save would cost more than the rebuild (and sorting them out
+        takes milliseconds: browsers are told first)."""
+        with self.changed:
+            if outcome.ok:
+                self.state = BuildState(self.live.version)
+            else:
+                self.failures += 1
+                shown = tuple(
+                    {"where": _where(d, self.root), "message": d.message}
+                    for d in outcome.diagnostics.errors
+                )
+                self.state = BuildState(self.live.version, self.failures, shown)
+            self.building = False
+            self.changed.notify_all()
         items = outcome.diagnostics.items
         fresh = [d for d in items if d.severity == "error" or d not in self.printed]
         self.printed = set(items)
@@ -85,18 +98,6 @@ class DevServer:
         else:
             errors = len(outcome.diagnostics.errors)
             self.log(f"kbgen: {what}: {errors} error(s); still serving the last good build")
-        with self.changed:
-            if outcome.ok:
-                self.state = BuildState(self.live.version)
-            else:
-                self.failures += 1
-                shown = tuple(
-                    {"where": _where(d, self.root), "message": d.message}
-                    for d in outcome.diagnostics.errors
-                )
-                self.state = BuildState(self.live.version, self.failures, shown)
-            self.building = False
-            self.changed.notify_all()
 
     def on_batch(self, paths: set[Path]) -> None:
         relevant = sorted(p for p in paths if self.live.relevant(p))

@@ -65,8 +65,12 @@ def kbgen_serve(root: Path, *args: str) -> Iterator[Served]:
             else:
                 lines.put(line)
 
-    threading.Thread(target=read, args=(process.stdout, None), daemon=True).start()
-    threading.Thread(target=read, args=(process.stderr, served.log), daemon=True).start()
+    readers = [
+        threading.Thread(target=read, args=(process.stdout, None), daemon=True),
+        threading.Thread(target=read, args=(process.stderr, served.log), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
     try:
         try:
             first = lines.get(timeout=STARTUP_SECONDS)
@@ -83,3 +87,5 @@ def kbgen_serve(root: Path, *args: str) -> Iterator[Served]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+        for reader in readers:  # what it printed last is in `log` once the `with` ends
+            reader.join(timeout=10)
