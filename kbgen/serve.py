@@ -22,6 +22,7 @@ import mimetypes
 import socket
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,10 @@ from kbgen.watch import Watcher
 LIVE_JS = Path(__file__).with_name("live.js")
 PREFIX = "/__kbgen/"
 POLL_SECONDS = 25.0  # a long poll returns after this even if nothing happened
+# After a text edit is served, the related articles of its language are scored again (a
+# second of CPU on a large site, in this process): they wait this long, so that the
+# browsers' reload (the event, the page, its assets) is not slowed by them
+RELOAD_GRACE_SECONDS = 0.25
 NOT_BUILT = (
     '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
     "<title>kbgen serve</title>\n</head>\n<body>\n<h1>kbgen serve</h1>\n"
@@ -113,6 +118,7 @@ class DevServer:
         def show(outcome: Outcome) -> None:  # the edit is served: browsers reload now
             reported.append(outcome)
             self.report(outcome, what)
+            time.sleep(RELOAD_GRACE_SECONDS)  # before the related articles are scored
 
         try:
             outcome = self.live.update(relevant, show)
