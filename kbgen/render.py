@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gettext
 import hashlib
 import multiprocessing
 import os
@@ -111,6 +112,26 @@ def make_environment(theme: Theme) -> jinja2.Environment:
     return env
 
 
+def translated_once(translations: gettext.NullTranslations) -> Callable[..., str]:
+    """`_` and `gettext` for templates, as Jinja's i18n extension makes them with `newstyle`
+    (the translation a format string, its variables escaped), but a string without variables
+    translated and formatted once: a page shows twenty, through three calls each otherwise."""
+    known: dict[str, Markup] = {}
+
+    @jinja2.pass_context
+    def translate(context: jinja2.runtime.Context, string: str, /, **variables: Any) -> str:
+        if not context.eval_ctx.autoescape:
+            return translations.gettext(string) % variables
+        if variables:
+            return Markup(translations.gettext(string)) % variables
+        found = known.get(string)
+        if found is None:
+            found = known[string] = Markup(translations.gettext(string)) % {}
+        return found
+
+    return translate
+
+
 # a file made: its bytes, the keys it read of the model, what they gave (Reads.fingerprints)
 MadeFile = tuple[bytes, frozenset[Key], dict[Key, object] | None]
 
@@ -180,13 +201,33 @@ class Renderer:
         # the keys whose values went with a file made here (Reads.fingerprints): recorded
         # by the time a later file is (in each worker, files are made in the order recorded)
         self._sent: set[Key] = set()
+        self._gettext: dict[str, Callable[..., str]] = {}  # language -> `_` (translated_once)
+        self._icons: dict[tuple[str | None, str, str], Markup] = {}
+        self._icon_macros: tuple[str | None, Any] | None = None  # language, icons.html module
 
     def use_language(self, lang: str) -> None:
         if lang != self._lang:
+            translations = self.ui.translations(lang)
             self.env.install_gettext_translations(  # type: ignore[attr-defined]
-                self.ui.translations(lang), newstyle=True
+                translations, newstyle=True
             )
+            if lang not in self._gettext:
+                self._gettext[lang] = translated_once(translations)
+            self.env.globals["gettext"] = self.env.globals["_"] = self._gettext[lang]
             self._lang = lang
+
+    def icon(self, name: str, classes: str = "icon") -> Markup:
+        """The theme's icon `name` (its `partials/icons.html` macro `icon`), rendered once
+        per language, name and classes: a page shows about twenty."""
+        key = (self._lang, name, classes)
+        found = self._icons.get(key)
+        if found is None:
+            if self._icon_macros is None or self._icon_macros[0] != self._lang:
+                module = self.env.get_template("partials/icons.html").make_module()
+                self._icon_macros = (self._lang, module)
+            macros: Any = self._icon_macros[1]
+            found = self._icons[key] = Markup(macros.icon(name, classes))
+        return found
 
     def files(self, on_page: Callable[[int], None] | None = None) -> Iterator[tuple[str, bytes]]:
         """Every output file, each rendered."""
@@ -632,6 +673,7 @@ class Renderer:
             ),
             "format_date": lambda value: format_date(value, lang),
             "text_attrs": text_attrs,
+            "icon": self.icon,
             "ui_attrs": lambda shown: text_attrs(shown, lang),
             "search_file": self.search_files.get(lang),
         }

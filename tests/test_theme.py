@@ -188,3 +188,31 @@ def test_untranslated_banner_is_inside_main_in_the_readers_language(example_site
     assert main.startswith(' tabindex="-1">')
     assert '<div class="banner banner-untranslated" role="note" lang="vi">' in main
     assert '<div class="content" lang="fr" dir="ltr">' in main
+
+
+def test_translated_once_formats_as_jinjas_newstyle_gettext() -> None:
+    """`_` translates a string without variables once per language, and gives what Jinja's
+    own newstyle gettext gives: the translation as a format string, variables escaped."""
+    import gettext
+
+    import jinja2
+
+    from kbgen.render import translated_once
+
+    class French(gettext.NullTranslations):
+        def gettext(self, message: str) -> str:
+            return {
+                "Save": "Enregistrer",
+                "%(n)s%% of <b>%(who)s</b>": "%(n)s %% de <b>%(who)s</b>",
+            }.get(message, message)
+
+    varied = '{{ _("%(n)s%% of <b>%(who)s</b>", n=5, who="<i>") }}'
+    source = '{{ _("Save") }}|{{ _("Save") }}|' + varied + '|{{ _("100%%") }}'
+    ours = jinja2.Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+    ours.globals["_"] = translated_once(French())
+    jinjas = jinja2.Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+    jinjas.install_gettext_translations(French(), newstyle=True)  # type: ignore[attr-defined]
+    expected = "Enregistrer|Enregistrer|5 % de <b>&lt;i&gt;</b>|100%"
+    assert ours.from_string(source).render() == jinjas.from_string(source).render() == expected
+    plain = "{% autoescape false %}" + source + "{% endautoescape %}"
+    assert ours.from_string(plain).render() == jinjas.from_string(plain).render()
