@@ -118,9 +118,11 @@ def translated_once(translations: gettext.NullTranslations) -> Callable[..., str
     translated and formatted once: a page shows twenty, through three calls each otherwise."""
     known: dict[str, Markup] = {}
 
-    @jinja2.pass_context
-    def translate(context: jinja2.runtime.Context, string: str, /, **variables: Any) -> str:
-        if not context.eval_ctx.autoescape:
+    # the evaluation context only: Jinja gives one that needs a context of its own inside a
+    # block or a loop (`Context.derived`, for the block's variables)
+    @jinja2.pass_eval_context
+    def translate(eval_ctx: jinja2.nodes.EvalContext, string: str, /, **variables: Any) -> str:
+        if not eval_ctx.autoescape:
             return translations.gettext(string) % variables
         if variables:
             return Markup(translations.gettext(string)) % variables
