@@ -190,6 +190,9 @@ class Recorder:
         if isinstance(value, Page):
             return self.view(value)
         if isinstance(value, list):
+            if all(type(v) is Page for v in value):  # most lists: pages
+                view = self.view
+                return [view(v) for v in value]
             return [self.wrap(v) for v in value]
         if isinstance(value, tuple):
             return tuple(self.wrap(v) for v in value)
@@ -198,10 +201,13 @@ class Recorder:
         if isinstance(value, FaqGroup):
             return replace(value, entries=self.wrap(value.entries))
         if isinstance(value, SectionNav):  # the sidebar marks `page` among these: views too
-            articles, previous, next_ = (
-                self.wrap(v) for v in (value.articles, value.previous, value.next)
+            view = self.view
+            return SectionNav(
+                [view(v) for v in value.articles],
+                value.total,
+                None if value.previous is None else view(value.previous),
+                None if value.next is None else view(value.next),
             )
-            return replace(value, articles=articles, previous=previous, next=next_)
         return value
 
 
@@ -234,12 +240,19 @@ class PageView(_View):
     (`__getattr__` is not called again for it)."""
 
     def __getattr__(self, name: str) -> Any:
-        value, recorder = self._read(name)
-        page: Page = self.__dict__["_of"]
+        # (_read and wrap written out: a page's every first read of a field comes here)
+        if name.startswith("__"):
+            raise AttributeError(name)
+        own = self.__dict__
+        page: Page = own["_of"]
+        recorder: Recorder = own["_recorder"]
+        value = getattr(page, name)
         key = ("p", page.lang, page.key, name)
         recorder.keys.add(key)
         recorder.values[key] = value
-        self.__dict__[name] = value = recorder.wrap(value)
+        if type(value) not in _PLAIN:
+            value = recorder.wrap(value)
+        own[name] = value
         return value
 
     def __eq__(self, other: object) -> bool:
@@ -294,24 +307,29 @@ class TableView:
 
 
 class SiteView(_View):
-    """The site as an output reads it: each method call and attribute read recorded."""
+    """The site as an output reads it: each method call and attribute read recorded. What
+    a name gives is kept here after its first read (a key recorded again is recorded
+    already; a method or a table records each call or entry itself)."""
 
     def __getattr__(self, name: str) -> Any:
         value, recorder = self._read(name)
         if name in _UNTRACKED:
-            return value
-        if isinstance(value, dict):
-            return TableView(name, value, recorder)
-        if callable(value):
-            return self._method(name, value, recorder)
-        recorder.keys.add(("s", name))
-        return recorder.wrap(value)
+            pass
+        elif isinstance(value, dict):
+            value = TableView(name, value, recorder)
+        elif callable(value):
+            value = self._method(name, value, recorder)
+        else:
+            recorder.keys.add(("s", name))
+            value = recorder.wrap(value)
+        self.__dict__[name] = value
+        return value
 
     @staticmethod
     def _method(name: str, method: Callable[..., Any], recorder: Recorder) -> Callable[..., Any]:
         def call(*arguments: Any) -> Any:
-            given = tuple(unwrap(a) for a in arguments)
-            recorder.keys.add(("s", name, tuple(shape(a) for a in given)))
+            given = tuple([unwrap(a) for a in arguments])
+            recorder.keys.add(("s", name, tuple([shape(a) for a in given])))
             return recorder.wrap(method(*given))
 
         return call
