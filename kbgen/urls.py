@@ -50,8 +50,46 @@ def relative_url(from_url: str, to_url: str) -> str:
 
 
 def links_from(from_url: str) -> Callable[[str], str]:
-    """`relative_url` from one page, its folder split once: a page's every link comes here."""
-    from_parts = [part for part in folder_of(from_url).split("/") if part]
+    """`relative_url` from one page, its folder split once: a page's every link comes here.
+    A link out of the page's folder is "../" and the link from the folder's parent, which
+    the pages side by side in it share (kept by `_links_kept`)."""
+    folder = folder_of(from_url)
+    direct = _links_from_folder(folder)
+    if "/" not in folder[:-1] or "//" in folder or "." in folder:  # (not one of kbgen's)
+        return direct
+    parent = _links_kept(folder_of(folder[:-1]))
+
+    def link(to_url: str) -> str:
+        target = to_url.partition("#")[0]
+        if target.startswith(folder) or not target or "." in target or "//" in target:
+            return direct(to_url)  # (a target with "."… as it comes: its parts may differ)
+        if target == folder[:-1] or target.startswith("/"):
+            return direct(to_url)
+        from_parent = parent(to_url)
+        if from_parent[:2] == "./" or from_parent[:1] in ("#", ""):  # the parent itself
+            return direct(to_url)
+        return "../" + from_parent
+
+    return link
+
+
+@functools.lru_cache(maxsize=64)
+def _links_kept(folder: str) -> Callable[[str], str]:
+    """The links from `folder`, each made once (for the pages in its subfolders)."""
+    made: dict[str, str] = {}
+    direct = _links_from_folder(folder)
+
+    def link(to_url: str) -> str:
+        found = made.get(to_url)
+        if found is None:
+            found = made[to_url] = direct(to_url)
+        return found
+
+    return link
+
+
+def _links_from_folder(folder: str) -> Callable[[str], str]:
+    from_parts = [part for part in folder.split("/") if part]
     odd_from = any(part in (".", "..") for part in from_parts)
 
     def link(to_url: str) -> str:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from kbgen.search import normalize
 from kbgen.search.normalize import trim, words
-from kbgen.urls import encode_url, folder_of, relative_url
+from kbgen.urls import encode_url, folder_of, links_from, relative_url
 
 
 def words_word_by_word(text: str) -> list[str]:
@@ -69,3 +69,16 @@ site_urls = st.builds(
 @given(site_urls.filter(lambda url: not url.startswith("#")), site_urls)
 def test_relative_url_equals_relpath(from_url: str, to_url: str) -> None:
     assert relative_url(from_url, to_url) == relative_url_by_relpath(from_url, to_url)
+
+
+@settings(max_examples=2000)
+@given(site_urls.filter(lambda url: not url.startswith("#")), segments, segments, site_urls)
+def test_links_from_pages_side_by_side_equal_relpath(
+    parent: str, first: str, second: str, to_url: str
+) -> None:
+    """Pages in folders side by side share their parent's links (made once): each link
+    is still the one relpath gives, from either page, the first time and the next."""
+    folder = folder_of(parent)
+    for name in (first, second, first):
+        from_url = f"{folder}{name}/"
+        assert links_from(from_url)(to_url) == relative_url_by_relpath(from_url, to_url)
