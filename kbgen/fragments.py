@@ -23,6 +23,7 @@ from typing import Any
 from markupsafe import Markup
 
 from kbgen.depends import Key, Recorder, shape, unwrap
+from kbgen.site import Page
 from kbgen.urls import folder_of
 
 # Markup given in `scope` is a slot: filled in on each page, in place of this mark
@@ -87,6 +88,9 @@ def scope_key(scope: dict[str, Any]) -> tuple[Any, ...]:
 
 def item_key(value: Any) -> Any:
     """A value of a fragment's scope as part of its key: pages by identity."""
+    page = unwrap(value)
+    if type(page) is Page:  # most: a page (a sidebar's link), as `shape` gives it
+        return ("page", page.lang, page.key)
     return shape(deep_unwrap(value))
 
 

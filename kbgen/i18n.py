@@ -6,7 +6,7 @@ import datetime as dt
 import gettext
 import io
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale
@@ -44,6 +44,7 @@ def _locale(code: str) -> Locale:
     return Locale.parse(code.replace("-", "_"))
 
 
+@lru_cache(maxsize=1 << 12)  # the dates of a site's pages: many alike
 def format_date(value: dt.date, code: str) -> str:
     return str(babel_format_date(value, format="long", locale=_locale(code)))
 

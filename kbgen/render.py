@@ -203,6 +203,7 @@ class Renderer:
         # the keys whose values went with a file made here (Reads.fingerprints): recorded
         # by the time a later file is (in each worker, files are made in the order recorded)
         self._sent: set[Key] = set()
+        self._by_language: dict[str, dict[str, Any]] = {}  # see _language_values
         self._gettext: dict[str, Callable[..., str]] = {}  # language -> `_` (translated_once)
         self._icons: dict[tuple[str | None, str, str], Markup] = {}
         self._icon_macros: tuple[str | None, Any] | None = None  # language, icons.html module
@@ -658,27 +659,37 @@ class Renderer:
                 html.append(fragment.html)
             return fill("".join(html), scope)
 
-        config = self.site.config
         return {
+            **self._language_values(lang),
             "site": site,
-            "config": config,
-            "lang": language(lang),
-            "languages": [language(code) for code in config.languages],
-            "site_title": config.site_title(lang),
             "url": url,
             "current": current,
             "asset": asset,
             "shared": shared,
             "shared_each": shared_each,
-            "absolute_url": lambda target: absolute_url(
-                self.site, target if isinstance(target, str) else target.url
-            ),
-            "format_date": lambda value: format_date(value, lang),
-            "text_attrs": text_attrs,
-            "icon": self.icon,
-            "ui_attrs": lambda shown: text_attrs(shown, lang),
             "search_file": self.search_files.get(lang),
         }
+
+    def _language_values(self, lang: str) -> dict[str, Any]:
+        """What every template of a language sees wherever it is: made once per language
+        (and config) for the three renderings of a page (its own and two fragments)."""
+        config = self.site.config
+        found = self._by_language.get(lang)
+        if found is None or found["config"] is not config:
+            found = self._by_language[lang] = {
+                "config": config,
+                "lang": language(lang),
+                "languages": [language(code) for code in config.languages],
+                "site_title": config.site_title(lang),
+                "absolute_url": lambda target: absolute_url(
+                    self.site, target if isinstance(target, str) else target.url
+                ),
+                "format_date": lambda value: format_date(value, lang),
+                "text_attrs": text_attrs,
+                "icon": self.icon,
+                "ui_attrs": lambda shown: text_attrs(shown, lang),
+            }
+        return found
 
     def _fragment(
         self, name: str, scope: dict[str, Any], at_url: str, lang: str, absolute_links: bool
