@@ -206,7 +206,7 @@ class Renderer:
         self._by_language: dict[str, dict[str, Any]] = {}  # see _language_values
         self._gettext: dict[str, Callable[..., str]] = {}  # language -> `_` (translated_once)
         self._icons: dict[tuple[str | None, str, str], Markup] = {}
-        self._icon_macros: tuple[str | None, Any] | None = None  # language, icons.html module
+        self._icon_macros: dict[str | None, Any] = {}  # language -> icons.html as a module
 
     def use_language(self, lang: str) -> None:
         if lang != self._lang:
@@ -225,10 +225,10 @@ class Renderer:
         key = (self._lang, name, classes)
         found = self._icons.get(key)
         if found is None:
-            if self._icon_macros is None or self._icon_macros[0] != self._lang:
-                module = self.env.get_template("partials/icons.html").make_module()
-                self._icon_macros = (self._lang, module)
-            macros: Any = self._icon_macros[1]
+            macros: Any = self._icon_macros.get(self._lang)
+            if macros is None:
+                template = self.env.get_template("partials/icons.html")
+                macros = self._icon_macros[self._lang] = template.make_module()
             found = self._icons[key] = Markup(macros.icon(name, classes))
         return found
 

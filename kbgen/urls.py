@@ -61,9 +61,15 @@ def links_from(from_url: str) -> Callable[[str], str]:
 
     def link(to_url: str) -> str:
         target = to_url.partition("#")[0]
-        if target.startswith(folder) or not target or "." in target or "//" in target:
-            return direct(to_url)  # (a target with "."… as it comes: its parts may differ)
-        if target == folder[:-1] or target.startswith("/"):
+        # into the page's own folder, or written with ".", "//" or a leading "/" (its parts
+        # then need not be what they look like): made from the page's folder itself
+        if (
+            not target
+            or target.startswith((folder, "/"))
+            or target == folder[:-1]
+            or "." in target
+            or "//" in target
+        ):
             return direct(to_url)
         from_parent = parent(to_url)
         if from_parent[:2] == "./" or from_parent[:1] in ("#", ""):  # the parent itself

@@ -46,6 +46,35 @@ def test_theme_override_replaces_one_template_and_one_asset(
     assert len(css) == 1 and css[0].read_text() == "body { color: rebeccapurple; }\n"
 
 
+def test_theme_override_of_the_icons_draws_every_icon(example_copy: Path, tmp_path: Path) -> None:
+    # `icon()` renders the theme's own macro (once per name); a template that still calls
+    # the macro through `icons`, as base.html imports it, draws the same
+    theme = example_copy / "themes" / "drawn"
+    _write(theme / "theme.yaml", "extends: default\n")
+    _write(
+        theme / "templates" / "partials" / "icons.html",
+        '{% macro icon(name, class="icon") %}<i class="{{ class }}" data-drawn="{{ name }}">'
+        "</i>{% endmacro %}\n",
+    )
+    _write(
+        theme / "templates" / "rules.html",
+        '{% extends "base.html" %}\n{% block main %}<p class="old">{{ icons.icon("star") }}'
+        "</p>{% endblock %}\n",
+    )
+    config = example_copy / "config.yaml"
+    config.write_text(config.read_text().replace("theme: default", "theme: drawn"))
+    out = tmp_path / "out"
+    result = run_kbgen("build", "--output", str(out), cwd=example_copy)
+    assert result.returncode == 0, result.stderr
+    for lang in ("fr", "vi", "en"):
+        article = next((out / lang / "articles").glob("*/*/index.html")).read_text("utf-8")
+        assert '<i class="icon icon-small" data-drawn="clock"></i>' in article
+        assert '<i class="icon search-icon" data-drawn="search"></i>' in article  # a fragment's
+        assert '<svg class="icon' not in article  # no icon of the default theme's
+        rules = (out / lang / "rules" / "index.html").read_text("utf-8")
+        assert '<p class="old"><i class="icon" data-drawn="star"></i></p>' in rules
+
+
 def test_unknown_theme_is_an_error(example_copy: Path, tmp_path: Path) -> None:
     config = example_copy / "config.yaml"
     config.write_text(config.read_text().replace("theme: default", "theme: nosuch"))

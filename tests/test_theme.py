@@ -207,12 +207,13 @@ def test_translated_once_formats_as_jinjas_newstyle_gettext() -> None:
             }.get(message, message)
 
     varied = '{{ _("%(n)s%% of <b>%(who)s</b>", n=5, who="<i>") }}'
-    source = '{{ _("Save") }}|{{ _("Save") }}|' + varied + '|{{ _("100%%") }}'
+    again = '{{ _("%(n)s%% of <b>%(who)s</b>", n=6, who="x") }}'  # not the first's, kept
+    source = '{{ _("Save") }}|{{ _("Save") }}|' + varied + "|" + again + '|{{ _("100%%") }}'
     ours = jinja2.Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
     ours.globals["_"] = translated_once(French())
     jinjas = jinja2.Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
     jinjas.install_gettext_translations(French(), newstyle=True)  # type: ignore[attr-defined]
-    expected = "Enregistrer|Enregistrer|5 % de <b>&lt;i&gt;</b>|100%"
+    expected = "Enregistrer|Enregistrer|5 % de <b>&lt;i&gt;</b>|6 % de <b>x</b>|100%"
     assert ours.from_string(source).render() == jinjas.from_string(source).render() == expected
     plain = "{% autoescape false %}" + source + "{% endautoescape %}"
     assert ours.from_string(plain).render() == jinjas.from_string(plain).render()
