@@ -1,3 +1,3 @@
-from kbgen.cli import main
+from kbgen.cli import run
 
-raise SystemExit(main())
+run()

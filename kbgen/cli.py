@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from kbgen import __version__
 from kbgen.diagnostics import BuildFailed, Diagnostics
@@ -153,6 +154,15 @@ def _report(diags: Diagnostics, stream: object = sys.stderr) -> None:
     cwd = Path.cwd()
     for item in diags.items:
         print(item.format(cwd), file=stream)  # type: ignore[call-overload]
+
+
+def run() -> NoReturn:
+    """The `kbgen` command: `main`, then out without the interpreter's teardown. By then every
+    file is written and closed, every worker process joined and the output flushed; what is
+    left is a build's model, which the cyclic collector would walk and free at exit (a few
+    tenths of a second for 1,000 articles, seconds for a large site) for nothing."""
+    code = main()
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
