@@ -109,7 +109,8 @@ def load_mapping(text: str, first_line: int = 1, what: str = "this YAML") -> Yam
             if key in result.values:
                 result.problems.append(YamlProblem(f"'{key}' is given twice", line, key=key))
                 continue
-            size = _expanded_size(value_node, budget)
+            size = _plain_size(value_node)
+            size = _expanded_size(value_node, budget) if size is None else size
             if size is None or size > budget:
                 why = (
                     "it contains itself through an alias (*name)"
@@ -152,6 +153,18 @@ def _record_lines(
         lines[path] = key_node.start_mark.line + 1 + offset
         if isinstance(value_node, yaml.MappingNode) and id(value_node) not in seen:
             _record_lines(value_node, path + ".", offset, lines, seen)
+
+
+def _plain_size(node: Any) -> int | None:
+    """The number of values of a scalar or a list of scalars (most front matter): nothing
+    to walk. None for anything else."""
+    if isinstance(node, yaml.ScalarNode):
+        return 1
+    if isinstance(node, yaml.SequenceNode) and all(
+        isinstance(item, yaml.ScalarNode) for item in node.value
+    ):
+        return 1 + len(node.value)
+    return None
 
 
 def _expanded_size(root: Any, limit: int) -> int | None:

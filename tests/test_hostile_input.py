@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from kbgen import yamlfile
 from kbgen.check import probe
 from kbgen.yamlfile import load_mapping, shown
 from tests.helpers import REPO, assert_clean_failure
@@ -95,6 +96,27 @@ def test_aliases_repeating_small_values_still_load() -> None:
     loaded = load_mapping("base: &b {x: 1}\nmore: [*b, *b, *b]\n")
     assert loaded.problems == []
     assert loaded.values["more"] == [{"x": 1}] * 3
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("v: one\n", True),
+        ("v: [a, b, c]\n", True),
+        ("v: []\n", True),
+        ("s: &s word\nv: [*s, *s, *s]\n", True),  # aliases of a scalar: one value each
+        ("v: [a, [b, c]]\n", False),
+        ("b: &b [x, y]\nv: [*b, *b]\n", False),
+        ("v: {a: 1}\n", False),
+    ],
+)
+def test_plain_values_are_counted_without_the_walk(text: str, plain: bool) -> None:
+    """A scalar or a list of scalars is counted without walking it, to the same number;
+    anything else is walked (where aliases can repeat it)."""
+    loader = yamlfile._Loader(text)
+    value = loader.get_single_node().value[-1][1]
+    counted = yamlfile._plain_size(value)
+    assert counted == (yamlfile._expanded_size(value, 10**6) if plain else None)
 
 
 def test_a_forbidden_character_is_named_at_its_line_and_column() -> None:
