@@ -512,7 +512,11 @@ class Reads:
     # what each of `values` looked at (None, or no entry: more than tokens say)
     touched: dict[Key, frozenset[Token] | None] = field(default_factory=dict)
     model: ModelPrint | None = None  # on disk: the model `pages` and `values` were taken of
-    _seen: set[Key] | None = field(default=None, repr=False)  # every key a file read
+    # every key a file read, and every token (and set of tokens) a key looked at, each as
+    # one object however many hold it: what is recorded is made of those (a pickle then
+    # holds each once; the memory too)
+    _seen: dict[Key, Key] | None = field(default=None, repr=False)
+    _tokens: dict[Any, Any] | None = field(default=None, repr=False)
     # in memory only, made on first use: token -> the keys that looked at it (None: the
     # keys whose evaluation looked at more), key -> the files that read it
     _by_token: dict[Token | None, set[Key]] | None = field(default=None, repr=False)
@@ -634,11 +638,14 @@ class Reads:
     ) -> None:
         """What output `path` read as it was made now; `known`: what some of those keys
         gave then (`fingerprints`), not evaluated again."""
-        if self._seen is None:
-            self._seen = set().union(*(read for _, read in self.files.values()))
+        seen = self._seen
+        if seen is None:
+            read = set().union(*(read for _, read in self.files.values()))
+            seen = self._seen = {k: k for k in read}
+        new = [k for k in keys if k not in seen]  # what no file read before
+        keys = frozenset([seen.setdefault(k, k) for k in keys])
         known = known or {}
-        for key in keys - self._seen:  # what no file read before
-            self._seen.add(key)
+        for key in new:
             if key[0] == "p":
                 attributes = self.pages.setdefault((key[1], key[2]), {})
                 if key[3] not in attributes:
@@ -666,7 +673,15 @@ class Reads:
         """A key other than a page's attribute: its fingerprint, and what it looked at."""
         lookups.touched = set()
         value = self._fingerprint(evaluate(lookups, key))
-        touched = None if lookups.touched is None else frozenset(lookups.touched)
+        touched = None
+        if lookups.touched is not None:
+            tokens = self._tokens
+            if tokens is None:
+                sets = {looked for looked in self.touched.values() if looked is not None}
+                each = set().union(*sets)
+                tokens = self._tokens = {t: t for t in (*each, *sets)}
+            touched = frozenset([tokens.setdefault(t, t) for t in lookups.touched])
+            touched = tokens.setdefault(touched, touched)
         before = self.touched.get(key, ())
         self.touched[key] = touched
         if self._by_token is not None and before != touched:
@@ -696,22 +711,17 @@ class Reads:
         self._readers = None
 
     def prune(self) -> None:
-        """Forget the keys no output reads any more, and make one tuple of each key however
-        many files read it (a pickle then holds it once): before the record is saved. After
-        a build that made a few files again, only what they read before and now is looked at."""
-        self._seen = self._by_token = self._readers = self._makers = None
+        """Forget the keys no output reads any more: before the record is saved. Only what
+        the files recorded or forgotten since it was loaded read before and now is looked at
+        (their keys were made one object each as they were recorded)."""
+        self._seen = self._tokens = self._by_token = self._readers = self._makers = None
         before, self._before = self._before, {}
-        if not self.digests or len(before) * 4 > len(self.files):
-            self._prune_all()
-            return
         unread: set[Key] = set()
         for path, old in before.items():
             made = self.files.get(path)
             if made is None:
                 unread |= old
-            elif made[1] is not old:  # its keys as the old ones, where it read the same
-                known = {k: k for k in old}
-                self.files[path] = (made[0], frozenset([known.get(k, k) for k in made[1]]))
+            elif made[1] is not old:
                 unread |= old - made[1]
         for _, keys in self.files.values():  # read by another file: kept
             if not unread:
@@ -726,27 +736,3 @@ class Reads:
                 attributes.pop(key[3], None)
                 if not attributes:
                     del self.pages[(key[1], key[2])]
-
-    def _prune_all(self) -> None:
-        known: dict[Key, Key] = {}
-        self.files = {
-            path: (maker, frozenset([known.setdefault(k, k) for k in keys]))
-            for path, (maker, keys) in self.files.items()
-        }
-        read = known.keys()
-        self.values = {k: v for k, v in self.values.items() if k in read}
-        # what the keys looked at: each token and each set of them once too
-        tokens: dict[Any, Any] = {}
-        touched = {}
-        for key, looked in self.touched.items():
-            if key in read:
-                if looked is not None and looked not in tokens:
-                    tokens[looked] = frozenset([tokens.setdefault(t, t) for t in looked])
-                touched[key] = None if looked is None else tokens[looked]
-        self.touched = touched
-        pages: dict[tuple[str, str], dict[str, object]] = {}
-        for key in read:
-            if key[0] == "p":
-                ident = (key[1], key[2])
-                pages.setdefault(ident, {})[key[3]] = self.pages[ident][key[3]]
-        self.pages = pages

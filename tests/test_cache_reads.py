@@ -168,6 +168,25 @@ def test_the_saved_record_holds_exactly_what_its_files_read(example_copy: Path) 
     assert kept.touched == fresh.touched
 
 
+def _one_object_each(reads: Reads) -> None:
+    """Every key the files read, and every token the keys looked at, is one object however
+    many read it: the saved record holds it once."""
+    keys = [key for _, read in reads.files.values() for key in read]
+    assert len({id(k) for k in keys}) == len(set(keys))
+    tokens = [t for looked in reads.touched.values() if looked for t in looked]
+    assert len({id(t) for t in tokens}) == len(set(tokens))
+
+
+def test_the_saved_record_holds_each_key_once(example_copy: Path) -> None:
+    build(_options(example_copy))
+    _one_object_each(_saved_reads(example_copy))
+    path = example_copy / FR_ROLE  # a few files made again, with keys read before and new
+    path.write_text(path.read_text(encoding="utf-8").replace("weight: 1\n", "weight: 9\n"))
+    new_page(example_copy)
+    build(_options(example_copy))
+    _one_object_each(_saved_reads(example_copy))
+
+
 def test_bodies_and_sources_are_digested_once_and_cached_with_their_digest(
     example_copy: Path,
 ) -> None:
