@@ -228,7 +228,18 @@ class Renderer:
             macros: Any = self._icon_macros.get(self._lang)
             if macros is None:
                 template = self.env.get_template("partials/icons.html")
-                macros = self._icon_macros[self._lang] = template.make_module()
+                macros = template.make_module()
+                if not callable(getattr(macros, "icon", None)):
+                    # said of icons.html itself: the template calling icon() is not at fault
+                    diags = Diagnostics()
+                    diags.error(
+                        "partials/icons.html has no macro 'icon(name, class)', which draws "
+                        "every icon of the pages; add one (the default theme's shows how) or "
+                        "remove this file from the theme",
+                        Path(template.filename) if template.filename else None,
+                    )
+                    raise BuildFailed(diags)
+                self._icon_macros[self._lang] = macros
             found = self._icons[key] = Markup(macros.icon(name, classes))
         return found
 

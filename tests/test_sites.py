@@ -75,6 +75,26 @@ def test_theme_override_of_the_icons_draws_every_icon(example_copy: Path, tmp_pa
         assert '<p class="old"><i class="icon" data-drawn="star"></i></p>' in rules
 
 
+def test_theme_icons_without_the_icon_macro_name_that_file(
+    example_copy: Path, tmp_path: Path
+) -> None:
+    theme = example_copy / "themes" / "noicon"
+    _write(theme / "theme.yaml", "extends: default\n")
+    icons = theme / "templates" / "partials" / "icons.html"
+    _write(icons, '{% macro glyph(name) %}<i data-glyph="{{ name }}"></i>{% endmacro %}\n')
+    config = example_copy / "config.yaml"
+    config.write_text(config.read_text().replace("theme: default", "theme: noicon"))
+    out = tmp_path / "out"
+    result = run_kbgen("build", "--output", str(out), cwd=example_copy)
+    assert_clean_failure(result)
+    assert (
+        "themes/noicon/templates/partials/icons.html: error: partials/icons.html has no macro "
+        "'icon(name, class)'" in result.stderr
+    ), result.stderr
+    assert "base.html" not in result.stderr
+    assert not out.exists()
+
+
 def test_unknown_theme_is_an_error(example_copy: Path, tmp_path: Path) -> None:
     config = example_copy / "config.yaml"
     config.write_text(config.read_text().replace("theme: default", "theme: nosuch"))
