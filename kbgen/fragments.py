@@ -123,6 +123,10 @@ class Fragments:
         # key -> where the fragments that read it are kept (made when first needed, by the
         # second model: a build makes one), so that an edit looks only at those
         self._readers: dict[Key, list[tuple[dict[Any, Fragment], Any, Fragment]]] | None = None
+        # its entries, and how many it had when made from the fragments kept then: a
+        # fragment made again adds entries and leaves its old ones, so that an editing
+        # session would grow it for ever; made again once half of it is stale
+        self._entries = self._entries_when_made = 0
         self.rendered: Counter[str] = Counter()
 
     def clear(self) -> None:
@@ -140,13 +144,16 @@ class Fragments:
             return
         if not changed:
             return
+        if self._readers is not None and self._entries > 2 * self._entries_when_made + 10_000:
+            self._readers = None
         if self._readers is None:
-            self._readers = {}
+            self._readers, self._entries = {}, 0
             for slot, fragment in self._made.items():
                 self._note(self._made, slot, fragment)
             for listed in self._lists.values():
                 for item, fragment in listed.items():
                     self._note(listed, item, fragment)
+            self._entries_when_made = self._entries
         for key in changed:
             for kept, slot, fragment in self._readers.pop(key, ()):
                 if kept.get(slot) is fragment:  # (not replaced since)
@@ -154,6 +161,7 @@ class Fragments:
 
     def _note(self, kept: dict[Any, Fragment], slot: Any, fragment: Fragment) -> None:
         if self._readers is not None:
+            self._entries += len(fragment.keys)
             for key in fragment.keys:
                 self._readers.setdefault(key, []).append((kept, slot, fragment))
 

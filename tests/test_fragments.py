@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from kbgen.build import BuildOptions, load_site
+from kbgen.depends import Key
 from kbgen.fragments import Fragment, Fragments, Place
 from kbgen.render import Renderer
 from kbgen.site import SIDEBAR_LINKS
@@ -151,3 +152,37 @@ def test_serve_renders_again_only_the_fragments_an_edit_reached(example_copy: Pa
     assert again["partials/site_nav.html"] == again["partials/footer.html"] == 0
     html = live.files["en/articles/big/a061/index.html"].decode()
     assert ">Renamed 060</a></li>" in html.split('class="sidebar"')[1]
+
+
+def test_the_index_of_readers_stays_as_large_as_the_fragments_kept() -> None:
+    """An editing session makes the same fragments again and again: the index of which kept
+    fragment read which key is made again once most of it is stale, and stays right."""
+    fragments = Fragments()
+    reads = object()
+    fragments.keep_unchanged(reads, set())  # the record the fragments are checked against
+    place = Place("en/articles/", "billing")
+    shared = [("p", "en", f"k{n}", "title") for n in range(50)]
+
+    def own(slot: int, version: int) -> Key:
+        return ("p", "en", f"own{slot}", f"v{version}")
+
+    def made(slot: int, version: int) -> Fragment:
+        return Fragment(
+            f"{slot}.{version}", frozenset([*shared, own(slot, version)]), frozenset(), {}
+        )
+
+    for slot in range(20):
+        fragments.keep(("nav", slot), place, made(slot, 0))
+    current = [0] * 20  # the version each slot's fragment was made at
+    largest = 0
+    for version in range(1, 2_000):
+        slot = version % 20
+        fragments.keep_unchanged(reads, {own(slot, current[slot])})  # that slot's fragment…
+        assert fragments.find(("nav", slot), place) is None
+        assert all(fragments.find(("nav", n), place) for n in range(20) if n != slot)
+        fragments.keep(("nav", slot), place, made(slot, version))  # …made again
+        current[slot] = version
+        largest = max(largest, sum(map(len, (fragments._readers or {}).values())))
+    assert largest <= 2 * 20 * 51 + 10_000 + 51  # not 2,000 × 51
+    fragments.keep_unchanged(reads, {shared[0]})  # read by every fragment kept: all go
+    assert all(fragments.find(("nav", n), place) is None for n in range(20))
