@@ -15,11 +15,19 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def _theme(site: Path, name: str) -> Path:
+    """A theme `name` that extends the default one, chosen in the site's config: its folder."""
+    theme = site / "themes" / name
+    _write(theme / "theme.yaml", "extends: default\n")
+    config = site / "config.yaml"
+    config.write_text(config.read_text().replace("theme: default", f"theme: {name}"))
+    return theme
+
+
 def test_theme_override_replaces_one_template_and_one_asset(
     example_copy: Path, tmp_path: Path
 ) -> None:
-    theme = example_copy / "themes" / "brand"
-    _write(theme / "theme.yaml", "extends: default\n")
+    theme = _theme(example_copy, "brand")
     _write(
         theme / "templates" / "partials" / "breadcrumbs.html",
         '<p class="brand-crumbs">{{ page.title }}</p>\n',
@@ -30,8 +38,6 @@ def test_theme_override_replaces_one_template_and_one_asset(
         'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
         'msgid "On this page"\nmsgstr "Dans cet article"\n',
     )
-    config = example_copy / "config.yaml"
-    config.write_text(config.read_text().replace("theme: default", "theme: brand"))
     out = tmp_path / "out"
     result = run_kbgen("build", "--output", str(out), cwd=example_copy)
     assert result.returncode == 0, result.stderr
@@ -49,8 +55,7 @@ def test_theme_override_replaces_one_template_and_one_asset(
 def test_theme_override_of_the_icons_draws_every_icon(example_copy: Path, tmp_path: Path) -> None:
     # `icon()` renders the theme's own macro (once per name); a template that still calls
     # the macro through `icons`, as base.html imports it, draws the same
-    theme = example_copy / "themes" / "drawn"
-    _write(theme / "theme.yaml", "extends: default\n")
+    theme = _theme(example_copy, "drawn")
     _write(
         theme / "templates" / "partials" / "icons.html",
         '{% macro icon(name, class="icon") %}<i class="{{ class }}" data-drawn="{{ name }}">'
@@ -61,8 +66,6 @@ def test_theme_override_of_the_icons_draws_every_icon(example_copy: Path, tmp_pa
         '{% extends "base.html" %}\n{% block main %}<p class="old">{{ icons.icon("star") }}'
         "</p>{% endblock %}\n",
     )
-    config = example_copy / "config.yaml"
-    config.write_text(config.read_text().replace("theme: default", "theme: drawn"))
     out = tmp_path / "out"
     result = run_kbgen("build", "--output", str(out), cwd=example_copy)
     assert result.returncode == 0, result.stderr
@@ -78,12 +81,9 @@ def test_theme_override_of_the_icons_draws_every_icon(example_copy: Path, tmp_pa
 def test_theme_icons_without_the_icon_macro_name_that_file(
     example_copy: Path, tmp_path: Path
 ) -> None:
-    theme = example_copy / "themes" / "noicon"
-    _write(theme / "theme.yaml", "extends: default\n")
+    theme = _theme(example_copy, "noicon")
     icons = theme / "templates" / "partials" / "icons.html"
     _write(icons, '{% macro glyph(name) %}<i data-glyph="{{ name }}"></i>{% endmacro %}\n')
-    config = example_copy / "config.yaml"
-    config.write_text(config.read_text().replace("theme: default", "theme: noicon"))
     out = tmp_path / "out"
     result = run_kbgen("build", "--output", str(out), cwd=example_copy)
     assert_clean_failure(result)
@@ -104,14 +104,11 @@ def test_unknown_theme_is_an_error(example_copy: Path, tmp_path: Path) -> None:
 
 
 def test_template_error_names_template_and_line(example_copy: Path, tmp_path: Path) -> None:
-    theme = example_copy / "themes" / "broken"
-    _write(theme / "theme.yaml", "extends: default\n")
+    theme = _theme(example_copy, "broken")
     _write(
         theme / "templates" / "rules.html",
         '{% extends "base.html" %}\n{% block main %}\n{{ page.no_such_thing }}\n{% endblock %}\n',
     )
-    config = example_copy / "config.yaml"
-    config.write_text(config.read_text().replace("theme: default", "theme: broken"))
     result = run_kbgen("build", "--output", str(tmp_path / "out"), cwd=example_copy)
     assert_clean_failure(result)
     assert "themes/broken/templates/rules.html:3: error: template error" in result.stderr
