@@ -17,6 +17,7 @@ from kbgen.cache import (
     CachedBuild,
     CachedReads,
     CachedSources,
+    CacheFiles,
     FileStat,
     Layer,
     cache_files,
@@ -33,7 +34,7 @@ from kbgen.cache import (
     save_layered,
 )
 from kbgen.config import Config, load_config
-from kbgen.diagnostics import BuildFailed, Diagnostics
+from kbgen.diagnostics import BuildFailed, Diagnostic, Diagnostics
 from kbgen.output import Staging, build_lock, output_problems
 from kbgen.theme import Theme, load_theme
 from kbgen.yamlfile import shown
@@ -44,9 +45,10 @@ if TYPE_CHECKING:
     from kbgen.bodies import BodyCache
     from kbgen.depends import Reads
     from kbgen.i18n import UiStrings
+    from kbgen.related import RelatedMemo
     from kbgen.render import Output
     from kbgen.site import Page, Site
-    from kbgen.sources import SourceMemo, SourceSet
+    from kbgen.sources import ReadResult, SourceMemo, SourceSet
 
 
 @dataclass
@@ -187,6 +189,7 @@ def _build(
     from kbgen.search.pagefind import csp_notes
     from kbgen.sources import SourceMemo
     from kbgen.support import support_notes
+    from kbgen.workers import Forked
 
     paths = cache_files(config, output)
     bodies = BodyCache(digest_bodies=True)
@@ -210,20 +213,30 @@ def _build(
     if collecting:
         gc.enable()
 
-    def save_model_caches() -> None:
-        """The bodies and sources as this build read them: saved while the search indexes
-        are built (this process has nothing else to do then), good whatever happens next."""
-        if keys is not None:
-            kept = CachedBodies(keys[0], bodies.entries, bodies.targets, state.related)
-            _save_layered(paths.bodies, kept, layers.get(paths.bodies), diags)
-            sources = CachedSources(keys[0], memo.seen)
-            _save_layered(paths.sources, sources, layers.get(paths.sources), diags)
-
     sink = DiskSink(output, cached, diags)
     words = paths.words if keys else None
     settings = Settings(options.drafts, options.strict, options.jobs or os.cpu_count() or 1)
     settings = replace(settings, search_words=words)
-    made = run(config, theme, state, sink, diags, settings, progress, save_model_caches)
+    saving: Forked[list[Diagnostic]] | None = None
+
+    def save_model_caches() -> None:
+        """The bodies and sources as this build read them, saved once the model is made
+        (good whatever happens next): with more than one job, in a process of their own
+        while the files are made, not by this one alone at the end."""
+        nonlocal saving
+        if keys is None:
+            return
+        what = (paths, keys[0], bodies, memo.seen, state.related, layers)
+        if settings.jobs > 1:
+            saving = Forked(_save_model_caches, *what)
+        else:
+            _add_new(diags, _save_model_caches(*what))
+
+    try:
+        made = run(config, theme, state, sink, diags, settings, progress, save_model_caches)
+    finally:  # (a failed build waits for it too: no cache file is left half written)
+        if saving is not None:
+            _add_new(diags, saving.result())
     site = made.site
     counts = Counter(p.lang for p in site.standalone_pages)
     result = BuildResult(
@@ -331,6 +344,27 @@ def _save_layered(
         save_layered(path, value, layer)
     except OSError as exc:
         _unsaved(path, exc, diags)
+
+
+def _save_model_caches(
+    paths: CacheFiles,
+    key: str,
+    bodies: BodyCache,
+    sources: dict[str, tuple[FileStat, ReadResult]],
+    related: RelatedMemo,
+    layers: dict[Path, Layer],
+) -> list[Diagnostic]:
+    """The parsed bodies (with the related articles' memo) and the sources saved, each as
+    changes to the layer it was loaded from; what could not be saved, as warnings."""
+    found = Diagnostics()
+    kept = CachedBodies(key, bodies.entries, bodies.targets, related)
+    _save_layered(paths.bodies, kept, layers.get(paths.bodies), found)
+    _save_layered(paths.sources, CachedSources(key, sources), layers.get(paths.sources), found)
+    return found.items
+
+
+def _add_new(diags: Diagnostics, found: list[Diagnostic]) -> None:
+    diags.items += [d for d in found if d not in diags.items]
 
 
 def _unsaved(path: Path, exc: OSError, diags: Diagnostics) -> None:

@@ -113,12 +113,14 @@ def run(
     diags: Diagnostics,
     settings: Settings,
     progress: Callable[[int, int], None] | None = None,
-    idle: Callable[[], None] | None = None,
+    model_made: Callable[[], None] | None = None,
 ) -> Made:
     """The stages after config and theme (read by the caller, which decides from them
     whether anything is to be done): UI strings, sources, the site model, its files into
-    `sink`. Raises BuildFailed, the sink left as it was, on any error (or warning, with
-    `strict`); `state` then holds what the last good build left in it."""
+    `sink`. `model_made` is called once the model is whole (what `state` keeps of its
+    bodies and sources is then final, and digested), before its files are made. Raises
+    BuildFailed, the sink left as it was, on any error (or warning, with `strict`); `state`
+    then holds what the last good build left in it."""
     renderer = state.renderer
 
     def start_search(site: Site, ui: UiStrings) -> None:
@@ -144,7 +146,9 @@ def run(
             state.related_stale.clear()  # every language scored
         state.method = made.method
         gc.freeze()  # the model lives until the next build: not walked by the cyclic collector
-        renderer = _rendered(made, renderer, theme, state, sink, diags, settings, progress, idle)
+        renderer = _rendered(
+            made, renderer, theme, state, sink, diags, settings, progress, model_made
+        )
     finally:  # the indexes still under way after an error (outputs() takes them otherwise)
         if renderer is not None:
             renderer.stop_search()
@@ -161,7 +165,7 @@ def _rendered(
     diags: Diagnostics,
     settings: Settings,
     progress: Callable[[int, int], None] | None,
-    idle: Callable[[], None] | None,
+    model_made: Callable[[], None] | None = None,
 ) -> Renderer:
     """The model's files into `sink`, by `renderer` (made if None); returns it."""
     try:
@@ -176,7 +180,7 @@ def _rendered(
                 raise BuildFailed(diags)
         renderer.site = made.site
         with sink.opened(state.reads):
-            _outputs(made, renderer, state, sink, settings, progress, idle)
+            _outputs(made, renderer, state, sink, settings, progress, model_made)
     except BuildFailed:
         if made.update is not None and made.patched is not None and state.bodies is not None:
             made.update.undo(made.site, state.bodies)
@@ -193,7 +197,7 @@ def _outputs(
     sink: Sink,
     settings: Settings,
     progress: Callable[[int, int], None] | None,
-    idle: Callable[[], None] | None,
+    model_made: Callable[[], None] | None = None,
 ) -> None:
     """Every output file into the sink, those whose reads did not change kept."""
     total, done = len(made.site.standalone_pages), 0
@@ -210,8 +214,10 @@ def _outputs(
 
     reads = state.reads
     try:
-        change = _change(made, state.site, reads)
-        outputs = renderer.outputs(on_page, reads, settings.jobs, idle, change, keep)
+        change = _change(made, state.site, reads)  # (which digests the bodies and sources)
+        if model_made is not None:
+            model_made()
+        outputs = renderer.outputs(on_page, reads, settings.jobs, change, keep)
         for output in outputs:
             sink.put(output)
             if output.path not in renderer.assets.files:
@@ -283,7 +289,7 @@ def relist(state: State, sink: Sink, settings: Settings) -> Made | None:
     made = Made(site, renderer.ui, outdated, relisted, BodyUpdate())
     renderer.site = site
     with sink.opened(state.reads):
-        _outputs(made, renderer, state, sink, settings, None, None)
+        _outputs(made, renderer, state, sink, settings, None)
     state.method = made.method
     return made
 

@@ -355,7 +355,6 @@ class Renderer:
         on_page: Callable[[int], None] | None = None,
         reads: Reads | None = None,
         workers: int = 1,
-        idle: Callable[[], None] | None = None,
         change: Change | None = None,
         keep: Callable[[int, Iterator[str]], None] | None = None,
     ) -> Iterator[Output]:
@@ -366,8 +365,7 @@ class Renderer:
         is left holding this build's. `change`: what can have changed in the model since
         `reads` was taken (depends.Change; None: anything). `on_page` is called with the
         number of pages made or kept. With `workers` > 1, a large site's pages and search
-        indexes are made in that many other processes. `idle` is called once, when all that
-        is left is to wait for the search indexes."""
+        indexes are made in that many other processes."""
         reads = reads if reads is not None else Reads()
         self._sent.clear()
         yield from (Output(path, data) for path, data in self.assets.files.items())
@@ -390,13 +388,18 @@ class Renderer:
             keep(len(searching.kept) + len(makers) - len(stale), listed)
         if on_page is not None:
             on_page(len(self.site.standalone_pages) - len(pages))
+        others = [j for j in remade if j.maker[0] != "page"]  # the sitemap, redirects…
         page_pool: ProcessPoolExecutor | None = None
         indexed = searching.forked
         try:
             if workers > 1 and len(pages) >= PARALLEL_FROM:
-                page_pool = self._fork(workers, pages, reads)
+                # the site-wide files (the sitemap reads every page) are the workers' first
+                # task: made beside the pages, not after them with one core left busy
+                page_pool = self._fork(workers, others + pages, reads)
             if page_pool is not None:
-                yield from self._made_in_workers(page_pool, workers, pages, reads, indexed, on_page)
+                yield from self._made_in_workers(
+                    page_pool, workers, len(others), others + pages, reads, indexed, on_page
+                )
             else:
                 for job in pages:
                     yield self._made(job, *self.make(job, reads), reads)
@@ -408,11 +411,9 @@ class Renderer:
                 else:
                     data = search_file(found.lang, found.docs, self.search_words.get(found.lang))
                     yield Output(found.path, data)
-            for job in remade:
-                if job.maker[0] != "page":
+            if page_pool is None:
+                for job in others:
                     yield self._made(job, *self.make(job, reads), reads)
-            if idle is not None:
-                idle()
             yield from self._finished(indexed, reads, wait=True)
         except BaseException:  # fragments of a model that may not be served: none kept
             self.fragments.clear()
@@ -463,11 +464,11 @@ class Renderer:
             data = self.render("root.html", "index.html", lang, site, page=None)
         return data, frozenset(recorder.keys), reads.fingerprints(recorder, self._sent)
 
-    def _fork(self, workers: int, pages: list[Job], reads: Reads) -> ProcessPoolExecutor:
+    def _fork(self, workers: int, jobs: list[Job], reads: Reads) -> ProcessPoolExecutor:
         """Worker processes forked from this one: they inherit the model (and this renderer)
         instead of receiving it with each page."""
         global _FORKED, _FORKED_JOBS, _FORKED_READS
-        _FORKED, _FORKED_JOBS, _FORKED_READS = self, pages, reads
+        _FORKED, _FORKED_JOBS, _FORKED_READS = self, jobs, reads
         pool = ProcessPoolExecutor(
             workers,
             multiprocessing.get_context("fork"),
@@ -486,15 +487,19 @@ class Renderer:
         self,
         pool: ProcessPoolExecutor,
         workers: int,
-        pages: list[Job],
+        others: int,
+        jobs: list[Job],
         reads: Reads,
         indexed: dict[Forked[bytes | dict[str, bytes]], SearchFile],
         on_page: Callable[[int], None] | None,
     ) -> Iterator[Output]:
-        """Pages made by the worker processes; this process writes what they send back, and
+        """Files made by the worker processes: the first `others` of `jobs` (the site-wide
+        files) as one task, then the pages; this process writes what they send back, and
         each search index (`indexed`, under way in other processes) as soon as it is made."""
-        numbers = list(range(len(pages)))
-        chunks = [numbers[i : i + PAGES_PER_TASK] for i in range(0, len(pages), PAGES_PER_TASK)]
+        numbers = list(range(others, len(jobs)))
+        chunks = [numbers[i : i + PAGES_PER_TASK] for i in range(0, len(numbers), PAGES_PER_TASK)]
+        if others:
+            chunks.insert(0, list(range(others)))
         # a few tasks ahead of the writing, not all: finished pages wait in memory
         ahead: deque[tuple[list[int], Future[list[MadeFile]]]] = deque()
         waiting = deque(chunks)
@@ -504,8 +509,8 @@ class Renderer:
                 ahead.append((chunk, pool.submit(_forked_pages, chunk)))
             chunk, task = ahead.popleft()
             for number, made in zip(chunk, task.result(), strict=True):
-                yield self._made(pages[number], *made, reads)
-                if on_page is not None:
+                yield self._made(jobs[number], *made, reads)
+                if on_page is not None and number >= others:
                     on_page(1)
             yield from self._finished(indexed, reads, wait=False)
 
@@ -719,7 +724,7 @@ class Renderer:
 
 # Work sent to forked processes: the renderer they inherited, and the pages to make with it.
 _FORKED: Renderer | None = None
-_FORKED_JOBS: list[Job] = []  # the pages to make, numbered as the tasks number them
+_FORKED_JOBS: list[Job] = []  # the files to make, numbered as the tasks number them
 _FORKED_READS = Reads()  # the record the pages are made for (on disk or in memory)
 
 

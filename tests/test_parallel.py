@@ -13,6 +13,8 @@ import pytest
 import kbgen.render
 from kbgen.body_workers import BodyWorkers
 from kbgen.build import BuildOptions, build
+from kbgen.cache import cache_files
+from kbgen.config import load_config
 from kbgen.diagnostics import BuildFailed
 from kbgen.render import Renderer
 from tests.helpers import checksums, generated_corpus, run_kbgen
@@ -43,7 +45,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     real = Renderer._made_in_workers
 
     def recorded(self: Renderer, *args: Any) -> Iterator[Any]:
-        calls.append(args[1])  # (pool, workers, standalone, pages, indexed, on_page)
+        calls.append(args[1])  # (pool, workers, others, jobs, reads, indexed, on_page)
         return real(self, *args)
 
     monkeypatch.setattr(Renderer, "_made_in_workers", recorded)
@@ -151,3 +153,18 @@ def test_a_template_error_in_a_worker_is_a_clean_error(corpus: Path, tmp_path: P
     assert "templates/article.html:1" in result.stderr
     assert checksums(out) == before
     assert not list(tmp_path.glob(".out.kbgen-*-*"))
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_cache_file_that_cannot_be_saved_is_one_warning(example_copy: Path, jobs: int) -> None:
+    """The parsed bodies are saved beside the files being made (by another process, with
+    workers): a file that cannot be written is said once, the build is not stopped."""
+    config = example_copy / "config.yaml"
+    out = example_copy / "site"
+    cache_files(load_config(config), out.resolve()).bodies.mkdir(parents=True)  # not a file
+    result = build(BuildOptions(config, output=out, jobs=jobs))
+    warnings = [d.format() for d in result.diagnostics.items if "build cache" in d.message]
+    assert len(warnings) == 1
+    assert "could not save the build cache" in warnings[0] and ".kbgen-cache" in warnings[0]
+    assert (out / "index.html").is_file()
+    assert not [p for p in (example_copy / ".kbgen-cache").iterdir() if p.name.endswith(".tmp")]
