@@ -265,7 +265,9 @@ def model(
     site model, its discussions, the translations that fell behind their originals.
     `texts_known` is called once the pages and their texts are (what search indexes)."""
     ui = state.ui or load_ui_strings(theme.locale_dirs, config.languages, diags)
-    sources = state.sources or discover_sources(config, diags, settings.drafts, state.memo)
+    sources = state.sources or discover_sources(
+        config, diags, settings.drafts, state.memo, settings.jobs
+    )
     site = build_site(config, sources, ui, diags, state.bodies, settings.jobs)
     attach_discussions(site, diags)
     if texts_known is not None:

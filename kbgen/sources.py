@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,10 @@ from kbgen.schema import (
     Texts,
 )
 from kbgen.urls import tag_slug
+from kbgen.workers import Forked
 from kbgen.yamlfile import load_mapping, shown
 
+READ_AHEAD_FROM = 400  # Markdown files to read: fewer are read by one process
 MAX_SOURCE_BYTES = 10 * 1024 * 1024  # larger files are almost surely not hand-written pages
 LAYOUT_HINT = (
     "expected _index.md, rules.md, articles/<section>/*.md (sub-sections in sub-folders), "
@@ -103,19 +106,29 @@ class SourceMemo:
     stats: dict[str, FileStat | None]  # this build's stat of every content file
     known: dict[str, tuple[FileStat, ReadResult]] = field(default_factory=dict)  # last build's
     seen: dict[str, tuple[FileStat, ReadResult]] = field(default_factory=dict)  # this build's
+    # files being read in another process (`read_ahead`), and what that gave once known
+    _ahead: Forked[list[ReadResult]] | None = field(default=None, repr=False)
+    _ahead_paths: dict[str, None] = field(default_factory=dict, repr=False)  # (in order)
+    _ahead_read: dict[str, ReadResult] = field(default_factory=dict, repr=False)
+
+    def unchanged(self, key: str) -> bool:
+        """Whether the file (by `str(path)`) is as the last build read it."""
+        stat, before = self.stats.get(key), self.known.get(key)
+        return stat is not None and before is not None and before[0] == stat
 
     def read(
         self, path: Path, reader: Callable[[Diagnostics], Source | Asset | None]
     ) -> ReadResult:
         key = str(path)
         stat = self.stats.get(key)
-        before = self.known.get(key)
-        if stat is not None and before is not None and before[0] == stat:
+        before = self.known.get(key) if self.unchanged(key) else None
+        if before is not None:
             result = before[1]
+        elif (ahead := self._read_ahead(key)) is not None:
+            result = ahead
         else:
             reported = Diagnostics()
             result = (reader(reported), tuple(reported.items))
-            before = None
         # not kept: files that failed (the build stops) and links, whose target has a stat
         # of its own
         failed = any(d.severity == "error" for d in result[1])
@@ -124,10 +137,57 @@ class SourceMemo:
             self.seen[key] = before or (stat, result)
         return result
 
+    def read_ahead(
+        self, files: list[tuple[Path, Path, str]], content_root: Path, drafts: bool
+    ) -> None:
+        """Start reading `files` ((path, its language's folder, language), as
+        `read_content_file` reads them) in a forked process: `read` takes what that gave
+        when it comes to one of them."""
+        self.stop_reading_ahead()
+        self._ahead_paths = dict.fromkeys(str(path) for path, _, _ in files)
+        self._ahead = Forked(_read_files, files, content_root, drafts)
+
+    def _read_ahead(self, key: str) -> ReadResult | None:
+        if self._ahead is not None and key in self._ahead_paths:
+            try:
+                results = self._ahead.result()
+            except Exception:  # (the process died): read here, one by one
+                results = None
+            self._ahead = None
+            if results is not None:
+                self._ahead_read = dict(zip(self._ahead_paths, results, strict=True))
+            self._ahead_paths = {}
+        return self._ahead_read.pop(key, None)
+
+    def stop_reading_ahead(self) -> None:
+        """What was read ahead and not asked for dropped (and its process ended)."""
+        if self._ahead is not None:
+            self._ahead.stop()
+        self._ahead, self._ahead_paths, self._ahead_read = None, {}, {}
+
+
+def _read_files(
+    files: list[tuple[Path, Path, str]], content_root: Path, drafts: bool
+) -> list[ReadResult]:
+    """What `SourceMemo.read` gives for each of `files` read anew (in a process of its own)."""
+    found: list[ReadResult] = []
+    for path, lang_dir, lang in files:
+        reported = Diagnostics()
+        item = read_content_file(path, lang_dir, lang, content_root, reported, drafts=drafts)
+        found.append((item, tuple(reported.items)))
+    return found
+
 
 def discover_sources(
-    config: Config, diags: Diagnostics, drafts: bool = False, memo: SourceMemo | None = None
+    config: Config,
+    diags: Diagnostics,
+    drafts: bool = False,
+    memo: SourceMemo | None = None,
+    jobs: int = 1,
 ) -> SourceSet:
+    """Every language's pages and assets, in `discovery_order`. Without a `memo`, one that
+    knows no file: every file is read. With `jobs` > 1, the files of a large site are read
+    by two processes."""
     found = SourceSet()
     content = config.content_dir
     if not content.is_dir():
@@ -156,6 +216,26 @@ def discover_sources(
             "ignored (add it to languages to publish it)",
             content / extra,
         )
+    memo = memo or SourceMemo({})
+    if jobs > 1:
+        _start_reading_ahead(config, drafts, memo)
+    # thousands of objects that live as long as the model, and no garbage (the YAML loader
+    # is disposed of): not walked by the cyclic collector while they are made
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _walk_languages(config, found, diags, drafts, memo)
+    finally:
+        memo.stop_reading_ahead()
+        if collecting:
+            gc.enable()
+    return found
+
+
+def _walk_languages(
+    config: Config, found: SourceSet, diags: Diagnostics, drafts: bool, memo: SourceMemo
+) -> None:
+    content = config.content_dir
     for lang in config.languages:
         lang_dir = content / lang
         if lang_dir.is_symlink():
@@ -175,10 +255,24 @@ def discover_sources(
                 None,
             )
             continue
-        # without a memo, one that knows no file: every file is read
-        memo = memo or SourceMemo({})
         _walk(lang_dir, lang_dir, lang, content.resolve(), found, diags, drafts, memo)
-    return found
+
+
+def _start_reading_ahead(config: Config, drafts: bool, memo: SourceMemo) -> None:
+    """On a large site, the last files to read (Markdown files the memo does not know) read
+    in another process while this one reads the first ones."""
+    files: list[tuple[Path, Path, str]] = []
+    for lang in config.languages:
+        lang_dir = config.content_dir / lang
+        if lang_dir.is_dir() and not lang_dir.is_symlink():
+            files += [
+                (path, lang_dir, lang)
+                for path in _files(lang_dir, Diagnostics())  # (the walk says what it finds)
+                if path.name.endswith(".md") and not memo.unchanged(str(path))
+            ]
+    if len(files) >= READ_AHEAD_FROM:
+        # a little less than half: this process also takes in what the other one sends
+        memo.read_ahead(files[len(files) * 11 // 20 :], config.content_dir.resolve(), drafts)
 
 
 def discover_at(config: Config, path: Path, diags: Diagnostics, drafts: bool = False) -> SourceSet:
@@ -242,6 +336,13 @@ def _walk(
     memo: SourceMemo,
 ) -> None:
     """The files of folder `top` of a language's folder, in the order of `discovery_order`."""
+    for path in _files(top, diags):
+        _read_one(path, lang_dir, lang, content_root, found, diags, drafts, memo)
+
+
+def _files(top: Path, diags: Diagnostics) -> Iterator[Path]:
+    """The files in folder `top`, in the order of `discovery_order`: none hidden, none in a
+    folder reached through a link (`diags` is told, as each folder is reached)."""
     for dirpath, dirnames, filenames in os.walk(top, onerror=_unreadable(diags), followlinks=False):
         folder = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -253,7 +354,7 @@ def _walk(
             dirnames.remove(link)
         for name in sorted(filenames):
             if not name.startswith("."):
-                _read_one(folder / name, lang_dir, lang, content_root, found, diags, drafts, memo)
+                yield folder / name
 
 
 def _read_one(

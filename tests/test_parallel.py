@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 
 import kbgen.render
+import kbgen.sources
 from kbgen.body_workers import BodyWorkers
 from kbgen.build import BuildOptions, build
 from kbgen.cache import cache_files
 from kbgen.config import load_config
-from kbgen.diagnostics import BuildFailed
+from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.render import Renderer
+from kbgen.sources import SourceMemo, discover_sources
 from tests.helpers import checksums, generated_corpus, run_kbgen
 
 
@@ -153,6 +155,50 @@ def test_a_template_error_in_a_worker_is_a_clean_error(corpus: Path, tmp_path: P
     assert "templates/article.html:1" in result.stderr
     assert checksums(out) == before
     assert not list(tmp_path.glob(".out.kbgen-*-*"))
+
+
+def test_files_read_by_a_second_process_are_what_one_process_reads(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a large site a second process reads the last files: the pages, assets and problems
+    found, in their order, are those one process finds; and they are again if it fails."""
+    last = sorted((corpus / "content" / "vi" / "articles").rglob("kb-*.md"))[-3:]
+    saved = {path: path.read_text("utf-8") for path in last}
+    last[0].write_text("", "utf-8")  # a warning: an empty file is skipped
+    last[1].write_text(saved[last[1]].replace("title:", "colour: blue\ntitle:", 1), "utf-8")
+    last[2].write_text(saved[last[2]].replace("title:", "weight: many\ntitle:", 1), "utf-8")
+    ahead: list[int] = []
+    real = SourceMemo.read_ahead
+
+    def counted(self: SourceMemo, files: list[Any], *args: Any) -> None:
+        ahead.append(len(files))
+        real(self, files, *args)
+
+    monkeypatch.setattr(SourceMemo, "read_ahead", counted)
+    config = load_config(corpus / "config.yaml")
+
+    def found(jobs: int) -> tuple[list[Any], list[Any], list[str]]:
+        diags = Diagnostics()
+        sources = discover_sources(config, diags, jobs=jobs)
+        return sources.pages, sources.assets, [d.format() for d in diags.items]
+
+    try:
+        one = found(1)
+        assert ahead == []
+        problems = [p for p in one[2] if any(path.name in p for path in last)]
+        assert len(problems) >= 3 and "error" in problems[-1]
+        assert found(2) == one
+        assert len(ahead) == 1 and ahead[0] > 200  # nearly half of the Markdown files
+
+        def fails(*args: Any) -> Any:
+            raise MemoryError
+
+        monkeypatch.setattr(kbgen.sources, "_read_files", fails)
+        assert found(2) == one  # read here instead
+        assert len(ahead) == 2
+    finally:
+        for path, text in saved.items():
+            path.write_text(text, "utf-8")
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
