@@ -19,24 +19,29 @@ from kbgen.workers import end_with_parent
 # Under this many bodies to parse, forking costs more than it saves.
 PARALLEL_BODIES_FROM = 200
 ANSWERS_PER_MESSAGE = 100
+BODIES_PER_TASK = 16  # what a worker takes at a time: none waits long for the other at the end
 
 
 class BodyWorkers:
-    """Forked processes that parse a share of the bodies and report their anchors, then
-    resolve their links (knowing every page's anchors) and render them. A body whose links
-    need no other page's anchors (most) is rendered as soon as it is parsed; the others keep
-    their parsed documents between the two steps (tokens take ten times the memory of the
-    HTML). Nothing is parsed twice and no tokens cross processes; what comes back is what
-    the cache keeps (CachedBody)."""
+    """Forked processes that parse the bodies (a few at a time, each taking more while any
+    are left) and report their anchors, then resolve their links (knowing every page's
+    anchors) and render them. A body whose links need no other page's anchors (most) is
+    rendered as soon as it is parsed; the others keep their parsed documents between the two
+    steps (tokens take ten times the memory of the HTML). Nothing is parsed twice and no
+    tokens cross processes; what comes back is what the cache keeps (CachedBody)."""
 
     def __init__(self, bodies: Bodies, numbers: list[int], workers: int) -> None:
         context = multiprocessing.get_context("fork")
         self.links: list[Connection] = []
         self.processes: list[BaseProcess] = []
-        for share in (numbers[i::workers] for i in range(workers)):
+        tasks = [numbers[i : i + BODIES_PER_TASK] for i in range(0, len(numbers), BODIES_PER_TASK)]
+        taken = context.Value("i", 0)  # the tasks taken so far, by any worker
+        for _ in range(workers):
             here, there = context.Pipe()
             process = context.Process(
-                target=_body_worker, args=(bodies, share, there, os.getpid()), daemon=True
+                target=_body_worker,
+                args=(bodies, tasks, taken, there, os.getpid()),
+                daemon=True,
             )
             process.start()
             there.close()
@@ -85,7 +90,21 @@ class BodyWorkers:
         return answer
 
 
-def _body_worker(bodies: Bodies, numbers: list[int], link: Connection, parent: int) -> None:
+def shared_out(tasks: list[list[int]], taken: Any) -> Iterator[int]:
+    """The numbers of the tasks this process takes, one task at a time, while any is left:
+    `taken` (a shared counter) says how many the processes sharing it have taken."""
+    while True:
+        with taken.get_lock():
+            task = taken.value
+            taken.value += 1
+        if task >= len(tasks):
+            return
+        yield from tasks[task]
+
+
+def _body_worker(
+    bodies: Bodies, tasks: list[list[int]], taken: Any, link: Connection, parent: int
+) -> None:
     end_with_parent(parent)
     site = bodies.index.site
 
@@ -100,7 +119,7 @@ def _body_worker(bodies: Bodies, numbers: list[int], link: Connection, parent: i
         # (its bytes and its objects) on each side
         batch: list[Any] = []
         waiting: list[int] = []  # parsed, to render once every page's anchors are known
-        for number in numbers:
+        for number in shared_out(tasks, taken):
             page = pages[number]
             bodies.parse_again(page)
             made = None

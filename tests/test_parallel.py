@@ -3,8 +3,10 @@ and the same clean errors."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ import pytest
 
 import kbgen.render
 import kbgen.sources
-from kbgen.body_workers import BodyWorkers
+from kbgen.body_workers import BodyWorkers, shared_out
 from kbgen.build import BuildOptions, build
 from kbgen.cache import cache_files
 from kbgen.config import load_config
@@ -214,3 +216,19 @@ def test_a_cache_file_that_cannot_be_saved_is_one_warning(example_copy: Path, jo
     assert "could not save the build cache" in warnings[0] and ".kbgen-cache" in warnings[0]
     assert (out / "index.html").is_file()
     assert not [p for p in (example_copy / ".kbgen-cache").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_body_workers_take_a_few_bodies_at_a_time_while_any_are_left() -> None:
+    """The workers share the bodies through one counter: each is parsed once, and a worker
+    slowed down (by a long body, or the machine) takes fewer instead of keeping the other
+    waiting at the end."""
+    tasks = [[n, n + 1] for n in range(0, 20, 2)]
+    taken = multiprocessing.get_context("fork").Value("i", 0)
+    fast, slow = shared_out(tasks, taken), shared_out(tasks, taken)
+    got_fast: list[int] = []
+    got_slow: list[int] = []
+    for _ in range(20):  # three bodies for the one, one for the other
+        got_fast += islice(fast, 3)
+        got_slow += islice(slow, 1)
+    assert sorted(got_fast + got_slow) == list(range(20))
+    assert len(got_fast) >= 3 * len(got_slow) - 2
