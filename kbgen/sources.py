@@ -220,13 +220,15 @@ def discover_sources(
     if jobs > 1:
         _start_reading_ahead(config, drafts, memo)
     # thousands of objects that live as long as the model, and no garbage (the YAML loader
-    # is disposed of): not walked by the cyclic collector while they are made
+    # is disposed of): not walked by the cyclic collector while they are made, nor after
+    # (frozen: freed as usual once unreferenced, never walked)
     collecting = gc.isenabled()
     gc.disable()
     try:
         _walk_languages(config, found, diags, drafts, memo)
     finally:
         memo.stop_reading_ahead()
+        gc.freeze()
         if collecting:
             gc.enable()
     return found
