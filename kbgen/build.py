@@ -221,13 +221,14 @@ def _build(
 
     def save_model_caches() -> None:
         """The bodies and sources as this build read them, saved once the model is made
-        (good whatever happens next): with more than one job, in a process of their own
-        while the files are made, not by this one alone at the end."""
+        (good whatever happens next). All of them (no cache was loaded) with more than one
+        job: in a process of their own while the files are made, not by this one alone at
+        the end."""
         nonlocal saving
         if keys is None:
             return
         what = (paths, keys[0], bodies, memo.seen, state.related, layers)
-        if settings.jobs > 1:
+        if settings.jobs > 1 and paths.bodies not in layers:  # (else only the changes)
             saving = Forked(_save_model_caches, *what)
         else:
             _add_new(diags, _save_model_caches(*what))

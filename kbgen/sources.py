@@ -263,6 +263,8 @@ def _walk_languages(
 def _start_reading_ahead(config: Config, drafts: bool, memo: SourceMemo) -> None:
     """On a large site, the last files to read (Markdown files the memo does not know) read
     in another process while this one reads the first ones."""
+    if memo.stats and sum(not memo.unchanged(k) for k in memo.stats) < READ_AHEAD_FROM:
+        return  # the last build's cache knows all but a few: not worth listing them
     files: list[tuple[Path, Path, str]] = []
     for lang in config.languages:
         lang_dir = config.content_dir / lang
