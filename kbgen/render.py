@@ -389,16 +389,17 @@ class Renderer:
         if on_page is not None:
             on_page(len(self.site.standalone_pages) - len(pages))
         others = [j for j in remade if j.maker[0] != "page"]  # the sitemap, redirects…
+        # the site-wide files (the sitemap reads every page) are the workers' first task:
+        # made beside the pages, not after them with one core left busy
+        in_workers = others + pages
         page_pool: ProcessPoolExecutor | None = None
         indexed = searching.forked
         try:
             if workers > 1 and len(pages) >= PARALLEL_FROM:
-                # the site-wide files (the sitemap reads every page) are the workers' first
-                # task: made beside the pages, not after them with one core left busy
-                page_pool = self._fork(workers, others + pages, reads)
+                page_pool = self._fork(workers, in_workers, reads)
             if page_pool is not None:
                 yield from self._made_in_workers(
-                    page_pool, workers, len(others), others + pages, reads, indexed, on_page
+                    page_pool, workers, len(others), in_workers, reads, indexed, on_page
                 )
             else:
                 for job in pages:

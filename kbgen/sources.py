@@ -127,8 +127,7 @@ class SourceMemo:
         elif (ahead := self._read_ahead(key)) is not None:
             result = ahead
         else:
-            reported = Diagnostics()
-            result = (reader(reported), tuple(reported.items))
+            result = _read_now(reader)
         # not kept: files that failed (the build stops) and links, whose target has a stat
         # of its own
         failed = any(d.severity == "error" for d in result[1])
@@ -170,12 +169,22 @@ def _read_files(
     files: list[tuple[Path, Path, str]], content_root: Path, drafts: bool
 ) -> list[ReadResult]:
     """What `SourceMemo.read` gives for each of `files` read anew (in a process of its own)."""
-    found: list[ReadResult] = []
-    for path, lang_dir, lang in files:
-        reported = Diagnostics()
-        item = read_content_file(path, lang_dir, lang, content_root, reported, drafts=drafts)
-        found.append((item, tuple(reported.items)))
-    return found
+    return [
+        _read_now(_reader(path, lang_dir, lang, content_root, drafts))
+        for path, lang_dir, lang in files
+    ]
+
+
+def _read_now(reader: Callable[[Diagnostics], Source | Asset | None]) -> ReadResult:
+    reported = Diagnostics()
+    return reader(reported), tuple(reported.items)
+
+
+def _reader(
+    path: Path, lang_dir: Path, lang: str, content_root: Path, drafts: bool
+) -> Callable[[Diagnostics], Source | Asset | None]:
+    """`read_content_file` for one file, waiting for the Diagnostics it reports to."""
+    return functools.partial(read_content_file, path, lang_dir, lang, content_root, drafts=drafts)
 
 
 def discover_sources(
@@ -371,8 +380,7 @@ def _read_one(
     drafts: bool,
     memo: SourceMemo,
 ) -> None:
-    reader = functools.partial(read_content_file, path, lang_dir, lang, content_root, drafts=drafts)
-    item, reported = memo.read(path, reader)
+    item, reported = memo.read(path, _reader(path, lang_dir, lang, content_root, drafts))
     diags.items.extend(reported)
     if isinstance(item, Source):
         found.pages.append(item)
