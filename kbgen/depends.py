@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from kbgen.site import TAGGED_KINDS, Body, FaqGroup, Page, SectionNav, Site
 from kbgen.sources import Source
@@ -65,7 +65,7 @@ def _unshape(site: Site, value: object) -> object:
     return value
 
 
-def evaluate(site: Site | _Lookups, key: Key) -> object:
+def evaluate(site: Site | Lookups, key: Key) -> object:
     """What `key` gives on `site`, as `shape` makes it."""
     if key[0] == "p":
         page = site.page(key[1], key[2])
@@ -77,15 +77,15 @@ def evaluate(site: Site | _Lookups, key: Key) -> object:
     arguments = [_unshape(site, a) for a in key[2]]  # type: ignore[arg-type]
     if MISSING in arguments:
         return MISSING
-    if isinstance(site, _Lookups):
-        own = getattr(_Lookups, key[1], None)  # a method that says what it looks at
+    if isinstance(site, Lookups):
+        own = getattr(Lookups, key[1], None)  # a method that says what it looks at
         method = own if callable(own) else getattr(Site, key[1], None)
         if callable(method):
             return shape(method(site, *arguments))  # Site's own method, its lookups seen
     return shape(getattr(site, key[1])(*arguments))
 
 
-class _Lookups:
+class Lookups:
     """The site as keys are evaluated: its pages grouped by language and kind once for a pass
     over many keys (`Site.articles`, `sections`… each filter every page otherwise), and what
     each evaluation looked at in `touched` (tokens: a page by (language, key), a group of
@@ -93,7 +93,7 @@ class _Lookups:
     gave."""
 
     def __init__(self, site: Site) -> None:
-        self._site = site
+        self.site = site
         self._groups: dict[tuple[str, str | None], list[Page]] | None = None
         self.touched: set[Token] | None = set()
 
@@ -103,7 +103,7 @@ class _Lookups:
 
     @property
     def config(self) -> Any:  # part of the render key, not of the reads
-        return self._site.config
+        return self.site.config
 
     @property
     def _by_key(self) -> _Lookup:
@@ -111,50 +111,60 @@ class _Lookups:
 
     def page(self, lang: str, key: str) -> Page | None:
         self._note((lang, key))
-        return self._site.page(lang, key)
+        return self.site.page(lang, key)
 
     def in_language(self, lang: str, kind: str | None = None) -> list[Page]:
         self._note(("kind", lang, kind))
         if self._groups is None:
             self._groups = {}
-            for page in self._site.pages:
+            for page in self.site.pages:
                 self._groups.setdefault((page.lang, page.kind), []).append(page)
                 self._groups.setdefault((page.lang, None), []).append(page)
         return list(self._groups.get((lang, kind), ()))
 
     def _section_articles(self, lang: str, group: str | None) -> list[Page]:
         self._note(("section", lang, group))
-        return self._site._section_articles(lang, group)
+        return self.site._section_articles(lang, group)
 
     @property
     def _places(self) -> dict[int, int]:  # the places of the articles of a section noted
-        return self._site._places
+        return self.site._places
 
     @property
     def standalone_pages(self) -> list[Page]:
         self._note(ALL)
-        return self._site.standalone_pages
+        return self.site.standalone_pages
 
     def tagged(self, lang: str, slug: str) -> list[Page]:
         # the language's pages of the kinds tags list: what a change to their tags, order or
         # number reaches (the site's index of tags is its own, made once)
         for kind in TAGGED_KINDS:
             self._note(("kind", lang, kind))
-        return self._site.tagged(lang, slug)
+        return self.site.tagged(lang, slug)
 
     def __getattr__(self, name: str) -> Any:
-        value = getattr(self._site, name)
+        value = getattr(self.site, name)
         if isinstance(value, dict):  # a table: replaced as a whole when it changes
             self._note(("table", name))
         else:
             self.touched = None
         return value
 
+    def called(self, name: str, arguments: tuple[Any, ...]) -> tuple[Any, frozenset[Token] | None]:
+        """What site method `name` gives for `arguments` (the model's own pages), and what
+        it looked at: as `evaluate` finds both, but the method's own result (a template is
+        handed it). The pages given are looked at, as `evaluate` looks them up."""
+        self.touched = touched = {(a.lang, a.key) for a in arguments if type(a) is Page}
+        own = getattr(Lookups, name, None)
+        method = own if callable(own) else getattr(Site, name, None)
+        result = method(self, *arguments) if callable(method) else getattr(self, name)(*arguments)
+        return result, None if self.touched is None else frozenset(touched)
+
 
 class _Lookup:
-    """`Site._by_key` as `_Lookups` sees it used."""
+    """`Site._by_key` as `Lookups` sees it used."""
 
-    def __init__(self, lookups: _Lookups) -> None:
+    def __init__(self, lookups: Lookups) -> None:
         self._lookups = lookups
 
     def get(self, ident: tuple[str, str], default: Any = None) -> Any:
@@ -170,11 +180,16 @@ class Recorder:
     """The keys one output reads while it is made, and the views it reads them through (one
     per page, so that `is` and `==` between them mean what they mean between pages)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lookups: Lookups | None = None) -> None:
         self.keys: set[Key] = set()
         # what the page keys gave as they were read (`Reads.record` need not evaluate them
-        # again; the others are, to learn what they looked at)
+        # again)
         self.values: dict[Key, Any] = {}
+        # with `lookups` (a record kept on disk): the site methods called, through them,
+        # with what each gave and looked at (nor are those evaluated again); without, the
+        # record evaluates them once more to learn what they looked at
+        self.lookups = lookups
+        self.called: dict[Key, tuple[Any, frozenset[Token] | None]] = {}
         self._views: dict[int, PageView] = {}
 
     def view(self, page: Page) -> Any:  # read as a Page
@@ -329,8 +344,13 @@ class SiteView(_View):
     def _method(name: str, method: Callable[..., Any], recorder: Recorder) -> Callable[..., Any]:
         def call(*arguments: Any) -> Any:
             given = tuple([unwrap(a) for a in arguments])
-            recorder.keys.add(("s", name, tuple([shape(a) for a in given])))
-            return recorder.wrap(method(*given))
+            key = ("s", name, tuple([shape(a) for a in given]))
+            recorder.keys.add(key)
+            lookups = recorder.lookups
+            if lookups is None:
+                return recorder.wrap(method(*given))
+            called = recorder.called[key] = lookups.called(name, given)
+            return recorder.wrap(called[0])
 
         return call
 
@@ -534,20 +554,27 @@ class Reads:
 
     def fingerprints(self, recorder: Recorder, sent: set[Key]) -> dict[Key, object] | None:
         """What a recorder's keys gave, as this record keeps it, for `record`: those not in
-        `sent` (given for an earlier file, so recorded by then), which are added to it. On
-        disk only: in memory, a key is evaluated again to learn what it looked at."""
+        `sent` (given for an earlier file, so recorded by then), which are added to it; for
+        a site method called, with what it looked at. On disk only: in memory, a key is
+        evaluated again to learn what it looked at."""
         if not self.digests:
             return None
         values = recorder.values
         new = values.keys() - sent
         sent.update(new)
-        return {k: self._fingerprint(shape(values[k])) for k in new}
+        known: dict[Key, object] = {k: self._fingerprint(shape(values[k])) for k in new}
+        called = recorder.called
+        for key in called.keys() - sent:
+            sent.add(key)
+            result, touched = called[key]
+            known[key] = (self._fingerprint(shape(result)), touched)
+        return known
 
     def changed(self, site: Site, change: Change) -> set[Key]:
         """The keys that give something else on `site` now; their values are updated.
         `change`: what can have changed since they were taken."""
         found: set[Key] = set()
-        lookups = _Lookups(site)
+        lookups = Lookups(site)
         for key in self._reached(change.tokens):
             before = self.values[key]
             now = self._evaluate(lookups, key)
@@ -654,7 +681,13 @@ class Reads:
                         found = self._fingerprint(evaluate(site, key))
                     attributes[key[3]] = found
             elif key not in self.values:  # evaluated: what it looks at is kept too
-                self.values[key] = self._evaluate(_Lookups(site), key)
+                found = known.get(key, _UNKNOWN)
+                if found is _UNKNOWN:
+                    self.values[key] = self._evaluate(Lookups(site), key)
+                else:  # a site method, evaluated as it was called (`fingerprints`)
+                    value, touched = cast("tuple[object, frozenset[Token] | None]", found)
+                    self.values[key] = value
+                    self._keep_touched(key, touched)
         readers = self._readers
         if readers is not None:
             before = self.files.get(path)
@@ -669,18 +702,24 @@ class Reads:
         if self.digests and path not in self._before:  # (see prune)
             self._before[path] = self.files.get(path, (None, frozenset()))[1]
 
-    def _evaluate(self, lookups: _Lookups, key: Key) -> object:
+    def _evaluate(self, lookups: Lookups, key: Key) -> object:
         """A key other than a page's attribute: its fingerprint, and what it looked at."""
         lookups.touched = set()
         value = self._fingerprint(evaluate(lookups, key))
+        self._keep_touched(key, lookups.touched)
+        return value
+
+    def _keep_touched(self, key: Key, looked: Iterable[Token] | None) -> None:
+        """What key `key` looked at (None: more than tokens say), each token and set of
+        them kept as one object, and indexed if the index is made."""
         touched = None
-        if lookups.touched is not None:
+        if looked is not None:
             tokens = self._tokens
             if tokens is None:
-                sets = {looked for looked in self.touched.values() if looked is not None}
+                sets = {seen for seen in self.touched.values() if seen is not None}
                 each = set().union(*sets)
                 tokens = self._tokens = {t: t for t in (*each, *sets)}
-            touched = frozenset([tokens.setdefault(t, t) for t in lookups.touched])
+            touched = frozenset([tokens.setdefault(t, t) for t in looked])
             touched = tokens.setdefault(touched, touched)
         before = self.touched.get(key, ())
         self.touched[key] = touched
@@ -688,7 +727,6 @@ class Reads:
             for token in (None,) if before is None else before:
                 self._by_token[token].discard(key)
             self._index_key(key, touched)
-        return value
 
     def forget_others(self, paths: Iterable[str]) -> None:
         """Forget the outputs not in `paths` (no longer made)."""

@@ -17,7 +17,7 @@ page that includes it: an edit that changes a fragment makes again every page sh
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup
@@ -36,6 +36,7 @@ class Fragment:
     keys: frozenset[Key]  # what it read of the model
     touched: frozenset[str]  # the folders beside the page's that its links went into
     values: dict[Key, Any]  # what the keys gave (depends.Recorder.values)
+    called: dict[Key, Any] = field(default_factory=dict)  # and Recorder.called
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from markupsafe import Markup
 from pygments.formatters import HtmlFormatter
 
 from kbgen.brand import BrandConfig
-from kbgen.depends import Change, Key, Maker, Reads, Recorder, SiteView
+from kbgen.depends import Change, Key, Lookups, Maker, Reads, Recorder, SiteView
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.fragments import Fragment, Fragments, Place, fill, item_key, scope_key, slot, viewed
 from kbgen.i18n import UiStrings, format_date, language
@@ -203,6 +203,7 @@ class Renderer:
         # the keys whose values went with a file made here (Reads.fingerprints): recorded
         # by the time a later file is (in each worker, files are made in the order recorded)
         self._sent: set[Key] = set()
+        self._lookups: Lookups | None = None  # the model's, for a record kept on disk
         self._by_language: dict[str, dict[str, Any]] = {}  # see _language_values
         self._gettext: dict[str, Callable[..., str]] = {}  # language -> `_` (translated_once)
         self._icons: dict[tuple[str | None, str, str], Markup] = {}
@@ -444,7 +445,9 @@ class Renderer:
     def make(self, job: Job, reads: Reads) -> MadeFile:
         """The file of `job`, what it read of the model, and what that gave as `reads`
         keeps it (see `Reads.fingerprints`)."""
-        recorder = Recorder()
+        if reads.digests and (self._lookups is None or self._lookups.site is not self.site):
+            self._lookups = Lookups(self.site)  # once per model: it groups the pages once
+        recorder = Recorder(self._lookups if reads.digests else None)
         site = SiteView(self.site, recorder)
         subject = job.subject
         if isinstance(subject, Page):
@@ -639,12 +642,14 @@ class Renderer:
             fragments.py); its reads are this page's too."""
             fragment = self.fragments.find(key, place) if place is not None else None
             if fragment is None:
-                fragment = self._fragment(name, scope, at_url, lang, absolute_links)
+                lookups = recorder.lookups if recorder is not None else None
+                fragment = self._fragment(name, scope, at_url, lang, absolute_links, lookups)
                 if place is not None:
                     self.fragments.keep(key, place, fragment)
             if recorder is not None:
                 recorder.keys.update(fragment.keys)
                 recorder.values.update(fragment.values)
+                recorder.called.update(fragment.called)
             if touched is not None:  # a fragment including this one: linked where it links
                 touched.update(fragment.touched)
             return fragment
@@ -673,6 +678,7 @@ class Renderer:
                 elif recorder is not None:
                     recorder.keys.update(fragment.keys)
                     recorder.values.update(fragment.values)
+                    recorder.called.update(fragment.called)
                 html.append(fragment.html)
             return fill("".join(html), scope)
 
@@ -709,10 +715,17 @@ class Renderer:
         return found
 
     def _fragment(
-        self, name: str, scope: dict[str, Any], at_url: str, lang: str, absolute_links: bool
+        self,
+        name: str,
+        scope: dict[str, Any],
+        at_url: str,
+        lang: str,
+        absolute_links: bool,
+        lookups: Lookups | None,
     ) -> Fragment:
-        """Template `name` rendered alone, its slots marked, with what it read and linked."""
-        recorder = Recorder()
+        """Template `name` rendered alone, its slots marked, with what it read and linked
+        (`lookups`: the page's recorder's)."""
+        recorder = Recorder(lookups)
         touched: set[str] = set()
         values = self._values(at_url, lang, SiteView(self.site, recorder), absolute_links, touched)
         values.update(
@@ -720,7 +733,8 @@ class Renderer:
         )
         self.fragments.rendered[name] += 1
         html = self.env.get_template(name).render(values)
-        return Fragment(html, frozenset(recorder.keys), frozenset(touched), recorder.values)
+        keys = frozenset(recorder.keys)
+        return Fragment(html, keys, frozenset(touched), recorder.values, recorder.called)
 
 
 # Work sent to forked processes: the renderer they inherited, and the pages to make with it.

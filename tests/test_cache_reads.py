@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from kbgen import depends
+from kbgen import depends, render
 from kbgen.build import BuildOptions, build, load_site
 from kbgen.cache import cache_files, load_cache, load_reads
 from kbgen.config import load_config
@@ -166,6 +167,31 @@ def test_the_saved_record_holds_exactly_what_its_files_read(example_copy: Path) 
     assert kept.values == fresh.values
     assert kept.pages == fresh.pages
     assert kept.touched == fresh.touched
+
+
+def test_site_methods_are_recorded_as_the_record_would_evaluate_them(
+    example_copy: Path, monkeypatch: Any
+) -> None:
+    # a build records what each site method a template called gave and looked at as it was
+    # called (through depends.Lookups); the same build with the record evaluating each of
+    # them once more, as serve's does, saves the same record
+    build(_options(example_copy))
+    called = _saved_reads(example_copy)
+    asked = _counting(monkeypatch)
+
+    class Unevaluated(depends.Recorder):  # the calls left for the record to evaluate
+        def __init__(self, lookups: depends.Lookups | None = None) -> None:
+            super().__init__(None)
+
+    monkeypatch.setattr(render, "Recorder", Unevaluated)
+    shutil.rmtree(example_copy / ".kbgen-cache")
+    build(_options(example_copy))
+    evaluated = _saved_reads(example_copy)
+    assert sum(key[0] == "s" for key in asked) > 100  # (the calls were evaluated again)
+    assert {k: v for k, v in called.values.items() if k[0] == "s"}
+    assert called.values == evaluated.values
+    assert called.touched == evaluated.touched
+    assert called.files == evaluated.files
 
 
 def _one_object_each(reads: Reads) -> None:
