@@ -655,6 +655,17 @@ class Reads:
                     self._readers.setdefault(key, set()).add(path)
         return self._readers
 
+    def interned(self, keys: list[Key]) -> list[Key]:
+        """`keys`, each as the one object the record holds for it (it is added if new)."""
+        seen = self._seen_keys()
+        return [seen.setdefault(k, k) for k in keys]
+
+    def _seen_keys(self) -> dict[Key, Key]:
+        if self._seen is None:
+            read = set().union(*(read for _, read in self.files.values()))
+            self._seen = {k: k for k in read}
+        return self._seen
+
     def record(
         self,
         site: Site,
@@ -662,15 +673,15 @@ class Reads:
         maker: Maker,
         keys: frozenset[Key],
         known: dict[Key, object] | None = None,
+        new: list[Key] | None = None,
     ) -> None:
         """What output `path` read as it was made now; `known`: what some of those keys
-        gave then (`fingerprints`), not evaluated again."""
-        seen = self._seen
-        if seen is None:
-            read = set().union(*(read for _, read in self.files.values()))
-            seen = self._seen = {k: k for k in read}
-        new = [k for k in keys if k not in seen]  # what no file read before
-        keys = frozenset([seen.setdefault(k, k) for k in keys])
+        gave then (`fingerprints`), not evaluated again. `new`: those of `keys` no file may
+        have read before, `keys` being already `interned` (None: any of them)."""
+        if new is None:
+            seen = self._seen_keys()
+            new = [k for k in keys if k not in seen]  # what no file read before
+            keys = frozenset([seen.setdefault(k, k) for k in keys])
         known = known or {}
         for key in new:
             if key[0] == "p":

@@ -136,6 +136,9 @@ def translated_once(translations: gettext.NullTranslations) -> Callable[..., str
 
 # a file made: its bytes, the keys it read of the model, what they gave (Reads.fingerprints)
 MadeFile = tuple[bytes, frozenset[Key], dict[Key, object] | None]
+# a file made by a worker process, as sent back: its bytes, the keys it read that the worker
+# had not numbered yet, the numbers of all it read (see _forked_pages), what they gave
+SentFile = tuple[bytes, list[Key], list[int], dict[Key, object] | None]
 
 
 @dataclass(frozen=True)
@@ -473,6 +476,7 @@ class Renderer:
         instead of receiving it with each page."""
         global _FORKED, _FORKED_JOBS, _FORKED_READS
         _FORKED, _FORKED_JOBS, _FORKED_READS = self, jobs, reads
+        _FORKED_KEYS.clear()  # (each worker numbers its own from 0)
         pool = ProcessPoolExecutor(
             workers,
             multiprocessing.get_context("fork"),
@@ -505,15 +509,23 @@ class Renderer:
         if others:
             chunks.insert(0, list(range(others)))
         # a few tasks ahead of the writing, not all: finished pages wait in memory
-        ahead: deque[tuple[list[int], Future[list[MadeFile]]]] = deque()
+        ahead: deque[tuple[list[int], Future[tuple[int, list[SentFile]]]]] = deque()
         waiting = deque(chunks)
+        numbered: dict[int, list[Key]] = {}  # worker -> its keys by number
         while waiting or ahead:
             while waiting and len(ahead) < TASKS_AHEAD * workers:
                 chunk = waiting.popleft()
                 ahead.append((chunk, pool.submit(_forked_pages, chunk)))
             chunk, task = ahead.popleft()
-            for number, made in zip(chunk, task.result(), strict=True):
-                yield self._made(jobs[number], *made, reads)
+            worker, sent = task.result()
+            keys = numbered.setdefault(worker, [])
+            for number, (data, new, read, known) in zip(chunk, sent, strict=True):
+                new = reads.interned(new)
+                keys += new
+                job = jobs[number]
+                read_now = frozenset([keys[n] for n in read])
+                reads.record(self.site, job.path, job.maker, read_now, known, new)
+                yield Output(job.path, data)
                 if on_page is not None and number >= others:
                     on_page(1)
             yield from self._finished(indexed, reads, wait=False)
@@ -743,9 +755,28 @@ _FORKED_JOBS: list[Job] = []  # the files to make, numbered as the tasks number 
 _FORKED_READS = Reads()  # the record the pages are made for (on disk or in memory)
 
 
-def _forked_pages(numbers: list[int]) -> list[MadeFile]:
+_FORKED_KEYS: dict[Key, int] = {}  # the keys this worker sent, by number
+
+
+def _forked_pages(numbers: list[int]) -> tuple[int, list[SentFile]]:
+    """The files `numbers`, made, and this worker's pid. Each key a file read goes whole
+    once, with the first file that read it, then by its number: the build process would
+    unpickle the same keys for every file otherwise, and find them again in its record."""
     assert _FORKED is not None
-    return [_FORKED.make(_FORKED_JOBS[n], _FORKED_READS) for n in numbers]
+    known_keys = _FORKED_KEYS
+    sent = []
+    for n in numbers:
+        data, keys, known = _FORKED.make(_FORKED_JOBS[n], _FORKED_READS)
+        new: list[Key] = []
+        read = []
+        for key in keys:
+            number = known_keys.get(key)
+            if number is None:
+                number = known_keys[key] = len(known_keys)
+                new.append(key)
+            read.append(number)
+        sent.append((data, new, read, known))
+    return os.getpid(), sent
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
@@ -16,7 +17,7 @@ import kbgen.render
 import kbgen.sources
 from kbgen.body_workers import BodyWorkers, shared_out
 from kbgen.build import BuildOptions, build
-from kbgen.cache import cache_files
+from kbgen.cache import cache_files, load_cache, load_reads
 from kbgen.config import load_config
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.render import Renderer
@@ -86,6 +87,33 @@ def test_workers_write_what_one_process_writes(
     # 10 per language (and untranslated pages shown in their place), resolved to the page
     assert two.site is not None
     assert len([p for p in two.site.pages if '/#heading-target"' in p.html]) >= 30
+
+
+def test_workers_record_what_one_process_records(corpus: Path, tmp_path: Path) -> None:
+    # the keys each file read come back from the workers by number, and the site methods
+    # it called with what they looked at (render._forked_pages): the record of reads a
+    # build saves is the one a build in one process saves
+    root = tmp_path / "kb"
+    shutil.copytree(corpus, root)
+    config = root / "config.yaml"
+    saved = []
+    for jobs in (1, 2):
+        output = tmp_path / f"site-{jobs}"
+        build(BuildOptions(config, output=output, jobs=jobs))
+        files = cache_files(load_config(config), output.resolve())
+        cached = load_cache(files.state)
+        assert cached is not None
+        reads = load_reads(files.reads, cached, cached.render_key)
+        assert reads is not None
+        saved.append(reads)
+    one, two = saved
+    assert len(two.files) >= 400
+    assert {p: f[1] for p, f in one.files.items()} == {p: f[1] for p, f in two.files.items()}
+    assert one.values == two.values
+    assert one.touched == two.touched
+    assert one.pages == two.pages
+    keys = {id(k): k for _, read in two.files.values() for k in read}  # one object each
+    assert len(keys) == len(set(keys.values()))
 
 
 def test_workers_report_broken_links_as_one_process_does(corpus: Path, tmp_path: Path) -> None:
