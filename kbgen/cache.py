@@ -32,6 +32,7 @@ import os
 import pickle
 import secrets
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -282,17 +283,63 @@ def load_reads(path: Path, cached: CachedBuild | None, render_key: str) -> Reads
 # The two large caches, bodies and sources, are each kept in two files: a base holding every
 # entry, written again only when much has changed since, and the entries new or changed since
 # that base (and the rest of the value) beside it, so that a build after an edit writes a few
-# entries, not tens of megabytes.
-_LAYERED = {"CachedBodies": "entries", "CachedSources": "files"}  # the mapping of each
+# entries, not tens of megabytes. The bodies have two such mappings: the parsed bodies, and
+# the related articles' counted words (one entry per article, by language and text digest).
+
+
+def _entries(value: Any) -> dict[Any, Any]:
+    return cast(dict[Any, Any], value.entries)
+
+
+def _with_entries(value: Any, entries: dict[Any, Any]) -> Any:
+    kept = copy.copy(value)
+    kept.entries = entries
+    return kept
+
+
+def _files(value: Any) -> dict[Any, Any]:
+    return cast(dict[Any, Any], value.files)
+
+
+def _with_files(value: Any, files: dict[Any, Any]) -> Any:
+    kept = copy.copy(value)
+    kept.files = files
+    return kept
+
+
+def _words(value: Any) -> dict[Any, Any]:
+    """The related articles' counted words, by (language, digest of the text)."""
+    words: dict[str, dict[bytes, Any]] = value.related.words
+    return {(lang, digest): found for lang, each in words.items() for digest, found in each.items()}
+
+
+def _with_words(value: Any, flat: dict[Any, Any]) -> Any:
+    words: dict[str, dict[bytes, Any]] = {lang: {} for lang in value.related.words}
+    for (lang, digest), counted in flat.items():
+        words.setdefault(lang, {})[digest] = counted
+    related = copy.copy(value.related)
+    related.words = words
+    kept = copy.copy(value)
+    kept.related = related
+    return kept
+
+
+# each layered cache's mappings: how to take each from a value, and a value with another one
+_Mapping = tuple[Callable[[Any], dict[Any, Any]], Callable[[Any, dict[Any, Any]], Any]]
+_LAYERED: dict[str, tuple[_Mapping, ...]] = {
+    "CachedBodies": ((_entries, _with_entries), (_words, _with_words)),
+    "CachedSources": ((_files, _with_files),),
+}
 
 
 @dataclass
 class Layer:
-    """What a layered cache was loaded from, for its next save: the base's token, and the
-    base's entries as loaded (compared by identity: an entry replaced is an entry changed)."""
+    """What a layered cache was loaded from, for its next save: the base's token, and each
+    of the base's mappings as loaded (compared by identity: an entry replaced is an entry
+    changed)."""
 
     token: str
-    base: dict[Any, Any]
+    base: tuple[dict[Any, Any], ...]
 
 
 @dataclass
@@ -304,17 +351,8 @@ class _Base:
 @dataclass
 class _Changes:
     token: str  # the base these are changes of
-    value: CachedBodies | CachedSources  # its mapping: the entries new or changed since the base
-    dropped: frozenset[Any]  # the base's entries gone since
-
-
-def _with(
-    value: CachedBodies | CachedSources, name: str, entries: dict[Any, Any]
-) -> CachedBodies | CachedSources:
-    """`value` with other entries in its mapping `name`."""
-    kept = copy.copy(value)
-    setattr(kept, name, entries)
-    return kept
+    value: CachedBodies | CachedSources  # its mappings: the entries new or changed since the base
+    dropped: tuple[frozenset[Any], ...]  # each mapping's entries of the base gone since
 
 
 def _changes_path(path: Path) -> Path:
@@ -329,31 +367,49 @@ def _load_layered(path: Path, kind: type[_L], key: str) -> tuple[_L, Layer] | No
         return None  # (a base written by a build killed before its changes were)
     if changes.value.model_key != key or base.value.model_key != key:
         return None
-    name = _LAYERED[kind.__name__]
-    entries: dict[Any, Any] = getattr(base.value, name)
-    merged = {k: v for k, v in entries.items() if k not in changes.dropped}
-    merged.update(getattr(changes.value, name))
-    return cast(_L, _with(changes.value, name, merged)), Layer(base.token, entries)
+    mappings = _LAYERED[kind.__name__]
+    if not isinstance(changes.dropped, tuple) or len(changes.dropped) != len(mappings):
+        return None
+    value: Any = changes.value
+    bases = []
+    for (taken, put), dropped in zip(mappings, changes.dropped, strict=True):
+        entries = taken(base.value)
+        merged = {k: v for k, v in entries.items() if k not in dropped}
+        merged.update(taken(changes.value))
+        value = put(value, merged)
+        bases.append(entries)
+    return cast(_L, value), Layer(base.token, tuple(bases))
 
 
 def save_layered(path: Path, value: CachedBodies | CachedSources, layer: Layer | None) -> Layer:
     """`value` saved as changes since the base `layer` was loaded from, or, when those are
     more than a quarter of it (or there is none), as a new base. What to pass next time."""
-    name = _LAYERED[type(value).__name__]
-    entries: dict[Any, Any] = getattr(value, name)
-    if layer is not None:
+    mappings = _LAYERED[type(value).__name__]
+    now = [taken(value) for taken, _ in mappings]
+    if layer is not None and len(layer.base) == len(mappings):
         missing = object()
-        changed = {k: v for k, v in entries.items() if layer.base.get(k, missing) is not v}
-        dropped = frozenset(layer.base.keys() - entries.keys())
-        if (len(changed) + len(dropped)) * 4 <= len(layer.base):
-            kept = _with(value, name, changed)
+        changed = [
+            {k: v for k, v in entries.items() if base.get(k, missing) is not v}
+            for entries, base in zip(now, layer.base, strict=True)
+        ]
+        dropped = tuple(
+            frozenset(base.keys() - entries.keys())
+            for entries, base in zip(now, layer.base, strict=True)
+        )
+        different = sum(map(len, changed)) + sum(map(len, dropped))
+        if different * 4 <= sum(map(len, layer.base)):
+            kept: Any = value
+            for (_, put), entries in zip(mappings, changed, strict=True):
+                kept = put(kept, entries)
             save_cache(_changes_path(path), _Changes(layer.token, kept, dropped))
             return layer
     token = secrets.token_hex(8)
     save_cache(path, _Base(token, value))
-    empty = _with(value, name, {})
-    save_cache(_changes_path(path), _Changes(token, empty, frozenset()))
-    return Layer(token, dict(entries))
+    empty: Any = value
+    for _, put in mappings:
+        empty = put(empty, {})
+    save_cache(_changes_path(path), _Changes(token, empty, tuple(frozenset() for _ in mappings)))
+    return Layer(token, tuple(dict(entries) for entries in now))
 
 
 def load_bodies(path: Path, key: str) -> tuple[CachedBodies, Layer] | None:

@@ -16,7 +16,7 @@ import pytest
 import kbgen.sources
 from kbgen import depends
 from kbgen.build import BuildOptions, BuildResult, build
-from kbgen.cache import MAGIC, cache_key
+from kbgen.cache import MAGIC, CachedBodies, _Changes, _load, cache_key
 from tests.helpers import checksums, run_kbgen
 from tests.helpers import edit_file as _edit
 
@@ -416,6 +416,12 @@ def test_an_edit_saves_the_bodies_and_sources_it_changed_beside_their_base(
     for base in bases:
         assert base.read_bytes() == written[base]  # not written again
         assert changes[base].stat().st_size > small[base]  # the edited page's entries
+    # of the related articles' counted words too, the edited article's alone (one language's)
+    bodies = next(base for base in bases if base.name.startswith("bodies"))
+    held = _load(changes[bodies])
+    assert isinstance(held, _Changes) and isinstance(held.value, CachedBodies)
+    assert [len(words) for words in held.value.related.words.values() if words] == [1]
+    assert [len(gone) for gone in held.dropped] == [1, 1]  # its body and words before the edit
     _edit(example_copy / FR_ROLE, "ne tournent pas", "ne marchent pas")
     third = _build(example_copy)  # from the base and its changes: one body parsed again
     assert third.kept > third.written
