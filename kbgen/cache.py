@@ -285,26 +285,22 @@ def load_reads(path: Path, cached: CachedBuild | None, render_key: str) -> Reads
 # that base (and the rest of the value) beside it, so that a build after an edit writes a few
 # entries, not tens of megabytes. The bodies have two such mappings: the parsed bodies, and
 # the related articles' counted words (one entry per article, by language and text digest).
+# A mapping: how to take it from a value, and a copy of the value with another one.
+_Mapping = tuple[Callable[[Any], dict[Any, Any]], Callable[[Any, dict[Any, Any]], Any]]
 
 
-def _entries(value: Any) -> dict[Any, Any]:
-    return cast(dict[Any, Any], value.entries)
+def _attribute(name: str) -> _Mapping:
+    """The mapping held in a value's attribute `name`."""
 
+    def taken(value: Any) -> dict[Any, Any]:
+        return cast(dict[Any, Any], getattr(value, name))
 
-def _with_entries(value: Any, entries: dict[Any, Any]) -> Any:
-    kept = copy.copy(value)
-    kept.entries = entries
-    return kept
+    def put(value: Any, entries: dict[Any, Any]) -> Any:
+        kept = copy.copy(value)
+        setattr(kept, name, entries)
+        return kept
 
-
-def _files(value: Any) -> dict[Any, Any]:
-    return cast(dict[Any, Any], value.files)
-
-
-def _with_files(value: Any, files: dict[Any, Any]) -> Any:
-    kept = copy.copy(value)
-    kept.files = files
-    return kept
+    return taken, put
 
 
 def _words(value: Any) -> dict[Any, Any]:
@@ -324,11 +320,9 @@ def _with_words(value: Any, flat: dict[Any, Any]) -> Any:
     return kept
 
 
-# each layered cache's mappings: how to take each from a value, and a value with another one
-_Mapping = tuple[Callable[[Any], dict[Any, Any]], Callable[[Any, dict[Any, Any]], Any]]
-_LAYERED: dict[str, tuple[_Mapping, ...]] = {
-    "CachedBodies": ((_entries, _with_entries), (_words, _with_words)),
-    "CachedSources": ((_files, _with_files),),
+_LAYERED: dict[str, tuple[_Mapping, ...]] = {  # each layered cache's mappings
+    "CachedBodies": (_attribute("entries"), (_words, _with_words)),
+    "CachedSources": (_attribute("files"),),
 }
 
 

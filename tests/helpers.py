@@ -12,7 +12,11 @@ import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    from kbgen.depends import Reads
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -164,3 +168,12 @@ def serve(folder: Path, prefix: str = "/", csp: str | None = None) -> Iterator[s
     finally:
         server.shutdown()
         server.server_close()
+
+
+def assert_same_record(one: Reads, other: Reads) -> None:
+    """Two records of reads (depends.Reads) hold the same: each file's keys, what each key
+    gave, the pages' attributes, and what each key looked at."""
+    assert {p: f[1] for p, f in one.files.items()} == {p: f[1] for p, f in other.files.items()}
+    assert one.values == other.values
+    assert one.pages == other.pages
+    assert one.touched == other.touched

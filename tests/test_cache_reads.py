@@ -19,7 +19,7 @@ from kbgen.cache import cache_files, load_cache, load_reads
 from kbgen.config import load_config
 from kbgen.depends import Key, ModelPrint, Reads, model_change
 from kbgen.sources import Source
-from tests.helpers import REPO
+from tests.helpers import REPO, assert_same_record
 from tests.test_rebuild_engines import EDITS, _on_disk, new_page, theme_override
 
 FR_ROLE = "content/fr/articles/community-management/representatives-role.md"
@@ -162,11 +162,7 @@ def test_the_saved_record_holds_exactly_what_its_files_read(example_copy: Path) 
             cache.unlink()
     build(_options(example_copy))
     fresh = _saved_reads(example_copy)
-    assert kept.files.keys() == fresh.files.keys()
-    assert {p: f[1] for p, f in kept.files.items()} == {p: f[1] for p, f in fresh.files.items()}
-    assert kept.values == fresh.values
-    assert kept.pages == fresh.pages
-    assert kept.touched == fresh.touched
+    assert_same_record(kept, fresh)
 
 
 def test_site_methods_are_recorded_as_the_record_would_evaluate_them(
@@ -189,9 +185,7 @@ def test_site_methods_are_recorded_as_the_record_would_evaluate_them(
     evaluated = _saved_reads(example_copy)
     assert sum(key[0] == "s" for key in asked) > 100  # (the calls were evaluated again)
     assert {k: v for k, v in called.values.items() if k[0] == "s"}
-    assert called.values == evaluated.values
-    assert called.touched == evaluated.touched
-    assert called.files == evaluated.files
+    assert_same_record(called, evaluated)
 
 
 def _one_object_each(reads: Reads) -> None:

@@ -22,7 +22,7 @@ from kbgen.config import load_config
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.render import Renderer
 from kbgen.sources import SourceMemo, discover_sources
-from tests.helpers import checksums, generated_corpus, run_kbgen
+from tests.helpers import assert_same_record, checksums, generated_corpus, run_kbgen
 
 
 @pytest.fixture(scope="module")
@@ -108,10 +108,7 @@ def test_workers_record_what_one_process_records(corpus: Path, tmp_path: Path) -
         saved.append(reads)
     one, two = saved
     assert len(two.files) >= 400
-    assert {p: f[1] for p, f in one.files.items()} == {p: f[1] for p, f in two.files.items()}
-    assert one.values == two.values
-    assert one.touched == two.touched
-    assert one.pages == two.pages
+    assert_same_record(one, two)
     keys = {id(k): k for _, read in two.files.values() for k in read}  # one object each
     assert len(keys) == len(set(keys.values()))
 
