@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import shutil
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
@@ -19,6 +18,7 @@ from kbgen.body_workers import BodyWorkers, shared_out
 from kbgen.build import BuildOptions, build
 from kbgen.cache import cache_files, load_cache, load_reads
 from kbgen.config import load_config
+from kbgen.depends import Reads
 from kbgen.diagnostics import BuildFailed, Diagnostics
 from kbgen.render import Renderer
 from kbgen.sources import SourceMemo, discover_sources
@@ -75,9 +75,9 @@ def test_workers_write_what_one_process_writes(
     corpus: Path, tmp_path: Path, spy: list[int]
 ) -> None:
     config = corpus / "config.yaml"
-    one = build(BuildOptions(config, output=tmp_path / "one", cache=False, jobs=1))
+    one = build(BuildOptions(config, output=tmp_path / "one", jobs=1))
     assert spy == []
-    two = build(BuildOptions(config, output=tmp_path / "two", cache=False, jobs=2))
+    two = build(BuildOptions(config, output=tmp_path / "two", jobs=2))
     assert spy == [-2, 10, 10, 10, 2]  # the indexes start before the pages
     assert sum(two.pages_per_language.values()) >= 400
     assert checksums(tmp_path / "one") == checksums(tmp_path / "two")
@@ -87,30 +87,23 @@ def test_workers_write_what_one_process_writes(
     # 10 per language (and untranslated pages shown in their place), resolved to the page
     assert two.site is not None
     assert len([p for p in two.site.pages if '/#heading-target"' in p.html]) >= 30
-
-
-def test_workers_record_what_one_process_records(corpus: Path, tmp_path: Path) -> None:
-    # the keys each file read come back from the workers by number, and the site methods
-    # it called with what they looked at (render._forked_pages): the record of reads a
-    # build saves is the one a build in one process saves
-    root = tmp_path / "kb"
-    shutil.copytree(corpus, root)
-    config = root / "config.yaml"
-    saved = []
-    for jobs in (1, 2):
-        output = tmp_path / f"site-{jobs}"
-        build(BuildOptions(config, output=output, jobs=jobs))
-        files = cache_files(load_config(config), output.resolve())
-        cached = load_cache(files.state)
-        assert cached is not None
-        reads = load_reads(files.reads, cached, cached.render_key)
-        assert reads is not None
-        saved.append(reads)
-    one, two = saved
-    assert len(two.files) >= 400
-    assert_same_record(one, two)
-    keys = {id(k): k for _, read in two.files.values() for k in read}  # one object each
+    # the keys each file read come back from the workers by number, and the site methods it
+    # called with what they looked at (render._forked_pages): the record of reads saved is
+    # the one a build in one process saves
+    records = [_saved_reads(config, tmp_path / name) for name in ("one", "two")]
+    assert len(records[1].files) >= 400
+    assert_same_record(*records)
+    keys = {id(k): k for _, read in records[1].files.values() for k in read}  # one object each
     assert len(keys) == len(set(keys.values()))
+
+
+def _saved_reads(config: Path, output: Path) -> Reads:
+    files = cache_files(load_config(config), output.resolve())
+    cached = load_cache(files.state)
+    assert cached is not None
+    reads = load_reads(files.reads, cached, cached.render_key)
+    assert reads is not None
+    return reads
 
 
 def test_workers_report_broken_links_as_one_process_does(corpus: Path, tmp_path: Path) -> None:
