@@ -441,8 +441,9 @@ class Renderer:
         keys: frozenset[Key],
         known: dict[Key, object] | None,
         reads: Reads,
+        new: list[Key] | None = None,
     ) -> Output:
-        reads.record(self.site, job.path, job.maker, keys, known)
+        reads.record(self.site, job.path, job.maker, keys, known, new)
         return Output(job.path, data)
 
     def make(self, job: Job, reads: Reads) -> MadeFile:
@@ -522,10 +523,8 @@ class Renderer:
             for number, (data, new, read, known) in zip(chunk, sent, strict=True):
                 new = reads.interned(new)
                 keys += new
-                job = jobs[number]
                 read_now = frozenset([keys[n] for n in read])
-                reads.record(self.site, job.path, job.maker, read_now, known, new)
-                yield Output(job.path, data)
+                yield self._made(jobs[number], data, read_now, known, reads, new)
                 if on_page is not None and number >= others:
                     on_page(1)
             yield from self._finished(indexed, reads, wait=False)
