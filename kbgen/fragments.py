@@ -38,6 +38,12 @@ class Fragment:
     values: dict[Key, Any]  # what the keys gave (depends.Recorder.values)
     called: dict[Key, Any] = field(default_factory=dict)  # and Recorder.called
 
+    def read_by(self, recorder: Recorder) -> None:
+        """What this fragment read, read by the page `recorder` records too."""
+        recorder.keys.update(self.keys)
+        recorder.values.update(self.values)
+        recorder.called.update(self.called)
+
 
 @dataclass(frozen=True)
 class Place:

@@ -658,9 +658,7 @@ class Renderer:
                 if place is not None:
                     self.fragments.keep(key, place, fragment)
             if recorder is not None:
-                recorder.keys.update(fragment.keys)
-                recorder.values.update(fragment.values)
-                recorder.called.update(fragment.called)
+                fragment.read_by(recorder)
             if touched is not None:  # a fragment including this one: linked where it links
                 touched.update(fragment.touched)
             return fragment
@@ -687,9 +685,7 @@ class Renderer:
                     if place.name not in fragment.touched:
                         self.fragments.keep_listed(kept, ident, fragment)
                 elif recorder is not None:
-                    recorder.keys.update(fragment.keys)
-                    recorder.values.update(fragment.values)
-                    recorder.called.update(fragment.called)
+                    fragment.read_by(recorder)
                 html.append(fragment.html)
             return fill("".join(html), scope)
 
