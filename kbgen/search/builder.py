@@ -9,7 +9,7 @@ tests/test_search.py builds indexes both ways and requires them to be identical.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import cast
+from typing import Any, cast
 
 from lunr import __TARGET_JS_VERSION__
 from lunr.idf import idf
@@ -49,7 +49,11 @@ class FastBuilder:
         self.boosts = dict(fields)
         self.pipeline = pipeline
         self._terms: dict[str, list[str]] = {}  # word -> what the pipeline makes of it
-        self.inverted_index: dict[str, dict[str, object]] = {}
+        # term -> its row as a search file holds it (index.py's comment on "terms"): [term,
+        # term number, then per field the steps to the documents that hold it], followed by
+        # how many postings it has and, per field, the last document added to it. Written as
+        # documents are added (in ascending order), so that no posting is looked up again.
+        self.rows: dict[str, list[Any]] = {}
         self.frequencies: dict[str, dict[str, int]] = {}  # "field/ref" -> term -> count
         self.lengths: dict[str, int] = {}
         self.document_count = 0
@@ -75,22 +79,65 @@ class FastBuilder:
             analyzed.append((counts, length))
         return analyzed
 
-    def add(self, ref: str, analyzed: Analyzed) -> None:
-        """One analyzed document (`analyze`)."""
+    def add(self, number: int, analyzed: Analyzed) -> None:
+        """One analyzed document (`analyze`), document `number` (0, 1, 2... in order)."""
         self.document_count += 1
-        for field, (counts, length) in zip(self.fields, analyzed, strict=True):
-            for term in counts:
-                posting = self.inverted_index.get(term)
-                if posting is None:
-                    posting = {name: {} for name in self.fields}
-                    posting["_index"] = len(self.inverted_index)
-                    self.inverted_index[term] = posting
-                docs = posting[field]
-                assert isinstance(docs, dict)
-                docs[ref] = _NO_METADATA
-            key = f"{field}/{ref}"
+        rows, width = self.rows, len(self.fields)
+        count_slot = 2 + width
+        fields = zip(self.fields, analyzed, strict=True)
+        for position, (field, (counts, length)) in enumerate(fields):
+            slot, last_slot = 2 + position, count_slot + 1 + position
+            for term, tf in counts.items():
+                row = rows.get(term)
+                if row is None:
+                    row = rows[term] = [term, len(rows), *([] for _ in range(width)), 0]
+                    row += [-1] * width
+                previous = row[last_slot]
+                # a step from the last document (from -1: at least 1), negative when the term is
+                # there more than once, its count following
+                if tf == 1:
+                    row[slot].append(number - previous)
+                else:
+                    row[slot] += (previous - number, tf)
+                row[last_slot] = number
+                row[count_slot] += 1
+            key = f"{field}/{number}"
             self.frequencies[key] = counts
             self.lengths[key] = length
+
+    def short_rows(self) -> Iterator[list[object]]:
+        """The terms' rows in term order, as a search file holds them."""
+        end = 2 + len(self.fields)
+        for term in sorted(self.rows):
+            yield self.rows[term][:end]
+
+    def idf_by_count(self) -> dict[int, float]:
+        """{postings count: lunr's idf of a term of that many postings}, for every count."""
+        found: dict[int, float] = {}
+        count_slot = 2 + len(self.fields)
+        for row in self.rows.values():
+            count = row[count_slot]
+            if count not in found:  # lunr.idf counts a posting's documents field by field
+                found[count] = idf({"": dict.fromkeys(range(count))}, self.document_count)
+        return found
+
+    @property
+    def inverted_index(self) -> dict[str, dict[str, object]]:
+        """lunr.py's inverted index: term -> {field: {ref: metadata}, "_index": number}."""
+        found = {}
+        for term, row in self.rows.items():
+            posting: dict[str, object] = {}
+            for field, steps in zip(self.fields, row[2:], strict=False):
+                docs, ref, position = {}, -1, 0
+                while position < len(steps):
+                    step = steps[position]
+                    position += 1 if step > 0 else 2
+                    ref += abs(step)
+                    docs[str(ref)] = _NO_METADATA
+                posting[field] = docs
+            posting["_index"] = row[1]
+            found[term] = posting
+        return found
 
     def vectors(self) -> Iterator[list[object]]:
         """The serialized field vectors, one by one: [field/ref, [term number, score, ...]]."""
@@ -100,10 +147,10 @@ class FastBuilder:
         # no documents (a language with nothing to index yet): no vectors, so no averages
         count = self.document_count or 1
         average = {f: totals[f] / count for f in self.fields}
-        number = {term: cast(int, p["_index"]) for term, p in self.inverted_index.items()}
-        idfs = {
-            term: idf(posting, self.document_count) for term, posting in self.inverted_index.items()
-        }
+        number = {term: cast(int, row[1]) for term, row in self.rows.items()}
+        idf_of = self.idf_by_count()
+        count_slot = 2 + len(self.fields)
+        idfs = {term: idf_of[row[count_slot]] for term, row in self.rows.items()}
         by_number = number.__getitem__
         for key, counts in self.frequencies.items():
             if not counts:  # an empty field (in every document, maybe: an average of 0)
@@ -119,7 +166,8 @@ class FastBuilder:
             yield [key, flat]
 
     def inverted_index_sorted(self) -> list[list[object]]:
-        return [[t, self.inverted_index[t]] for t in sorted(self.inverted_index)]
+        inverted = self.inverted_index
+        return [[t, inverted[t]] for t in sorted(inverted)]
 
     def serialize(self, search_pipeline: Sequence[str]) -> dict[str, object]:
         """The index as lunr.py's Index.serialize() gives it."""

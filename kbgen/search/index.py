@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from lunr import __TARGET_JS_VERSION__
 from lunr.builder import Builder
-from lunr.idf import idf
 
 from kbgen.search.builder import Analyzed, FastBuilder, length_base, score
 from kbgen.search.normalize import fold, words
@@ -175,7 +174,7 @@ def _filled_builder(
             found = memo.known.get(key) or memo.used.get(key)
             analyzed = found or builder.analyze(_record(doc, _counted_fields))
             memo.used[key] = analyzed
-        builder.add(str(number), analyzed)
+        builder.add(number, analyzed)
     return builder, list(pipeline.serialize())
 
 
@@ -214,33 +213,9 @@ _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 # here so that the browser need not compute a logarithm the way Python does.
 
 
-def _short_term(
-    term: str, posting: Any, fields: list[str], counts: Callable[[str], dict[str, int]]
-) -> list[object]:
-    """A term's row; `counts("field/ref")`: a field's term counts in a document."""
-    row: list[object] = [term, posting["_index"]]
-    for name in fields:
-        refs = posting[name]
-        steps, previous = [], -1
-        for ref in refs:  # in the order documents were added: ascending
-            tf = counts(f"{name}/{ref}")[term]
-            steps += [int(ref) - previous] if tf == 1 else [previous - int(ref), tf]
-            previous = int(ref)
-        row.append(steps)
-    return row
-
-
-def _postings_count(posting: Any) -> int:
-    return sum(len(refs) for name, refs in posting.items() if name != "_index")
-
-
 def _idf_table(builder: FastBuilder) -> dict[str, float]:
     """{postings count: lunr's idf of a term of that many postings}, by count."""
-    found: dict[int, float] = {}
-    for posting in builder.inverted_index.values():
-        count = _postings_count(posting)
-        if count not in found:  # lunr.idf: what the builder computed the scores with
-            found[count] = idf(posting, builder.document_count)
+    found = builder.idf_by_count()
     return {str(count): found[count] for count in sorted(found)}
 
 
@@ -248,17 +223,13 @@ def shorten(lang: str, docs: Iterable[SearchDoc]) -> dict[str, object]:
     """The index of one language's documents as the file holds it, whole (search_file writes
     the same in pieces)."""
     builder, search_pipeline = _filled_builder(lang, docs)
-    counts = builder.frequencies.__getitem__
     return {
         "version": __TARGET_JS_VERSION__,
         "fields": builder.fields,
         "boosts": [builder.boosts[f] for f in builder.fields],
         "documents": builder.document_count,
         "idf": _idf_table(builder),
-        "terms": [
-            _short_term(term, builder.inverted_index[term], builder.fields, counts)
-            for term in sorted(builder.inverted_index)
-        ],
+        "terms": list(builder.short_rows()),
         "pipeline": search_pipeline,
     }
 
@@ -341,16 +312,12 @@ def search_file(lang: str, docs: list[SearchDoc], words: WordsStore | None = Non
         words.save(memo.used)
     encode = _JSON.encode
     boosts = [builder.boosts[f] for f in builder.fields]
-    counts = builder.frequencies.__getitem__
     parts = [
         f'{{"format":{encode(FORMAT)},"lang":{encode(lang)},"index":{{',
         f'"version":{encode(__TARGET_JS_VERSION__)},"fields":{encode(builder.fields)},',
         f'"boosts":{encode(boosts)},"documents":{encode(builder.document_count)},',
         f'"idf":{encode(_idf_table(builder))},"terms":[',
-        ",".join(
-            encode(_short_term(term, builder.inverted_index[term], builder.fields, counts))
-            for term in sorted(builder.inverted_index)
-        ),
+        ",".join(map(encode, builder.short_rows())),
         "],",
         f'"pipeline":{encode(search_pipeline)}}},',
         # URLs as written in a page (percent-encoded): the search script makes links of them
