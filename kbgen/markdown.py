@@ -120,6 +120,16 @@ def create_parser(options: MarkdownOptions) -> MarkdownIt:
     )
     md.validateLink = _safe_link  # type: ignore[method-assign]
     md.enable(["table", "strikethrough"])
+    # Options markdown-it reads with .get() in every block or inline run, set to their
+    # defaults: a missing one costs a KeyError raised and caught each time (OptionsDict).
+    for name in (
+        "strikethrough_single_tilde",
+        "tasklists",
+        "alerts",
+        "inline_definitions",
+        "store_labels",
+    ):
+        md.options.setdefault(name, False)
     md.use(footnote_plugin)
     md.use(tasklists_plugin, label=True)  # each checkbox labelled by its text (axe: label)
     md.use(admon_plugin)
@@ -299,6 +309,9 @@ _BLOCK_ENDS = {
 }
 
 
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
 def plain_text(doc: Document) -> str:
     """The words of the page, without markup: what search indexes."""
     parts: list[str] = []
@@ -311,8 +324,11 @@ def plain_text(doc: Document) -> str:
             parts.append(" ")
         if token.type in _BLOCK_ENDS:
             parts.append("\n")
-    text = "".join(parts)
-    return re.sub(r"[ \t]+", " ", re.sub(r"\n\s*\n+", "\n", text)).strip()
+    text = _BLANK_LINES.sub("\n", "".join(parts)).replace("\t", " ")
+    # runs of spaces as one; a regular expression would match (and replace) every space
+    while "  " in text:
+        text = text.replace("  ", " ")
+    return text.strip()
 
 
 @dataclass

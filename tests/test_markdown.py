@@ -179,3 +179,9 @@ def test_plain_text_has_no_markup() -> None:
     text = plain_text(doc)
     assert text.startswith("Title\nSome bold code and a link.")
     assert "<" not in text and "#" not in text and "*" not in text
+
+
+def test_plain_text_has_one_space_between_words_and_no_blank_line() -> None:
+    md = create_parser(MarkdownOptions())
+    body = "A  long\tgap,   then\n\n\n\nmore.\n\n```\ncode\t\t  indented\n\n\nend\n```\n"
+    assert plain_text(parse(md, body, 1, "t")) == "A long gap, then\nmore.\ncode indented\nend"
