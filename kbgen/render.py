@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gettext
 import hashlib
 import multiprocessing
@@ -478,6 +479,7 @@ class Renderer:
         global _FORKED, _FORKED_JOBS, _FORKED_READS
         _FORKED, _FORKED_JOBS, _FORKED_READS = self, jobs, reads
         _FORKED_KEYS.clear()  # (each worker numbers its own from 0)
+        self._compile_templates()  # here, once, not once in each worker
         pool = ProcessPoolExecutor(
             workers,
             multiprocessing.get_context("fork"),
@@ -486,6 +488,13 @@ class Renderer:
         )
         pool.submit(os.getpid).result()  # forked at the first task: now
         return pool
+
+    def _compile_templates(self) -> None:
+        """Every template of the theme compiled (Jinja keeps them). One that does not
+        compile is left to the page that uses it, which reports it."""
+        for name in self.env.list_templates(filter_func=lambda name: name.endswith(".html")):
+            with contextlib.suppress(jinja2.TemplateError):
+                self.env.get_template(name)
 
     @staticmethod
     def _unfork() -> None:
