@@ -17,6 +17,7 @@ from kbgen.cache import (
     CachedBuild,
     CachedReads,
     CachedSources,
+    CachedTemplates,
     CacheFiles,
     FileStat,
     Layer,
@@ -216,7 +217,7 @@ def _build(
     sink = DiskSink(output, cached, diags)
     words = paths.words if keys else None
     settings = Settings(options.drafts, options.strict, options.jobs or os.cpu_count() or 1)
-    settings = replace(settings, search_words=words)
+    settings = replace(settings, search_words=words, templates=paths.templates if keys else None)
     saving: Forked[list[Diagnostic]] | None = None
 
     def save_model_caches() -> None:
@@ -259,6 +260,8 @@ def _build(
         files = {rel: sink.stats[rel] for rel in state.reads.files if rel in sink.stats}
         build_id = new_build_id()
         _save(paths.reads, CachedReads(build_id, state.reads), diags)
+        if (compiled := paths.templates.to_save()) is not None:
+            _save(paths.templates.path, compiled, diags)
         cache = CachedBuild(
             keys[0],
             keys[1],
@@ -331,7 +334,9 @@ def _copy_asset(staging: Staging, rel: str, path: Path, diags: Diagnostics) -> N
         raise BuildFailed(diags) from None
 
 
-def _save(path: Path, value: CachedBuild | CachedReads, diags: Diagnostics) -> None:
+def _save(
+    path: Path, value: CachedBuild | CachedReads | CachedTemplates, diags: Diagnostics
+) -> None:
     try:
         save_cache(path, value)
     except OSError as exc:

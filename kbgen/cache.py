@@ -233,6 +233,14 @@ class CachedWords:
     entries: dict[bytes, Analyzed]
 
 
+@dataclass
+class CachedTemplates:
+    """The theme's templates as Jinja compiled them (render.TemplateCode), by Jinja's key."""
+
+    environment: str  # environment_key(): the code depends on Python's and Jinja's versions
+    code: dict[str, tuple[str, bytes]]  # template key -> (its source's checksum, the code)
+
+
 @dataclass(frozen=True)
 class CachedReads:
     """What each output file of a build read of its model (depends.py): apart from the
@@ -251,6 +259,7 @@ class CacheFiles:
     bodies: Path  # CachedBodies
     sources: Path  # CachedSources
     words: dict[str, WordsFile]  # language -> CachedWords
+    templates: TemplatesFile  # CachedTemplates
 
 
 def cache_files(config: Config, output: Path) -> CacheFiles:
@@ -262,6 +271,7 @@ def cache_files(config: Config, output: Path) -> CacheFiles:
         folder / f"bodies-{name}.pickle",
         folder / f"sources-{name}.pickle",
         {lang: WordsFile(folder / f"words-{lang}-{name}.pickle") for lang in config.languages},
+        TemplatesFile(folder / f"templates-{name}.pickle"),
     )
 
 
@@ -443,6 +453,38 @@ class WordsFile:
         save_words(self.path, entries)
 
 
+class TemplatesFile:
+    """The file of compiled templates, handed to the renderer (render.TemplateStore): read
+    when a template is first wanted (a build that renders nothing reads none), saved again
+    if a template was compiled since (`to_save`). A rebuild that renders a few pages then compiles
+    none of their templates (a fifth of a second for the default theme)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._code: dict[str, tuple[str, bytes]] | None = None
+        self._changed = False
+
+    def _loaded(self) -> dict[str, tuple[str, bytes]]:
+        if self._code is None:
+            found = _load(self.path)
+            fits = isinstance(found, CachedTemplates) and found.environment == environment_key()
+            self._code = found.code if isinstance(found, CachedTemplates) and fits else {}
+        return self._code
+
+    def get(self, key: str, checksum: str) -> bytes | None:
+        """The code of template `key` if compiled from a source of this checksum."""
+        found = self._loaded().get(key)
+        return found[1] if found is not None and found[0] == checksum else None
+
+    def put(self, key: str, checksum: str, code: bytes) -> None:
+        self._loaded()[key] = (checksum, code)
+        self._changed = True
+
+    def to_save(self) -> CachedTemplates | None:
+        """What to save in the file: None if nothing was compiled since it was read."""
+        return CachedTemplates(environment_key(), self._loaded()) if self._changed else None
+
+
 def cache_key() -> bytes | None:
     """The secret the cache files are authenticated with: $KBGEN_CACHE_KEY if set (CI systems
     that share caches between machines set the same secret on each), else a random key kept
@@ -554,7 +596,8 @@ def new_build_id() -> str:
 
 
 def save_cache(
-    path: Path, value: CachedBuild | CachedReads | CachedWords | _Base | _Changes
+    path: Path,
+    value: CachedBuild | CachedReads | CachedWords | CachedTemplates | _Base | _Changes,
 ) -> None:
     """Written beside and renamed over the old one, so a killed build leaves a whole file.
     Without a key (see cache_key) nothing is written: it could not be trusted when read."""

@@ -26,7 +26,7 @@ from kbgen.discussions import attach_discussions
 from kbgen.i18n import UiStrings, load_ui_strings
 from kbgen.model import build_site
 from kbgen.related import RelatedMemo, add_related
-from kbgen.render import Output, Renderer, check_output_paths
+from kbgen.render import Output, Renderer, TemplateStore, check_output_paths
 from kbgen.search.index import WordsStore
 from kbgen.site import Page, Site
 from kbgen.sources import Source, SourceMemo, SourceSet, discover_sources
@@ -102,6 +102,7 @@ class Settings:
     jobs: int = 1  # processes making bodies, pages and search indexes
     search_on_demand: bool = False  # serve: search files are made when first asked for
     search_words: Mapping[str, WordsStore] | None = None  # build: the cache's analyzed search words
+    templates: TemplateStore | None = None  # build: the cache's compiled templates
     related_later: bool = False  # serve: a patch leaves related articles to `relist`
 
 
@@ -131,7 +132,7 @@ def run(
         if settings.search_on_demand or diags.failed(settings.strict):
             return
         renderer = renderer or Renderer(
-            site, theme, ui, settings.search_on_demand, settings.search_words
+            site, theme, ui, settings.search_on_demand, settings.search_words, settings.templates
         )
         renderer.site = site
         gc.freeze()  # (as below) and forked processes copy no page the collector writes
@@ -172,7 +173,12 @@ def _rendered(
         if diags.failed(settings.strict):
             raise BuildFailed(diags)
         renderer = renderer or Renderer(
-            made.site, theme, made.ui, settings.search_on_demand, settings.search_words
+            made.site,
+            theme,
+            made.ui,
+            settings.search_on_demand,
+            settings.search_words,
+            settings.templates,
         )
         if made.update is None:  # (a patch moves no page)
             check_output_paths(made.site, renderer.assets, diags)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gettext
 import hashlib
+import marshal
 import multiprocessing
 import os
 import posixpath
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 from markupsafe import Markup
@@ -96,7 +97,34 @@ def _highlight_css() -> bytes:
     ).encode()
 
 
-def make_environment(theme: Theme) -> jinja2.Environment:
+class TemplateStore(Protocol):
+    """Where compiled templates are kept between builds (the build cache's
+    `cache.TemplatesFile`): code by Jinja's key for a template and its source's checksum."""
+
+    def get(self, key: str, checksum: str) -> bytes | None: ...
+
+    def put(self, key: str, checksum: str, code: bytes) -> None: ...
+
+
+class TemplateCode(jinja2.BytecodeCache):
+    """Jinja's cache of compiled templates, kept in a `TemplateStore`. The code is marshalled
+    here (Jinja's own buckets would pickle their checksum); the store is as trusted as the
+    rest of the build cache (signed, cache.py)."""
+
+    def __init__(self, store: TemplateStore) -> None:
+        self.store = store
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self.store.get(bucket.key, bucket.checksum)
+        if code is not None:
+            with contextlib.suppress(ValueError, EOFError, TypeError):  # then compiled anew
+                bucket.code = marshal.loads(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.store.put(bucket.key, bucket.checksum, marshal.dumps(bucket.code))
+
+
+def make_environment(theme: Theme, templates: TemplateStore | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
         autoescape=True,
@@ -108,6 +136,7 @@ def make_environment(theme: Theme) -> jinja2.Environment:
         # a template is read once: a changed theme gets a new environment (serve too), so
         # looking at each template file's time again before every use would be wasted
         auto_reload=False,
+        bytecode_cache=TemplateCode(templates) if templates is not None else None,
     )
     env.filters["date"] = lambda value, lang: format_date(value, lang)
     return env
@@ -188,13 +217,14 @@ class Renderer:
         ui: UiStrings,
         search_on_demand: bool = False,
         search_words: Mapping[str, WordsStore] | None = None,
+        templates: TemplateStore | None = None,
     ) -> None:
         self.site, self.theme, self.ui = site, theme, ui
         # serve: search files are built when first asked for (LiveSite)
         self.search_on_demand = search_on_demand
         # the build cache's files of analyzed search words, by language (search/index.py)
         self.search_words = search_words or {}
-        self.env = make_environment(theme)
+        self.env = make_environment(theme, templates)  # `templates`: compiled ones kept
         self.assets = Assets.collect(theme, site.config.brand)
         self.search_files: dict[str, str] = {}  # language -> output path of its search file
         self.search_paths: list[str] = []  # every search file of the last outputs()

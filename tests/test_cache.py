@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 
 import kbgen.sources
@@ -211,7 +212,8 @@ def test_an_unreadable_cache_is_ignored(example_copy: Path) -> None:
     _build(example_copy)
     files = sorted((example_copy / ".kbgen-cache").iterdir())
     # bodies and sources: a base and the changes since; words: en, fr, vi
-    kinds = ["bodies", "bodies", "build", "reads", "sources", "sources", "words", "words", "words"]
+    kinds = ["bodies", "bodies", "build", "reads", "sources", "sources", "templates"]
+    kinds += ["words", "words", "words"]
     assert [f.name.split("-")[0] for f in files] == kinds
     for cache in files:
         cache.write_bytes(b"\x80\x04garbage")
@@ -306,8 +308,9 @@ def test_cache_dir_in_config(example_copy: Path) -> None:
     config.write_text(config.read_text(encoding="utf-8") + "cache_dir: ../kb-cache\n", "utf-8")
     _build(example_copy)
     assert not (example_copy / ".kbgen-cache").exists()
-    # build, reads, bodies and sources (each a base and its changes), words per language
-    assert len(list((example_copy.parent / "kb-cache").iterdir())) == 9
+    # build, reads, bodies and sources (each a base and its changes), templates, words per
+    # language
+    assert len(list((example_copy.parent / "kb-cache").iterdir())) == 10
 
 
 def test_a_template_or_ui_string_edit_alone(example_copy: Path) -> None:
@@ -329,6 +332,30 @@ def test_a_template_or_ui_string_edit_alone(example_copy: Path) -> None:
     _build(example_copy)
     _assert_like_a_cold_build(example_copy)
     assert "Dans cet article" in (example_copy / "site" / FR_ROLE_PAGE).read_text("utf-8")
+
+
+def test_a_rebuild_compiles_no_template_an_earlier_build_compiled(
+    example_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _build(example_copy)
+    compiled: list[str | None] = []
+    real = jinja2.Environment.compile
+
+    def counted(self: jinja2.Environment, source: str, name: str | None = None, *args: Any) -> Any:
+        compiled.append(name)
+        return real(self, source, name, *args)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+    page_text(example_copy)
+    assert _build(example_copy).kept > 0
+    assert compiled == []  # the article's templates: from the cache
+    template(example_copy)  # a template of the theme's own: compiled once, then kept
+    _build(example_copy)
+    assert compiled == ["partials/breadcrumbs.html"]
+    _edit(example_copy / FR_ROLE, "ne tournent pas", "ne marchent pas")
+    _build(example_copy)
+    assert compiled == ["partials/breadcrumbs.html"]
+    _assert_like_a_cold_build(example_copy)
 
 
 def test_content_files_are_kept_or_copied_again(example_copy: Path) -> None:
