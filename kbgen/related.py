@@ -161,8 +161,9 @@ def _scored(
             (tag_postings, weights.tags, tag_vectors[number]),
         ):
             for term, mine in vector.items():
+                ours = weight * mine  # (weight * mine) * theirs, as written before
                 for other, theirs in postings[term]:
-                    scores[other] = scores.get(other, 0.0) + weight * mine * theirs
+                    scores[other] = scores.get(other, 0.0) + ours * theirs
         scores.pop(number, None)
         group = groups[number]
         ranked = [
