@@ -125,9 +125,10 @@ class FastBuilder:
     def inverted_index(self) -> dict[str, dict[str, object]]:
         """lunr.py's inverted index: term -> {field: {ref: metadata}, "_index": number}."""
         found = {}
+        end = 2 + len(self.fields)
         for term, row in self.rows.items():
             posting: dict[str, object] = {}
-            for field, steps in zip(self.fields, row[2:], strict=False):
+            for field, steps in zip(self.fields, row[2:end], strict=True):
                 docs, ref, position = {}, -1, 0
                 while position < len(steps):
                     step = steps[position]
