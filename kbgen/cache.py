@@ -467,8 +467,9 @@ class TemplatesFile:
     def _loaded(self) -> dict[str, tuple[str, bytes]]:
         if self._code is None:
             found = _load(self.path)
-            fits = isinstance(found, CachedTemplates) and found.environment == environment_key()
-            self._code = found.code if isinstance(found, CachedTemplates) and fits else {}
+            self._code = {}
+            if isinstance(found, CachedTemplates) and found.environment == environment_key():
+                self._code = found.code
         return self._code
 
     def get(self, key: str, checksum: str) -> bytes | None:
