@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import posixpath
 import unicodedata
+from collections import Counter
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kbgen import related
 from kbgen.search import normalize
 from kbgen.search.normalize import trim, words
 from kbgen.urls import encode_url, folder_of, links_from, relative_url
@@ -40,6 +42,19 @@ tricky_text = st.lists(
 @given(st.one_of(st.text(), tricky_text))
 def test_words_splits_as_specified(text: str) -> None:
     assert words(text) == words_word_by_word(text)
+
+
+def related_words_by_regex(texts: list[str]) -> tuple[str, tuple[int, ...]]:
+    """related.words() as it is specified: the words `_WORD` finds, counted in the order
+    first written."""
+    found = Counter(related._WORD.findall(" ".join(texts).lower()))
+    return " ".join(found), tuple(found.values())
+
+
+@settings(max_examples=3000)
+@given(st.lists(st.one_of(st.text(), tricky_text, st.sampled_from(["İstanbul", "«", "ǅ"]))))
+def test_related_words_are_those_the_regex_finds(texts: list[str]) -> None:
+    assert related.words(texts) == related_words_by_regex(texts)
 
 
 def relative_url_by_relpath(from_url: str, to_url: str) -> str:
