@@ -44,7 +44,7 @@ from kbgen.yamlfile import shown
 # (cache.py) returns before needing them, in a fraction of their import time.
 if TYPE_CHECKING:
     from kbgen.bodies import BodyCache
-    from kbgen.depends import Reads
+    from kbgen.depends import ModelPrint, Reads
     from kbgen.i18n import UiStrings
     from kbgen.related import RelatedMemo
     from kbgen.render import Output
@@ -218,27 +218,32 @@ def _build(
     words = paths.words if keys else None
     settings = Settings(options.drafts, options.strict, options.jobs or os.cpu_count() or 1)
     settings = replace(settings, search_words=words, templates=paths.templates if keys else None)
-    saving: Forked[list[Diagnostic]] | None = None
+    saving: Forked[Saved] | None = None
+    printed: ModelPrint | None = None  # the model's print, if the record of reads had none
 
-    def save_model_caches() -> None:
+    def save_model_caches(site: Site) -> None:
         """The bodies and sources as this build read them, saved once the model is made
-        (good whatever happens next). All of them (no cache was loaded) with more than one
-        job: in a process of their own while the files are made, not by this one alone at
-        the end."""
-        nonlocal saving
+        (good whatever happens next), with the model's print made first if the record of
+        reads has none (its digests of bodies and sources are then saved with them). All
+        of them (no cache was loaded) with more than one job: in a process of their own
+        while the files are made, not by this one alone at the end."""
+        nonlocal saving, printed
         if keys is None:
             return
-        what = (paths, keys[0], bodies, memo.seen, state.related, layers)
+        unprinted = site if state.reads.model is None else None
+        what = (paths, keys[0], bodies, memo.seen, state.related, layers, unprinted)
         if settings.jobs > 1 and paths.bodies not in layers:  # (else only the changes)
             saving = Forked(_save_model_caches, *what)
         else:
-            _add_new(diags, _save_model_caches(*what))
+            found, printed = _save_model_caches(*what)
+            _add_new(diags, found)
 
     try:
         made = run(config, theme, state, sink, diags, settings, progress, save_model_caches)
     finally:  # (a failed build waits for it too: no cache file is left half written)
         if saving is not None:
-            _add_new(diags, saving.result())
+            found, printed = saving.result()
+            _add_new(diags, found)
     site = made.site
     counts = Counter(p.lang for p in site.standalone_pages)
     result = BuildResult(
@@ -256,6 +261,8 @@ def _build(
         made.kept,
     )
     if keys is not None:
+        if printed is not None:
+            state.reads.model = printed
         state.reads.prune()
         files = {rel: sink.stats[rel] for rel in state.reads.files if rel in sink.stats}
         build_id = new_build_id()
@@ -352,6 +359,10 @@ def _save_layered(
         _unsaved(path, exc, diags)
 
 
+# what _save_model_caches gives back: what could not be saved, the model's print if asked
+Saved = tuple[list[Diagnostic], "ModelPrint | None"]
+
+
 def _save_model_caches(
     paths: CacheFiles,
     key: str,
@@ -359,14 +370,19 @@ def _save_model_caches(
     sources: dict[str, tuple[FileStat, ReadResult]],
     related: RelatedMemo,
     layers: dict[Path, Layer],
-) -> list[Diagnostic]:
-    """The parsed bodies (with the related articles' memo) and the sources saved, each as
-    changes to the layer it was loaded from; what could not be saved, as warnings."""
+    unprinted: Site | None,
+) -> Saved:
+    """The print of `unprinted` if given (ModelPrint), then the parsed bodies (with the
+    related articles' memo) and the sources saved, each as changes to the layer it was
+    loaded from; what could not be saved, as warnings."""
+    from kbgen.depends import ModelPrint
+
+    printed = ModelPrint.of(unprinted) if unprinted is not None else None
     found = Diagnostics()
     kept = CachedBodies(key, bodies.entries, bodies.targets, related)
     _save_layered(paths.bodies, kept, layers.get(paths.bodies), found)
     _save_layered(paths.sources, CachedSources(key, sources), layers.get(paths.sources), found)
-    return found.items
+    return found.items, printed
 
 
 def _add_new(diags: Diagnostics, found: list[Diagnostic]) -> None:

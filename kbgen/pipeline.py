@@ -114,12 +114,13 @@ def run(
     diags: Diagnostics,
     settings: Settings,
     progress: Callable[[int, int], None] | None = None,
-    model_made: Callable[[], None] | None = None,
+    model_made: Callable[[Site], None] | None = None,
 ) -> Made:
     """The stages after config and theme (read by the caller, which decides from them
     whether anything is to be done): UI strings, sources, the site model, its files into
-    `sink`. `model_made` is called once the model is whole (what `state` keeps of its
-    bodies and sources is then final, and digested), before its files are made. Raises
+    `sink`. `model_made` is called with the model once it is whole (what `state` keeps of
+    its bodies and sources is then final; digested if the record of reads has a print of
+    the last model, see _change), before its files are made. Raises
     BuildFailed, the sink left as it was, on any error (or warning, with `strict`); `state`
     then holds what the last good build left in it."""
     renderer = state.renderer
@@ -166,7 +167,7 @@ def _rendered(
     diags: Diagnostics,
     settings: Settings,
     progress: Callable[[int, int], None] | None,
-    model_made: Callable[[], None] | None = None,
+    model_made: Callable[[Site], None] | None = None,
 ) -> Renderer:
     """The model's files into `sink`, by `renderer` (made if None); returns it."""
     try:
@@ -203,7 +204,7 @@ def _outputs(
     sink: Sink,
     settings: Settings,
     progress: Callable[[int, int], None] | None,
-    model_made: Callable[[], None] | None = None,
+    model_made: Callable[[Site], None] | None = None,
 ) -> None:
     """Every output file into the sink, those whose reads did not change kept."""
     total, done = len(made.site.standalone_pages), 0
@@ -220,9 +221,9 @@ def _outputs(
 
     reads = state.reads
     try:
-        change = _change(made, state.site, reads)  # (which digests the bodies and sources)
+        change = _change(made, state.site, reads)  # (which may digest the bodies and sources)
         if model_made is not None:
-            model_made()
+            model_made(made.site)
         outputs = renderer.outputs(on_page, reads, settings.jobs, change, keep)
         for output in outputs:
             sink.put(output)
@@ -253,10 +254,12 @@ def _change(made: Made, before: Site | None, reads: Reads) -> Change:
         return Change({(p.lang, p.key) for p in made.patched}, tokens)
     if before is not None:
         return model_change(before, made.site)
-    if not reads.digests:
+    if not reads.digests or reads.model is None:
+        # nothing to compare with: the print for the next build is made by the caller that
+        # saves the record (build.py: beside the files, not before them)
         return Change()
     printed, reads.model = reads.model, ModelPrint.of(made.site)  # what the reads will be of
-    return Change() if printed is None else printed.change(reads.model)
+    return printed.change(reads.model)
 
 
 def model(
