@@ -10,8 +10,9 @@ import multiprocessing
 import os
 import posixpath
 import traceback
+import types
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -138,8 +139,53 @@ def make_environment(theme: Theme, templates: TemplateStore | None = None) -> ji
         auto_reload=False,
         bytecode_cache=TemplateCode(templates) if templates is not None else None,
     )
+    env.context_class = _Context
     env.filters["date"] = lambda value, lang: format_date(value, lang)
     return env
+
+
+class _Context(jinja2.runtime.Context):
+    """Jinja's template context, with two of its costs on every page cut (a page makes
+    about fifteen contexts and a hundred calls):
+
+    - `globals_keys` (the names of the globals, for an `{% import %}`ed template's module
+      to leave out) made when asked, not by walking the globals' ChainMap for each one;
+    - a call of a plain function or method that takes no context (`url`, `shared`…) made
+      at once, not after looking for a context argument on it and on its `__call__`."""
+
+    def __init__(
+        self,
+        environment: jinja2.Environment,
+        parent: dict[str, Any],
+        name: str | None,
+        blocks: dict[str, Callable[[jinja2.runtime.Context], Iterator[str]]],
+        globals: MutableMapping[str, Any] | None = None,  # (Jinja's name)
+    ) -> None:
+        self._globals = globals
+        super().__init__(environment, parent, name, blocks)
+
+    @property
+    def globals_keys(self) -> set[str]:
+        return set() if self._globals is None else set(self._globals)
+
+    @globals_keys.setter
+    def globals_keys(self, value: set[str]) -> None:
+        pass  # (Context.__init__ sets it, to nothing here: made when asked instead)
+
+    def call(self, obj: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        if type(obj) not in _PLAIN_CALLABLES or hasattr(obj, "jinja_pass_arg"):
+            return super().call(obj, *args, **kwargs)
+        kwargs.pop("_block_vars", None)  # (what the compiled template passes for contexts)
+        kwargs.pop("_loop_vars", None)
+        try:
+            return obj(*args, **kwargs)
+        except StopIteration:  # as Context.call
+            return self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception"
+            )
+
+
+_PLAIN_CALLABLES = (types.FunctionType, types.MethodType)
 
 
 def translated_once(translations: gettext.NullTranslations) -> Callable[..., str]:
