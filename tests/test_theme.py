@@ -217,3 +217,66 @@ def test_translated_once_formats_as_jinjas_newstyle_gettext() -> None:
     assert ours.from_string(source).render() == jinjas.from_string(source).render() == expected
     plain = "{% autoescape false %}" + source + "{% endautoescape %}"
     assert ours.from_string(plain).render() == jinjas.from_string(plain).render()
+
+
+def test_kbgens_template_context_renders_as_jinjas_own() -> None:
+    """The faster context (render._Context) gives what Jinja's gives: functions that ask for
+    the context, the eval context or the environment get it, in loops and blocks too; plain
+    functions and methods are called; a StopIteration is undefined; an imported template's
+    module holds its own names, not the globals."""
+    import jinja2
+
+    from kbgen.render import _Context
+
+    def plain(*args: object, **kwargs: object) -> str:
+        return f"plain{args}{sorted(kwargs.items())}"
+
+    @jinja2.pass_context
+    def with_context(context: jinja2.runtime.Context, name: str) -> str:
+        return f"{name}={context.get(name)}"
+
+    @jinja2.pass_eval_context
+    def with_eval_context(eval_ctx: jinja2.nodes.EvalContext) -> str:
+        return f"autoescape={eval_ctx.autoescape}"
+
+    @jinja2.pass_environment
+    def with_environment(environment: jinja2.Environment) -> str:
+        return f"env={environment.autoescape}"
+
+    class Callable:
+        @jinja2.pass_context
+        def __call__(self, context: jinja2.runtime.Context) -> str:
+            return f"callable sees {context.get('who')}"
+
+    def stops() -> str:
+        raise StopIteration
+
+    templates = {
+        "macros.html": "{% macro shout(x) %}{{ x|upper }}!{% endmacro %}{% set mine = 1 %}",
+        "page.html": (
+            "{% import 'macros.html' as m %}{{ m.shout('hi') }} {{ m.mine }} "
+            "{{ m.plain is defined }} {{ plain(1, k=2) }} {{ with_context('who') }} "
+            "{{ with_eval_context() }} {{ with_environment() }} {{ callable() }} "
+            "{{ text.upper() }} [{{ stops() }}] "
+            "{% for who in ['a', 'b'] %}{{ with_context('who') }} {{ plain(who) }} {% endfor %}"
+            "{% block b %}{% set who = 'block' %}{{ with_context('who') }}{% endblock %}"
+        ),
+    }
+    values = {"who": "<w>", "text": "up", "callable": Callable(), "stops": stops}
+    functions = {
+        "plain": plain,
+        "with_context": with_context,
+        "with_eval_context": with_eval_context,
+        "with_environment": with_environment,
+    }
+    rendered = []
+    for context_class in (jinja2.runtime.Context, _Context):
+        env = jinja2.Environment(loader=jinja2.DictLoader(templates), autoescape=True)
+        env.context_class = context_class
+        env.globals.update(functions)
+        rendered.append(env.get_template("page.html").render(values))
+    assert rendered[0] == rendered[1]
+    assert "HI! 1 False plain(1,)[(&#39;k&#39;, 2)] who=&lt;w&gt;" in rendered[1]
+    assert "autoescape=True env=True callable sees &lt;w&gt; UP [] " in rendered[1]
+    assert "plain(&#39;a&#39;,)[] who=&lt;w&gt; plain(&#39;b&#39;,)[]" in rendered[1]
+    assert rendered[1].endswith("who=block")
