@@ -177,6 +177,7 @@ def _scored(
     found = []
     for number, page in enumerate(articles):
         scores: dict[int, float] = {}
+        score = scores.get
         for postings, weight, vector in (
             (text_postings, weights.text, text_vectors[number]),
             (tag_postings, weights.tags, tag_vectors[number]),
@@ -184,13 +185,13 @@ def _scored(
             for term, mine in vector.items():
                 ours = weight * mine  # (weight * mine) * theirs, as written before
                 for other, theirs in postings[term]:
-                    scores[other] = scores.get(other, 0.0) + ours * theirs
+                    scores[other] = score(other, 0.0) + ours * theirs
         scores.pop(number, None)
         group = groups[number]
         ranked = [
             (-total, other)
-            for other, score in scores.items()
-            if (total := score + bonus if groups[other] == group else score) >= threshold
+            for other, summed in scores.items()
+            if (total := summed + bonus if groups[other] == group else summed) >= threshold
         ]
         chosen = set(page.chosen_related)
         keys = [articles[other].key for _, other in heapq.nsmallest(want + len(chosen), ranked)]
