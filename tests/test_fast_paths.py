@@ -51,7 +51,7 @@ def related_words_by_regex(texts: list[str]) -> tuple[str, tuple[int, ...]]:
     return " ".join(found), tuple(found.values())
 
 
-@settings(max_examples=3000)
+@settings(max_examples=1000)  # (lists of texts: each example is several)
 @given(st.lists(st.one_of(st.text(), tricky_text, st.sampled_from(["İstanbul", "«", "ǅ"]))))
 def test_related_words_are_those_the_regex_finds(texts: list[str]) -> None:
     assert related.words(texts) == related_words_by_regex(texts)
