@@ -223,7 +223,7 @@ def test_kbgens_template_context_renders_as_jinjas_own() -> None:
     """The faster context (render._Context) gives what Jinja's gives: functions that ask for
     the context, the eval context or the environment get it, in loops and blocks too; plain
     functions and methods are called; a StopIteration is undefined; an imported template's
-    module holds its own names, not the globals."""
+    module holds its own names, not the globals, and sees the importing template's own."""
     import jinja2
 
     from kbgen.render import _Context
@@ -252,7 +252,9 @@ def test_kbgens_template_context_renders_as_jinjas_own() -> None:
         raise StopIteration
 
     templates = {
-        "macros.html": "{% macro shout(x) %}{{ x|upper }}!{% endmacro %}{% set mine = 1 %}",
+        "macros.html": (
+            "{% macro shout(x) %}{{ x|upper }}!{{ extra }}{% endmacro %}{% set mine = 1 %}"
+        ),
         "page.html": (
             "{% import 'macros.html' as m %}{{ m.shout('hi') }} {{ m.mine }} "
             "{{ m.plain is defined }} {{ plain(1, k=2) }} {{ with_context('who') }} "
@@ -274,9 +276,10 @@ def test_kbgens_template_context_renders_as_jinjas_own() -> None:
         env = jinja2.Environment(loader=jinja2.DictLoader(templates), autoescape=True)
         env.context_class = context_class
         env.globals.update(functions)
-        rendered.append(env.get_template("page.html").render(values))
+        # a global of the importing template only: the imported one's module is made with it
+        rendered.append(env.get_template("page.html", globals={"extra": "+"}).render(values))
     assert rendered[0] == rendered[1]
-    assert "HI! 1 False plain(1,)[(&#39;k&#39;, 2)] who=&lt;w&gt;" in rendered[1]
+    assert "HI!+ 1 False plain(1,)[(&#39;k&#39;, 2)] who=&lt;w&gt;" in rendered[1]
     assert "autoescape=True env=True callable sees &lt;w&gt; UP [] " in rendered[1]
     assert "plain(&#39;a&#39;,)[] who=&lt;w&gt; plain(&#39;b&#39;,)[]" in rendered[1]
     assert rendered[1].endswith("who=block")
