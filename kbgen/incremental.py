@@ -185,8 +185,9 @@ class LiveSite:
         self, paths: Iterable[Path], shown: Callable[[Outcome], None] | None = None
     ) -> Outcome:
         """Rebuild after `paths` (files or folders, created, changed or deleted) changed.
-        After a text edit, `shown` is told of the rebuild as soon as its files are served,
-        and the related articles of its language are scored again after that (`related`);
+        After a text edit, `shown` is told of the rebuild as soon as its files are served
+        (and no lock is held while it runs: serve waits there for browsers to reload), and
+        the related articles of its language are scored again after that (`related`);
         otherwise it is not called."""
         paths = {Path(os.path.abspath(p)) for p in paths}  # not resolved: links are files too
         if self.needs_full_build(paths):
@@ -207,9 +208,11 @@ class LiveSite:
                     in_place = False  # added, removed, a folder…: the model changes shape
             outcome = self._rebuild(edited if in_place else None)
             outcome.seconds = time.perf_counter() - started
-            if outcome.ok and self.state.related_stale:
-                if shown is not None:
-                    shown(outcome)
+            relist = outcome.ok and bool(self.state.related_stale)
+        if relist:
+            if shown is not None:  # (unlocked: search files are answered meanwhile)
+                shown(outcome)
+            with self._lock:
                 outcome.related = self._relist(outcome.diagnostics)
         return outcome
 

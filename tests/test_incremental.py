@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -226,6 +227,28 @@ def test_every_change_in_a_row_still_equals_a_build_from_scratch(example_copy: P
         files, _, problems = _from_scratch(example_copy)
         assert files == _served(live), change.__name__
         assert _problems(outcome.diagnostics) == problems, change.__name__
+
+
+def test_search_files_are_answered_while_a_text_edit_is_shown_before_related_articles(
+    example_copy: Path,
+) -> None:
+    """Between a text edit served and its language's related articles scored again (serve
+    waits a moment there, for browsers to reload first), a search file asked for is
+    answered at once, not after the scoring."""
+    live = LiveSite(BuildOptions(example_copy / "config.yaml"))
+    assert live.build().ok
+    index = next(p for p in live.search_paths() if p.endswith(".json"))
+    answered: list[bytes | None] = []
+
+    def shown(outcome: object) -> None:
+        asking = threading.Thread(target=lambda: answered.append(live.search_data(index)))
+        asking.start()
+        asking.join(timeout=20)
+        assert not asking.is_alive(), "the search file waited for the related articles"
+
+    outcome = live.update(body_edit(example_copy), shown)
+    assert outcome.ok and outcome.related is not None and outcome.related.ok
+    assert answered and answered[0]
 
 
 def test_a_broken_link_in_a_body_edit_keeps_the_last_good_files(example_copy: Path) -> None:
