@@ -17,12 +17,9 @@ from kbgen.incremental import LiveSite, MemorySink
 from kbgen.render import Output, Renderer
 from kbgen.search.index import build_search_files, documents, snippet_files
 from kbgen.sources import discover_at, discover_sources, discovery_order
+from tests.example_edits import FR, ROLE, WHY, faq_answer, image, page_text, slug, title
 from tests.helpers import edit_file as _edit
 from tests.helpers import write_file as _write
-
-FR = "content/fr"
-ROLE = f"{FR}/articles/community-management/representatives-role.md"
-WHY = f"{FR}/articles/self-service/why-self-service.md"
 
 
 def _from_scratch(root: Path) -> tuple[dict[str, bytes], set[str], list[str]]:
@@ -59,23 +56,6 @@ def _problems(diags: Diagnostics) -> list[str]:
 Change = Callable[[Path], list[Path]]  # edits the site, returns the paths it touched
 
 
-def body_edit(root: Path) -> list[Path]:
-    _edit(root / ROLE, "ne fonctionnent pas tout seuls", "ne tournent pas toutes seules")
-    return [root / ROLE]
-
-
-def fallback_body_edit(root: Path) -> list[Path]:
-    # not translated into vi: its vi page is a fallback showing this file, patched too
-    path = root / FR / "faq/representatives/price-change-thread.md"
-    _edit(path, "Remerciez l’utilisateur", "Remerciez d’abord l’utilisateur")
-    return [path]
-
-
-def title_edit(root: Path) -> list[Path]:
-    _edit(root / ROLE, 'title: "Le rôle de vos', 'title: "Le rôle essentiel de vos')
-    return [root / ROLE]
-
-
 def heading_edit(root: Path) -> list[Path]:
     # the role article links to this heading: its id renamed on both sides in one burst of
     # saves (and its text changed)
@@ -86,11 +66,6 @@ def heading_edit(root: Path) -> list[Path]:
     )
     _edit(root / ROLE, "#self-service-tool", "#outil-libre")
     return [root / WHY, root / ROLE]
-
-
-def slug_edit(root: Path) -> list[Path]:
-    _edit(root / ROLE, "slug: role-des-representants", "slug: role-representants")
-    return [root / ROLE]
 
 
 def section_title(root: Path) -> list[Path]:
@@ -147,13 +122,6 @@ def rules_title(root: Path) -> list[Path]:
     return [path]
 
 
-def image_added(root: Path) -> list[Path]:
-    image = root / FR / "articles/self-service/schema.png"
-    image.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
-    _edit(root / WHY, "\n## ", "\n![schéma](schema.png)\n\n## ")
-    return [image, root / WHY]
-
-
 def folder_moved(root: Path) -> list[Path]:
     old = root / "content/vi/faq/community-rules"
     new = root / "content/vi/faq/rules-of-the-community"
@@ -170,21 +138,21 @@ def translation_outdated(root: Path) -> list[Path]:
 # Edits below the front matter, or of front-matter keys that move no page (a title), patch
 # the model in place instead of building it again.
 IN_PLACE = {
-    body_edit,
+    page_text,
     heading_edit,
-    fallback_body_edit,
+    faq_answer,
     translation_outdated,
-    title_edit,
+    title,
     section_title,
     rules_title,
 }
 
 CHANGES = [
-    body_edit,
-    fallback_body_edit,
-    title_edit,
+    page_text,
+    faq_answer,
+    title,
     heading_edit,
-    slug_edit,
+    slug,
     section_title,
     new_article,
     new_translation,
@@ -193,7 +161,7 @@ CHANGES = [
     new_reply,
     alias_added,
     rules_title,
-    image_added,
+    image,
     folder_moved,
     translation_outdated,
 ]
@@ -246,7 +214,7 @@ def test_search_files_are_answered_while_a_text_edit_is_shown_before_related_art
         asking.join(timeout=20)
         assert not asking.is_alive(), "the search file waited for the related articles"
 
-    outcome = live.update(body_edit(example_copy), shown)
+    outcome = live.update(page_text(example_copy), shown)
     assert outcome.ok and outcome.related is not None and outcome.related.ok
     assert answered and answered[0]
 
@@ -361,7 +329,7 @@ def test_the_memory_sink_is_given_only_the_files_made_again(
         original(sink, output)
 
     monkeypatch.setattr(MemorySink, "put", spy)
-    outcome = live.update(body_edit(example_copy))
+    outcome = live.update(page_text(example_copy))
     assert outcome.ok and outcome.changed
     pages = [p for p in put if p not in live.renderer.assets.files]
     assert len(pages) == outcome.rendered and set(outcome.changed) <= set(pages)
@@ -383,7 +351,7 @@ def test_a_title_edit_looks_again_only_at_the_reads_of_its_own_section(
         return original(site, key)  # type: ignore[arg-type]
 
     monkeypatch.setattr(depends, "evaluate", spy)
-    outcome = live.update(title_edit(example_copy))
+    outcome = live.update(title(example_copy))
     assert outcome.ok and outcome.changed
     navs = [key[2][0] for key in evaluated if key[:2] == ("s", "section_nav")]
     assert navs, "the section's navigation was not looked at again"

@@ -9,14 +9,12 @@ from pathlib import Path
 
 from kbgen.build import BuildOptions, build
 from kbgen.incremental import LiveSite
+from tests.example_edits import FR, ROLE, WHY, faq_answer, image, page_text, slug, title
 from tests.helpers import checksums
 from tests.helpers import edit_file as _edit
 from tests.helpers import write_file as _write
 
-FR = "content/fr"
-ROLE = f"{FR}/articles/community-management/representatives-role.md"
 RULES_ARTICLE = f"{FR}/articles/community-management/writing-rules.md"
-WHY = f"{FR}/articles/self-service/why-self-service.md"
 VI_ROLE = "content/vi/articles/community-management/representatives-role.md"
 # A theme override of the article page
 ARTICLE = """{% extends "base.html" %}
@@ -39,21 +37,6 @@ SIBLINGS = """{% extends "base.html" %}
 Edit = Callable[[Path], list[Path]]  # changes the site's sources, returns the paths it touched
 
 
-def page_text(root: Path) -> list[Path]:
-    _edit(root / ROLE, "ne fonctionnent pas tout seuls", "ne tournent pas toutes seules")
-    return [root / ROLE]
-
-
-def title(root: Path) -> list[Path]:
-    _edit(root / ROLE, 'title: "Le rôle de vos', 'title: "Le rôle essentiel de vos')
-    return [root / ROLE]
-
-
-def slug(root: Path) -> list[Path]:
-    _edit(root / ROLE, "slug: role-des-representants", "slug: role-representants")
-    return [root / ROLE]
-
-
 def new_page(root: Path) -> list[Path]:
     text = (
         '---\ntitle: "Un nouvel article"\nweight: -1\n---\n\nVoir [la règle](../../rules.md#3).\n'
@@ -71,14 +54,6 @@ def new_language_file(root: Path) -> list[Path]:
     # shown in vi as the French fallback until now
     text = '---\ntitle: "Bài viết mới"\nweight: -1\n---\n\nMột bài viết mới.\n'
     return [_write(root / "content/vi/articles/self-service/a-new-one.md", text)]
-
-
-def image(root: Path) -> list[Path]:
-    picture = root / FR / "articles/self-service/schema.png"
-    picture.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
-    why = root / FR / "articles/self-service/why-self-service.md"
-    _edit(why, "\n## ", "\n![schéma](schema.png)\n\n## ")
-    return [picture, why]
 
 
 def theme_override(root: Path) -> list[Path]:
@@ -152,13 +127,6 @@ def related_by_description(root: Path) -> list[Path]:
     more = "Libre-service, libre-service : portail clients, FAQ et forum communautaire. "
     _edit(root / ROLE, 'description: "', f'description: "{more}')
     return [root / ROLE]
-
-
-def faq_answer(root: Path) -> list[Path]:
-    # FAQ answers are shown on the FAQ index too
-    path = root / FR / "faq/representatives/price-change-thread.md"
-    _edit(path, "Remerciez l’utilisateur", "Remerciez d’abord l’utilisateur")
-    return [path]
 
 
 def reply_placeholder(root: Path) -> list[Path]:
