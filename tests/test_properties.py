@@ -6,10 +6,12 @@ import os
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from kbgen.build import BuildOptions, build
+from kbgen.cache import cache_files
+from kbgen.config import load_config
 from kbgen.diagnostics import BuildFailed
 
 CONFIG = "title: Property KB\nbase_url: https://kb.example.com/\nlanguages: [en, fr]\n"
@@ -57,7 +59,18 @@ keys = st.sampled_from(
         "x",
     ]
 )
+# a page that may well build: a title, and other keys of any value (the others rarely build)
+titled = st.fixed_dictionaries(
+    {"title": st.text(min_size=1, max_size=20)},
+    optional={
+        "description": st.text(max_size=20),
+        "weight": st.integers(),
+        "tags": st.lists(st.text(min_size=1, max_size=10), max_size=3),
+        "draft": st.booleans(),
+    },
+)
 front_matter = st.one_of(
+    titled.map(lambda d: "".join(f"{k}: {v!r}\n" for k, v in d.items())),
     st.dictionaries(
         keys, st.one_of(yaml_scalars, st.lists(yaml_scalars, max_size=3)), max_size=6
     ).map(lambda d: "".join(f"{k}: {v!r}\n" for k, v in d.items())),
@@ -104,17 +117,27 @@ def test_any_page_builds_or_fails_cleanly(front_matter: str, body: str, crlf: bo
         try:
             result = build(BuildOptions(root / "config.yaml", output=root / "out"))
         except BuildFailed as failed:
+            event("the build failed")
             assert failed.diagnostics.errors, "a failed build says why"
             for problem in failed.diagnostics.errors:
                 assert problem.message
             assert not (root / "out").exists()
         else:
+            event("the page was built")
             assert (root / "out" / "en" / "index.html").is_file()
             assert result.output == (root / "out").resolve()
         after = set(os.listdir(folder)) - {"out", ".out.kbgen-lock", ".kbgen-cache"}
         assert after == before, "nothing is written outside the output folder and the cache"
         cache = root / ".kbgen-cache"
         if cache.exists():
-            kinds = {p.name.split("-")[0] for p in cache.iterdir()}
-            own = {"build", "reads", "bodies", "sources", "words"}
-            assert kinds <= own, "only the cache's own files"
+            assert set(cache.iterdir()) <= _cache_files(root), "only the cache's own files"
+
+
+def _cache_files(root: Path) -> set[Path]:
+    """Every file the build cache of `root`'s site may hold for its output folder `out`: each
+    of its files (cache.cache_files), and the changes beside the bodies and the sources."""
+    files = cache_files(load_config(root / "config.yaml"), (root / "out").resolve())
+    layered = (files.bodies, files.sources)
+    own = {files.state, files.reads, *layered, files.templates.path}
+    own.update(words.path for words in files.words.values())
+    return own | {path.with_suffix(".changes.pickle") for path in layered}
