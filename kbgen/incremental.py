@@ -208,8 +208,8 @@ class LiveSite:
                     in_place = False  # added, removed, a folder…: the model changes shape
             outcome = self._rebuild(edited if in_place else None)
             outcome.seconds = time.perf_counter() - started
-            relist = outcome.ok and bool(self.state.related_stale)
-        if relist:
+            related_wait = outcome.ok and bool(self.state.related_stale)
+        if related_wait:
             if shown is not None:  # (unlocked: search files are answered meanwhile)
                 shown(outcome)
             with self._lock:
