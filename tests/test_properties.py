@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from kbgen.build import BuildOptions, build
-from kbgen.cache import cache_files
+from kbgen.cache import _changes_path, cache_files
 from kbgen.config import load_config
 from kbgen.diagnostics import BuildFailed
 
@@ -140,4 +140,4 @@ def _cache_files(root: Path) -> set[Path]:
     layered = (files.bodies, files.sources)
     own = {files.state, files.reads, *layered, files.templates.path}
     own.update(words.path for words in files.words.values())
-    return own | {path.with_suffix(".changes.pickle") for path in layered}
+    return own | {_changes_path(path) for path in layered}
