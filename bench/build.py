@@ -41,10 +41,12 @@ CONFIG = "title: Bench\nbase_url: https://kb.example.com/\nlanguages: [en, fr, v
 class Measure:
     seconds: float
     peak_mib: float
+    cpu_seconds: float = 0.0  # user and system time of the process and the workers it waited for
 
 
-def _run(command: list[str], cwd: Path) -> Measure:
-    """Wall time and peak memory of one child process (its own rusage, read after it ends)."""
+def run_timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> Measure:
+    """Wall time and peak memory of one child process (its own rusage, read after it ends),
+    run with `env` as its environment if given."""
     started = time.perf_counter()
     pid = os.fork()
     if pid == 0:  # the child runs the command, so its rusage is its own
@@ -53,23 +55,25 @@ def _run(command: list[str], cwd: Path) -> Measure:
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
         try:
-            os.execvp(command[0], command)
+            os.execvpe(command[0], command, os.environ if env is None else env)
         finally:
             os._exit(127)
     _, status, usage = os.wait4(pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(command)} in {cwd}")
-    return Measure(seconds, usage.ru_maxrss / 1024)
+    return Measure(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def _median(measures: list[Measure]) -> Measure:
     return Measure(
-        statistics.median(m.seconds for m in measures), max(m.peak_mib for m in measures)
+        statistics.median(m.seconds for m in measures),
+        max(m.peak_mib for m in measures),
+        statistics.median(m.cpu_seconds for m in measures),
     )
 
 
-def _generate(articles: int, root: Path) -> tuple[Path, Path]:
+def generate(articles: int, root: Path) -> tuple[Path, Path]:
     kb, hugo = root / "kbgen", root / "hugo"
     generator = [sys.executable, str(BENCH / "gen_corpus.py"), "--articles", str(articles)]
     subprocess.run([*generator, "--out", str(kb)], check=True, capture_output=True)
@@ -81,7 +85,7 @@ def _generate(articles: int, root: Path) -> tuple[Path, Path]:
     return kb, hugo
 
 
-def _edit_one_article(kb: Path, round_number: int) -> None:
+def edit_one_article(kb: Path, round_number: int) -> None:
     article = kb / "content/en/articles/account/kb-00000.md"
     text = article.read_text(encoding="utf-8")
     article.write_text(
@@ -90,19 +94,19 @@ def _edit_one_article(kb: Path, round_number: int) -> None:
 
 
 def measure(articles: int, runs: int, work: Path) -> dict[str, Measure]:
-    kb, hugo = _generate(articles, work / f"n{articles}")
+    kb, hugo = generate(articles, work / f"n{articles}")
     kbgen = [sys.executable, "-m", "kbgen", "build", "--output", str(work / "out")]
     results: dict[str, list[Measure]] = {"cold": [], "unchanged": [], "one edit": [], "hugo": []}
     for round_number in range(runs):
         shutil.rmtree(work / "out", ignore_errors=True)
         shutil.rmtree(kb / ".kbgen-cache", ignore_errors=True)
-        results["cold"].append(_run(kbgen, kb))
-        results["unchanged"].append(_run(kbgen, kb))
-        _edit_one_article(kb, round_number)
-        results["one edit"].append(_run(kbgen, kb))
+        results["cold"].append(run_timed(kbgen, kb))
+        results["unchanged"].append(run_timed(kbgen, kb))
+        edit_one_article(kb, round_number)
+        results["one edit"].append(run_timed(kbgen, kb))
         shutil.rmtree(work / "hugo-out", ignore_errors=True)
         results["hugo"].append(
-            _run(["hugo", "--quiet", "-s", str(hugo), "-d", str(work / "hugo-out")], hugo)
+            run_timed(["hugo", "--quiet", "-s", str(hugo), "-d", str(work / "hugo-out")], hugo)
         )
     return {name: _median(values) for name, values in results.items()}
 
