@@ -137,6 +137,9 @@ def make_environment(theme: Theme, templates: TemplateStore | None = None) -> ji
         # a template is read once: a changed theme gets a new environment (serve too), so
         # looking at each template file's time again before every use would be wasted
         auto_reload=False,
+        # every template kept in a plain dict: Jinja's default LRU cache moves the name to
+        # the end of a deque at each {% include %}, a dozen times a page
+        cache_size=-1,
         bytecode_cache=TemplateCode(templates) if templates is not None else None,
     )
     env.context_class = _Context
@@ -979,13 +982,16 @@ def _template_frame(exc: BaseException, theme: Theme) -> tuple[Path | None, int 
     return None, None
 
 
+_NO_ATTRS = Markup("")  # (made once: a page asks five times or more)
+
+
 def text_attrs(page: Page | None, ui_lang: str | None = None) -> Markup:
     """` lang="…" dir="…"` for the element holding an untranslated page's text (its
     original's language, whose direction may not be the page's: "?" must not flip); with
     `ui_lang`, for the page's own words nested in such an element (a badge). Empty for a
     translated page."""
     if page is None or page.fallback_of is None:
-        return Markup("")
+        return _NO_ATTRS
     shown = language(ui_lang or page.fallback_of)
     return Markup(' lang="{}" dir="{}"').format(shown.code, shown.dir)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from kbgen.config import Config
@@ -53,11 +52,13 @@ class Body:
     text: str = ""  # plain text, for search
     anchors: set[str] = field(default_factory=set)
     placeholders: tuple[str, ...] = ()  # a reply template's [placeholders], each once
+    # the number of words of its text, for the reading time: counted where the text is made
+    # (a body worker), not again in every page worker that shows it; `replace` keeps it
+    words: int = -1
 
-    @cached_property
-    def words(self) -> int:
-        """The number of words of its text (counted once: pages show their reading time)."""
-        return len(self.text.split())
+    def __post_init__(self) -> None:
+        if self.words < 0:
+            object.__setattr__(self, "words", len(self.text.split()))
 
 
 @dataclass
