@@ -143,7 +143,7 @@ class Bodies:
         toc = [h for h in doc.headings() if 2 <= h.level <= self.config.markdown.toc_depth]
         page.body = Body(
             toc=toc, text=plain_text(doc), anchors=doc.anchors(), placeholders=placeholders(doc)
-        )
+        ).with_text_made()
 
     def render(self, page: Page) -> CachedBody:
         """Resolve the links of a parsed page and render its body (and its listed body)."""
@@ -161,7 +161,7 @@ class Bodies:
             listed_html = self.render_at(doc, f"{page.lang}/faq/")
         elif page.kind == "reply":
             listed_html = self.render_at(doc, f"{page.lang}/replies/")
-        page.body = replace(page.body, html=html, listed_html=listed_html)
+        page.body = page.body.but(html=html, listed_html=listed_html)
         return CachedBody(page.body, frozenset(depends), tuple(diags.items[reported:]))
 
     def render_at(self, doc: Document, from_url: str) -> str:

@@ -6,7 +6,6 @@ import multiprocessing
 import os
 import traceback
 from collections.abc import Iterator
-from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -134,7 +133,7 @@ def _body_worker(
         link.send(batch)
         link.send(None)
         for number, anchors in link.recv().items():
-            pages[number].body = replace(pages[number].body, anchors=anchors)
+            pages[number].body = pages[number].body.but(anchors=anchors)
         batch = []
         for number in waiting:
             batch.append((number, *rendered(pages[number])))

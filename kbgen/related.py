@@ -38,6 +38,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter, mul
+from typing import cast
 
 from lunr.pipeline import Pipeline
 
@@ -66,8 +67,8 @@ class RelatedMemo:
 
     # language -> {digest of an article's title, description and text: its words, counted}
     words: dict[str, dict[bytes, Counted]] = field(default_factory=dict)
-    # language -> (digest of what its articles are scored from, _scored's result)
-    scored: dict[str, tuple[bytes, dict[str, list[str]]]] = field(default_factory=dict)
+    # language -> its last scoring
+    scored: dict[str, Scoring] = field(default_factory=dict)
 
 
 @functools.lru_cache(maxsize=4)
@@ -99,34 +100,42 @@ def _counted(page: Page) -> Counted:
 
 
 def _text_digest(page: Page) -> bytes:
-    """A digest of what an article's words are counted from."""
+    """A digest of what an article's words are counted from: its title, description and
+    text (by the digest its body was made with)."""
     digest = hashlib.blake2b(digest_size=16)
-    for part in (page.title, page.description, page.text):
+    for part in (page.title, page.description):
         data = part.encode()
         digest.update(len(data).to_bytes(8, "little"))
         digest.update(data)
+    digest.update(page.body.text_digest)
     return digest.digest()
 
 
-def _text_vectors(lang: str, counts: list[Counted]) -> list[dict[str, float]]:
-    """Each article's TOP_TERMS heaviest words by TF-IDF ((1 + ln tf) × ln(N / df)) as the
-    language's search terms (stemmed; stop words left out, their weights added up), a unit
-    vector. Only the heaviest words are stemmed: the rest would weigh nothing."""
-    split = [(written.split(" ") if written else [], times) for written, times in counts]
-    df: Counter[str] = Counter()
-    for distinct, _ in split:
-        df.update(distinct)
-    total = len(counts)
-    # a word of one article alone makes no two alike; one of every article, neither
-    idf = {word: math.log(total / n) for word, n in df.items() if 1 < n < total}
-    most = max((max(times, default=0) for _, times in split), default=0)
-    tf = [0.0, *(1 + math.log(n) for n in range(1, most + 1))]
-    pipeline = _pipeline(lang)
-    known: dict[str, str | None] = {}
-    vectors = []
-    for distinct, counted in split:
+class _TextWeights:
+    """What an article's text vector is made with: each word's idf among its language's
+    articles ((1 + ln tf) × ln(N / df)), the tf table, and the stems found so far."""
+
+    def __init__(self, lang: str, split: list[tuple[list[str], tuple[int, ...]]]) -> None:
+        df: Counter[str] = Counter()
+        for distinct, _ in split:
+            df.update(distinct)
+        total = len(split)
+        # a word of one article alone makes no two alike; one of every article, neither
+        self.idf = {word: math.log(total / n) for word, n in df.items() if 1 < n < total}
+        most = max((max(times, default=0) for _, times in split), default=0)
+        self.tf = [0.0, *(1 + math.log(n) for n in range(1, most + 1))]
+        self.pipeline = _pipeline(lang)
+        self.known: dict[str, str | None] = {}
+
+    def vector(self, distinct: list[str], counted: tuple[int, ...]) -> dict[str, float]:
+        """An article's TOP_TERMS heaviest words as the language's search terms (stemmed;
+        stop words left out, their weights added up), a unit vector. Only the heaviest
+        words are stemmed: the rest would weigh nothing."""
+        idf, known = self.idf, self.known
         # each word's weight (0 for those of no idf) made by map, not by a loop in Python
-        weights = list(map(mul, map(tf.__getitem__, counted), map(idf.get, distinct, repeat(0.0))))
+        weights = list(
+            map(mul, map(self.tf.__getitem__, counted), map(idf.get, distinct, repeat(0.0)))
+        )
         # the heaviest; of equal weights, the first written (sorted is stable)
         heaviest = sorted(range(len(weights)), key=weights.__getitem__, reverse=True)
         vector: dict[str, float] = {}
@@ -137,13 +146,23 @@ def _text_vectors(lang: str, counts: list[Counted]) -> list[dict[str, float]]:
             word = distinct[number]
             term = known.get(word, "")
             if term == "":
-                found = pipeline.run_string(word)
+                found = self.pipeline.run_string(word)
                 term = known[word] = str(found[0]) if found else None
             if term is not None and (len(vector) < TOP_TERMS or term in vector):
                 vector[term] = vector.get(term, 0.0) + weight
         norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
-        vectors.append({term: w / norm for term, w in vector.items()})
-    return vectors
+        return {term: w / norm for term, w in vector.items()}
+
+
+def _split(counts: list[Counted]) -> list[tuple[list[str], tuple[int, ...]]]:
+    return [(written.split(" ") if written else [], times) for written, times in counts]
+
+
+def _text_vectors(lang: str, counts: list[Counted]) -> list[dict[str, float]]:
+    """Each article's text vector (_TextWeights.vector), `counts` its words."""
+    split = _split(counts)
+    weights = _TextWeights(lang, split)
+    return [weights.vector(distinct, counted) for distinct, counted in split]
 
 
 def _postings(vectors: list[dict[str, float]], keep: int) -> dict[str, list[tuple[int, float]]]:
@@ -159,28 +178,36 @@ def _postings(vectors: list[dict[str, float]], keep: int) -> dict[str, list[tupl
     return found
 
 
-def _scored(
-    articles: list[Page], options: RelatedOptions, counts: list[Counted]
-) -> dict[str, list[str]]:
-    """{article key: the keys of its highest-scoring others, best first, leaving out those
-    it chose (at most `count`)}, `articles` in page order (_in_order), `counts` their words."""
-    weights = options.weights
-    text_vectors = _text_vectors(articles[0].lang, counts)
-    text_postings = _postings(text_vectors, TOP_DOCS)
-    tag_vectors = []
-    for page in articles:
-        slugs = {tag_slug(t) for t in page.tags} if weights.tags else set()
-        tag_vectors.append(dict.fromkeys(sorted(slugs), 1 / math.sqrt(len(slugs) or 1)))
-    tag_postings = _postings(tag_vectors, TAG_DOCS)
-    groups = [p.group for p in articles]
-    threshold, bonus, want = options.threshold, weights.section, options.count
-    found = []
-    for number, page in enumerate(articles):
+class _Scorer:
+    """Scores a language's articles (in page order, _in_order) against each other, given
+    their text vectors."""
+
+    def __init__(
+        self,
+        articles: list[Page],
+        options: RelatedOptions,
+        text_vectors: list[dict[str, float]],
+    ) -> None:
+        self.articles, self.options, self.text_vectors = articles, options, text_vectors
+        self.text_postings = _postings(text_vectors, TOP_DOCS)
+        tag_vectors = []
+        for page in articles:
+            slugs = {tag_slug(t) for t in page.tags} if options.weights.tags else set()
+            tag_vectors.append(dict.fromkeys(sorted(slugs), 1 / math.sqrt(len(slugs) or 1)))
+        self.tag_vectors = tag_vectors
+        self.tag_postings = _postings(tag_vectors, TAG_DOCS)
+        self.groups = [p.group for p in articles]
+
+    def best(self, number: int) -> list[str]:
+        """The keys of the article `number`'s highest-scoring others, best first, leaving
+        out those it chose (at most `count`)."""
+        weights, groups = self.options.weights, self.groups
+        threshold, bonus = self.options.threshold, weights.section
         scores: dict[int, float] = {}
         score = scores.get
         for postings, weight, vector in (
-            (text_postings, weights.text, text_vectors[number]),
-            (tag_postings, weights.tags, tag_vectors[number]),
+            (self.text_postings, weights.text, self.text_vectors[number]),
+            (self.tag_postings, weights.tags, self.tag_vectors[number]),
         ):
             for term, mine in vector.items():
                 ours = weight * mine  # (weight * mine) * theirs, as written before
@@ -193,10 +220,74 @@ def _scored(
             for other, summed in scores.items()
             if (total := summed + bonus if groups[other] == group else summed) >= threshold
         ]
+        page, articles = self.articles[number], self.articles
         chosen = set(page.chosen_related)
-        keys = [articles[other].key for _, other in heapq.nsmallest(want + len(chosen), ranked)]
-        found.append([key for key in keys if key not in chosen][:want])
-    return dict(zip((p.key for p in articles), found, strict=True))
+        want = self.options.count + len(chosen)
+        keys = [articles[other].key for _, other in heapq.nsmallest(want, ranked)]
+        return [key for key in keys if key not in chosen][: self.options.count]
+
+
+@dataclass
+class Scoring:
+    """A language's last scoring: reused whole while nothing it is made of changed
+    (`digest`); patched (_rescored) when only texts did, the rest (`frame`: the articles,
+    their order, sections, tags and choices, the options) as it was."""
+
+    digest: bytes
+    frame: bytes
+    texts: list[bytes]  # each article's _text_digest, in page order
+    vectors: list[dict[str, float]]  # each article's text vector
+    result: dict[str, list[str]]  # article key -> its scored related keys, in page order
+
+
+def _scored(
+    articles: list[Page], options: RelatedOptions, counts: list[Counted]
+) -> tuple[list[dict[str, float]], dict[str, list[str]]]:
+    """The text vectors of `articles` (in page order, _in_order; `counts` their words) and
+    {article key: the keys of its highest-scoring others, best first}."""
+    vectors = _text_vectors(articles[0].lang, counts)
+    scorer = _Scorer(articles, options, vectors)
+    return vectors, {page.key: scorer.best(n) for n, page in enumerate(articles)}
+
+
+def _rescored(
+    articles: list[Page],
+    options: RelatedOptions,
+    counts: list[Counted],
+    before: Scoring,
+    counted_before: list[Counted],
+    changed: list[int],
+) -> tuple[list[dict[str, float]], dict[str, list[str]]]:
+    """_scored's result, from the last scoring `before` of the same articles, of which
+    those numbered `changed` have other words now (`counted_before` then): only the text
+    vectors those words weigh in are made again, and only the articles those vectors (or
+    the postings of their terms) changed for scored again. The rest equals, number for
+    number, what _scored would make: the same functions of the same values."""
+    split = _split(counts)
+    # the words whose number of articles changed: the only ones whose idf did
+    moved: Counter[str] = Counter()
+    for number, (written, _) in zip(changed, counted_before, strict=True):
+        moved.update(split[number][0])
+        moved.subtract(written.split(" ") if written else [])
+    shifted = {word for word, n in moved.items() if n}
+    weights = _TextWeights(articles[0].lang, split)
+    vectors = list(before.vectors)
+    edited = set(changed)
+    again = set()  # the articles whose vectors changed
+    for number, (distinct, counted) in enumerate(split):
+        if number in edited or not shifted.isdisjoint(distinct):
+            vector = weights.vector(distinct, counted)
+            if vector != vectors[number]:
+                vectors[number] = vector
+                again.add(number)
+    # a term's postings can change only if a vector holding it (before or now) did
+    terms = {term for n in again for term in (*before.vectors[n], *vectors[n])}
+    scorer = _Scorer(articles, options, vectors)
+    result = dict(before.result)
+    for number, page in enumerate(articles):
+        if number in again or not terms.isdisjoint(vectors[number]):
+            result[page.key] = scorer.best(number)
+    return vectors, result
 
 
 def _in_order(articles: list[Page]) -> list[Page]:
@@ -208,18 +299,19 @@ def _scored_again(
     lang: str, articles: list[Page], options: RelatedOptions, memo: RelatedMemo
 ) -> dict[str, list[str]]:
     """_scored's result for a language's articles: the memo's if nothing it is made of
-    changed, else scored with the words of unchanged articles taken from the memo (which
-    is left holding this language's)."""
+    changed; patched (_rescored) if only texts did; else scored anew; with the words of
+    unchanged articles taken from the memo (which is left holding this language's)."""
     articles = _in_order(articles)
     texts = [_text_digest(p) for p in articles]
     made_of = [(p.key, p.sort_key, p.group, p.tags, p.chosen_related) for p in articles]
-    inputs = hashlib.blake2b(repr((lang, options, made_of)).encode(), digest_size=16)
+    frame = hashlib.blake2b(repr((lang, options, made_of)).encode(), digest_size=16)
+    inputs = frame.copy()
     for text in texts:
         inputs.update(text)
     digest = inputs.digest()
     kept = memo.scored.get(lang)
-    if kept is not None and kept[0] == digest:
-        return kept[1]
+    if kept is not None and kept.digest == digest:
+        return kept.result
     known = memo.words.get(lang, {})
     counts: dict[bytes, Counted] = {}
     if options.weights.text:
@@ -227,8 +319,17 @@ def _scored_again(
             counts[text] = known.get(text) or counts.get(text) or _counted(page)
     memo.words[lang] = counts
     no_words: Counted = ("", ())
-    scored = _scored(articles, options, [counts.get(text, no_words) for text in texts])
-    memo.scored[lang] = (digest, scored)
+    counted = [counts.get(text, no_words) for text in texts]
+    # only texts changed (the rest as it was), and few: patched, else scored anew
+    same = kept is not None and kept.frame == frame.digest() and len(kept.texts) == len(texts)
+    changed = [n for n, t in enumerate(kept.texts) if t != texts[n]] if kept and same else []
+    before = [known.get(kept.texts[n]) for n in changed] if kept else []
+    if kept and same and len(changed) * 4 <= len(texts) and None not in before:
+        counted_before = cast(list[Counted], before)
+        vectors, scored = _rescored(articles, options, counted, kept, counted_before, changed)
+    else:
+        vectors, scored = _scored(articles, options, counted)
+    memo.scored[lang] = Scoring(digest, frame.digest(), texts, vectors, scored)
     return scored
 
 

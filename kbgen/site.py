@@ -8,9 +8,12 @@ model and nothing else.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from kbgen.config import Config
 from kbgen.markdown import Heading
@@ -52,13 +55,38 @@ class Body:
     text: str = ""  # plain text, for search
     anchors: set[str] = field(default_factory=set)
     placeholders: tuple[str, ...] = ()  # a reply template's [placeholders], each once
-    # the number of words of its text, for the reading time: counted where the text is made
-    # (a body worker), not again in every page worker that shows it; `replace` keeps it
-    words: int = -1
+    # What is made of the text below (its number of words, for the reading time; a digest,
+    # by which related articles and search know it) is made once, where the text is made
+    # (a body worker, see bodies.py), and travels with the body: page workers, the search
+    # documents and related articles would otherwise each count or hash every text again.
+    # `but` keeps them; dataclasses.replace, which may change the text, does not.
 
-    def __post_init__(self) -> None:
-        if self.words < 0:
-            object.__setattr__(self, "words", len(self.text.split()))
+    @cached_property
+    def words(self) -> int:
+        return len(self.text.split())
+
+    @cached_property
+    def text_digest(self) -> bytes:
+        return hashlib.blake2b(self.text.encode(), digest_size=16).digest()
+
+    def with_text_made(self) -> Body:
+        """This body, what is made of its text made now (where the text is made)."""
+        _ = self.words, self.text_digest
+        return self
+
+    def but(self, **parts: Any) -> Body:
+        """This body with other `parts` than its text (html, listed_html, anchors…), what
+        was made of the text kept (nothing else kept in its dict: depends.py's digest)."""
+        if "text" in parts:
+            raise ValueError("a body with another text is a new Body")
+        body = replace(self, **parts)
+        for name in _MADE_OF_TEXT:
+            if name in self.__dict__:
+                body.__dict__[name] = self.__dict__[name]  # (as cached_property does)
+        return body
+
+
+_MADE_OF_TEXT = ("words", "text_digest")
 
 
 @dataclass

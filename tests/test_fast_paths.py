@@ -6,12 +6,15 @@ import posixpath
 import unicodedata
 from collections import Counter
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kbgen import related
+from kbgen.config import RelatedOptions
 from kbgen.search import normalize
 from kbgen.search.normalize import trim, words
+from kbgen.site import Body, Page
 from kbgen.urls import encode_url, folder_of, links_from, relative_url
 
 
@@ -97,3 +100,83 @@ def test_links_from_pages_side_by_side_equal_relpath(
     for name in (first, second, first):
         from_url = f"{folder}{name}/"
         assert links_from(from_url)(to_url) == relative_url_by_relpath(from_url, to_url)
+
+
+# A language's articles as related.py scores them: texts of few words, so that most are
+# shared (and an edit moves the idf of some), in two sections, with a few tags each.
+article_words = st.lists(
+    st.sampled_from(["refund", "billing", "account", "login", "password", "vote", "ban", "x1"]),
+    max_size=12,
+).map(" ".join)
+article_texts = st.lists(article_words, min_size=2, max_size=24)
+
+
+def _articles(texts: list[str], tags: list[tuple[str, ...]]) -> list[Page]:
+    return [
+        Page(
+            "article",
+            "en",
+            f"article:{n:02d}",
+            f"en/{n}/",
+            f"Article {n % 3}",
+            group=f"s{n % 2}",
+            tags=tags[n],
+            body=Body(text=text),
+        )
+        for n, text in enumerate(texts)
+    ]
+
+
+@settings(max_examples=300)
+@given(
+    article_texts,
+    st.lists(st.tuples(st.integers(0, 23), article_words), min_size=1, max_size=4),
+    st.lists(st.sampled_from([(), ("a",), ("a", "b"), ("c",)]), min_size=24, max_size=24),
+    st.integers(0, 40),
+)
+def test_related_articles_patched_after_text_edits_equal_those_scored_anew(
+    texts: list[str], edits: list[tuple[int, str]], tags: list[tuple[str, ...]], threshold: int
+) -> None:
+    """_rescored, given the last scoring and the articles whose texts changed, gives the
+    text vectors and related articles _scored gives from scratch."""
+    options = RelatedOptions(threshold=threshold)
+    before = _articles(texts, tags)
+    memo = related.RelatedMemo()
+    related._scored_again("en", before, options, memo)
+    edited = list(texts)
+    for number, text in edits:
+        edited[number % len(texts)] = text
+    after = _articles(edited, tags)
+    # in page order, as the memo holds them
+    before, after = related._in_order(before), related._in_order(after)
+    counts = [related._counted(page) for page in after]
+    changed = [n for n, page in enumerate(after) if page.text != before[n].text]
+    counted_before = [related._counted(before[n]) for n in changed]
+    patched = related._rescored(after, options, counts, memo.scored["en"], counted_before, changed)
+    assert patched == related._scored(after, options, counts)
+    # and a rebuild with the memo gives what one without gives (patched or not)
+    assert related._scored_again("en", after, options, memo) == related._scored_again(
+        "en", after, options, related.RelatedMemo()
+    )
+
+
+@given(st.text(), st.text(), st.text())
+def test_what_a_body_makes_of_its_text_is_of_its_text(text: str, other: str, html: str) -> None:
+    """A body's word count and digest, made once where its text is made, are those of its
+    text: kept by `but` (which cannot change the text), made again after a replace."""
+    import dataclasses
+    import hashlib
+
+    body = Body(text=text).with_text_made()
+    for made, expected in (
+        (body.but(html=html), text),
+        (body.but(anchors={"a"}).but(listed_html=html), text),
+        (dataclasses.replace(body, text=other), other),
+        (dataclasses.replace(body.but(html=html), text=other), other),
+    ):
+        assert made.words == len(expected.split())
+        assert made.text_digest == hashlib.blake2b(expected.encode(), digest_size=16).digest()
+    with pytest.raises(ValueError):
+        body.but(text=other)
+    with pytest.raises(TypeError):
+        body.but(htlm=html)

@@ -91,21 +91,27 @@ def _role_words_in_description(root: Path) -> None:
 
 
 def _scoring(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[object]]:
-    """From now on, the language of each scoring of related articles and the texts whose
-    words are counted."""
+    """From now on, the language of each scoring of related articles (anew or patched) and
+    the texts whose words are counted."""
     scored: list[str] = []
     counted: list[object] = []
-    real_scored, real_words = kbgen.related._scored, kbgen.related.words
+    real_words = kbgen.related.words
 
-    def recorded_scored(articles: list[Any], *args: Any) -> Any:
-        scored.append(articles[0].lang)
-        return real_scored(articles, *args)
+    def recorded(name: str) -> None:
+        real = getattr(kbgen.related, name)
+
+        def scoring(articles: list[Any], *args: Any) -> Any:
+            scored.append(articles[0].lang)
+            return real(articles, *args)
+
+        monkeypatch.setattr(kbgen.related, name, scoring)
 
     def recorded_words(texts: Any) -> Any:
         counted.append(texts)
         return real_words(texts)
 
-    monkeypatch.setattr(kbgen.related, "_scored", recorded_scored)
+    recorded("_scored")
+    recorded("_rescored")
     monkeypatch.setattr(kbgen.related, "words", recorded_words)
     return scored, counted
 

@@ -59,6 +59,9 @@ class SearchDoc:  # a field added here is digested in analysis_key too
     text: str
     description: str = ""
     tags: str = ""  # the page's tags, one a line
+    # of `text`, as its body was made with it (`documents`); b"", made when asked, in a
+    # copy made by dataclasses.replace (which may have changed the text)
+    text_digest: bytes = field(default=b"", init=False, compare=False)
 
 
 def indexed_pages(site: Site, lang: str, include_replies: bool) -> list[Page]:
@@ -87,8 +90,9 @@ def section_titles(site: Site, lang: str) -> dict[str, str]:
 
 def documents(site: Site, lang: str, include_replies: bool) -> list[SearchDoc]:
     sections = section_titles(site, lang)
-    return [
-        SearchDoc(
+    found = []
+    for page in indexed_pages(site, lang, include_replies):
+        doc = SearchDoc(
             page.url,
             page.title,
             sections.get(page.url, ""),
@@ -97,8 +101,9 @@ def documents(site: Site, lang: str, include_replies: bool) -> list[SearchDoc]:
             page.description,
             "\n".join(page.tags),
         )
-        for page in indexed_pages(site, lang, include_replies)
-    ]
+        object.__setattr__(doc, "text_digest", page.body.text_digest)  # (frozen)
+        found.append(doc)
+    return found
 
 
 def _fields(text: str) -> tuple[list[str], list[str]]:
@@ -142,11 +147,14 @@ def _field_boosts() -> list[tuple[str, int]]:
 
 def analysis_key(doc: SearchDoc) -> bytes:
     """What a document's analyzed words depend on: its fields, but its URL (every field but
-    the URL: documents_digest adds it). The fields' lengths, then the fields: repr() would
-    escape every text, in a copy."""
-    fields = (doc.title, doc.section, doc.headings, doc.text, doc.description, doc.tags)
+    the URL: documents_digest adds it). The fields' lengths, then the fields (repr() would
+    escape every text, in a copy), then the text's digest (the largest field, digested once
+    where its body was made)."""
+    text = doc.text_digest or hashlib.blake2b(doc.text.encode(), digest_size=16).digest()
+    fields = (doc.title, doc.section, doc.headings, doc.description, doc.tags)
     digest = hashlib.blake2b(repr([len(f) for f in fields]).encode(), digest_size=16)
     digest.update("".join(fields).encode())
+    digest.update(text)
     return digest.digest()
 
 
