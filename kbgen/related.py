@@ -22,8 +22,10 @@ shown untranslated lists its original's related articles that its language has t
 A `RelatedMemo` (in pipeline.State: saved with the parsed bodies in the build cache, kept
 in memory by serve) spares a rebuild both halves of the work: each article's counted words,
 by a digest of the title, description and text they are counted from, and each language's
-scores, by a digest of everything they are scored from. A rebuild after one article's text
-changed counts that article's words alone and scores its language alone.
+last scoring (`Scoring`: its text vectors and results, by a digest of everything they are
+scored from). A rebuild after one article's text changed counts that article's words alone
+and patches its language's scoring (_rescored): the vectors of the articles holding a word
+whose number of articles moved, and the scores of those whose vector or terms changed.
 """
 
 from __future__ import annotations
