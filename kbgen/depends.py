@@ -12,6 +12,7 @@ rebuilt right with no rule written for it.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -169,6 +170,10 @@ class _Lookup:
 
     def get(self, ident: tuple[str, str], default: Any = None) -> Any:
         return self._lookups.page(*ident) or default
+
+
+def _short_str(value: object) -> bool:
+    return type(value) is str and len(value) <= 64
 
 
 def digest(value: object) -> bytes:
@@ -548,8 +553,15 @@ class Reads:
     forgotten: list[str] = field(default_factory=list, repr=False)  # by the last forget_others
 
     def _fingerprint(self, value: object) -> object:
-        if not self.digests or (type(value) is str and len(value) <= 64) or value is None:
-            return value  # a title, a URL…: as short as its digest
+        """The value itself when about as short as its digest and equal to another exactly
+        when their reprs are (a title, a URL, a flag, a date, a page as `shape` gives it, a
+        few tags): a repr and a digest spared, tens of thousands a build; else its digest."""
+        if not self.digests or value is None or type(value) in (bool, dt.date):
+            return value
+        if type(value) is str:
+            return value if len(value) <= 64 else digest(value)
+        if type(value) is tuple and len(value) <= 4 and all(_short_str(v) for v in value):
+            return value
         return digest(value)
 
     def fingerprints(self, recorder: Recorder, sent: set[Key]) -> dict[Key, object] | None:
