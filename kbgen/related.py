@@ -306,8 +306,8 @@ def _scored_again(
     articles = _in_order(articles)
     texts = [_text_digest(p) for p in articles]
     made_of = [(p.key, p.sort_key, p.group, p.tags, p.chosen_related) for p in articles]
-    frame = hashlib.blake2b(repr((lang, options, made_of)).encode(), digest_size=16)
-    inputs = frame.copy()
+    framing = hashlib.blake2b(repr((lang, options, made_of)).encode(), digest_size=16)
+    frame, inputs = framing.digest(), framing.copy()
     for text in texts:
         inputs.update(text)
     digest = inputs.digest()
@@ -323,7 +323,7 @@ def _scored_again(
     no_words: Counted = ("", ())
     counted = [counts.get(text, no_words) for text in texts]
     # only texts changed (the rest as it was), and few: patched, else scored anew
-    same = kept is not None and kept.frame == frame.digest() and len(kept.texts) == len(texts)
+    same = kept is not None and kept.frame == frame and len(kept.texts) == len(texts)
     changed = [n for n, t in enumerate(kept.texts) if t != texts[n]] if kept and same else []
     before = [known.get(kept.texts[n]) for n in changed] if kept else []
     if kept and same and len(changed) * 4 <= len(texts) and None not in before:
@@ -331,7 +331,7 @@ def _scored_again(
         vectors, scored = _rescored(articles, options, counted, kept, counted_before, changed)
     else:
         vectors, scored = _scored(articles, options, counted)
-    memo.scored[lang] = Scoring(digest, frame.digest(), texts, vectors, scored)
+    memo.scored[lang] = Scoring(digest, frame, texts, vectors, scored)
     return scored
 
 

@@ -150,6 +150,7 @@ def analysis_key(doc: SearchDoc) -> bytes:
     the URL: documents_digest adds it). The fields' lengths, then the fields (repr() would
     escape every text, in a copy), then the text's digest (the largest field, digested once
     where its body was made)."""
+    # (as site.Body.text_digest: this module's processes do not import the model)
     text = doc.text_digest or hashlib.blake2b(doc.text.encode(), digest_size=16).digest()
     fields = (doc.title, doc.section, doc.headings, doc.description, doc.tags)
     digest = hashlib.blake2b(repr([len(f) for f in fields]).encode(), digest_size=16)
