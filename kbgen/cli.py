@@ -150,10 +150,10 @@ def _fail_on(value: str) -> tuple[str, ...]:
     return wanted
 
 
-def _report(diags: Diagnostics, stream: object = sys.stderr) -> None:
+def _report(diags: Diagnostics) -> None:
     cwd = Path.cwd()
     for item in diags.items:
-        print(item.format(cwd), file=stream)  # type: ignore[call-overload]
+        print(item.format(cwd), file=sys.stderr)  # (looked up now: a caller may have swapped it)
 
 
 def run() -> NoReturn:

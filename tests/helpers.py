@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.server
+import io
 import os
 import subprocess
 import sys
@@ -22,7 +23,33 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def run_kbgen(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """kbgen as a user runs it: a separate process, its exit code and its output."""
+    """kbgen's command line, its exit code and its output, called in this process: what it
+    prints and returns is what the command prints and exits with (`kbgen.cli.main`), without
+    starting an interpreter and importing kbgen for each call. `serve` runs until stopped:
+    in a process of its own (run_kbgen_process)."""
+    if args[:1] == ("serve",):
+        return run_kbgen_process(*args, cwd=cwd)
+    from kbgen import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    before = Path.cwd()
+    try:
+        os.chdir(cwd or before)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main(list(args))
+            except SystemExit as exit:  # argparse's usage errors and --help
+                code = exit.code if isinstance(exit.code, int) else 0 if exit.code is None else 2
+                if isinstance(exit.code, str):
+                    print(exit.code, file=sys.stderr)
+    finally:
+        os.chdir(before)
+    return subprocess.CompletedProcess(["kbgen", *args], code, out.getvalue(), err.getvalue())
+
+
+def run_kbgen_process(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """kbgen as a user runs it: a separate process, its exit code and its output (for what
+    only a process shows: its interpreter's exit, signals, an installed package)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
         [sys.executable, "-m", "kbgen", *args],
