@@ -1,7 +1,7 @@
 """Cold builds of several commits of kbgen, alternated with Hugo's, on one generated corpus.
 
     python3 bench/compare.py --commits f46c8fb,HEAD [--articles 1000] [--rounds 6]
-                             [--markdown BENCHMARKS.md]
+                             [--edits N] [--markdown BENCHMARKS.md]
 
 This machine's speed drifts by a third from one minute to the next, so two versions are
 compared only within rounds: each round builds the corpus with Hugo, then with each commit
@@ -9,6 +9,11 @@ compared only within rounds: each round builds the corpus with Hugo, then with e
 rebuild after one edited article, as bench/build.py does. Each commit's tree is taken from
 the repository by `git archive` into a temporary folder, put first on the child's PYTHONPATH;
 the installed dependencies are this environment's, for every commit.
+
+With `--edits N`, only one-edit rebuilds, N rounds of them: each commit builds its own copy of
+the corpus once (its cache kept), then every round appends a sentence to one article of each
+copy and rebuilds it, the commits in turn; no cold build's output is being written back to
+disk beside them, as it can be in the rounds above.
 
 Printed: every round's wall times, the cold build's ratio to that round's Hugo build and its
 CPU time (user and system time of the build and the workers it waited for: steadier than
@@ -52,6 +57,18 @@ def export(commit: str, into: Path) -> str:
     return name
 
 
+def _turned(commits: list[str], number: int) -> list[str]:
+    """The commits in round `number`'s order: each round starts one further on."""
+    return commits[number % len(commits) :] + commits[: number % len(commits)]
+
+
+def _kbgen(commit: str, work: Path) -> tuple[list[str], dict[str, str], Path]:
+    """The build command of `commit`'s tree, its environment and its output folder."""
+    env = {**os.environ, "PYTHONPATH": str(work / "code" / commit)}
+    out = work / f"out-{commit}"
+    return [sys.executable, "-m", "kbgen", "build", "--output", str(out)], env, out
+
+
 def one_round(
     number: int, commits: list[str], work: Path, kb: Path, hugo: Path
 ) -> dict[str, dict[str, Measure]]:
@@ -59,11 +76,8 @@ def one_round(
     shutil.rmtree(work / "hugo-out", ignore_errors=True)
     hugo_command = ["hugo", "--quiet", "-s", str(hugo), "-d", str(work / "hugo-out")]
     times = {"hugo": {"cold": run_timed(hugo_command, hugo)}}
-    turned = commits[number % len(commits) :] + commits[: number % len(commits)]
-    for commit in turned:
-        env = {**os.environ, "PYTHONPATH": str(work / "code" / commit)}
-        out = work / f"out-{commit}"
-        command = [sys.executable, "-m", "kbgen", "build", "--output", str(out)]
+    for commit in _turned(commits, number):
+        command, env, out = _kbgen(commit, work)
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(kb / ".kbgen-cache", ignore_errors=True)
         cold = run_timed(command, kb, env)
@@ -75,6 +89,51 @@ def one_round(
             "one edit": run_timed(command, kb, env),
         }
     return times
+
+
+def edit_rounds(commits: list[str], work: Path, kb: Path, rounds: int) -> list[dict[str, float]]:
+    """`rounds` rounds of one-edit rebuilds (see --edits): each commit's wall times."""
+    copies = {}
+    for commit in commits:
+        copies[commit] = work / f"kb-{commit}"
+        shutil.copytree(kb, copies[commit])
+        command, env, _ = _kbgen(commit, work)
+        run_timed(command, copies[commit], env)  # cold: the cache the edits start from
+    results: list[dict[str, float]] = []
+    for number in range(rounds):
+        times = {}
+        for commit in _turned(commits, number):
+            command, env, _ = _kbgen(commit, work)
+            edit_one_article(copies[commit], number)
+            times[commit] = run_timed(command, copies[commit], env).seconds
+        results.append(times)
+        print(edits_report(commits, results[-1:], len(results)).splitlines()[4], flush=True)
+    return results
+
+
+def edits_report(commits: list[str], rounds: list[dict[str, float]], first_round: int = 1) -> str:
+    """The one-edit rounds as a Markdown table, each commit's time over the first's."""
+    first = commits[0]
+    lines = [
+        f"`bench/compare.py --edits {len(rounds)}`: one-edit rebuilds, wall times; the last "
+        "columns, each commit's over the first's.",
+        "",
+        "| round | "
+        + " | ".join(commits)
+        + " | "
+        + " | ".join(f"{c} / {first}" for c in commits[1:])
+        + " |",
+        "|---|" + "---|" * (2 * len(commits) - 1),
+    ]
+    for number, times in enumerate(rounds, first_round):
+        cells = [f"{times[c]:.2f} s" for c in commits]
+        cells += [f"{times[c] / times[first]:.2f}" for c in commits[1:]]
+        lines.append(f"| {number} | " + " | ".join(cells) + " |")
+    median = statistics.median
+    cells = [f"{median(t[c] for t in rounds):.2f} s" for c in commits]
+    cells += [f"**{median(t[c] / t[first] for t in rounds):.2f}**" for c in commits[1:]]
+    lines.append("| median | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def _cell(times: dict[str, Measure], hugo: float) -> str:
@@ -134,11 +193,19 @@ def report(
     return "\n".join(lines) + "\n"
 
 
+def _emit(table: str, markdown: Path | None) -> None:
+    print(table)
+    if markdown:
+        with markdown.open("a", encoding="utf-8") as handle:
+            handle.write("\n" + table)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--commits", required=True, help="comma-separated, the baseline first")
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--edits", type=int, help="only one-edit rebuilds, this many rounds")
     parser.add_argument("--markdown", type=Path, help="append the table to this file")
     args = parser.parse_args()
     if shutil.which("hugo") is None:
@@ -147,16 +214,15 @@ def main() -> None:
         work = Path(folder)
         commits = [export(c, work / "code") for c in args.commits.split(",")]
         kb, hugo = generate(args.articles, work / f"n{args.articles}")
+        if args.edits:
+            _emit(edits_report(commits, edit_rounds(commits, work, kb, args.edits)), args.markdown)
+            return
         rounds = []
         for number in range(args.rounds):
             rounds.append(one_round(number, commits, work, kb, hugo))
             row = report(args.articles, commits, rounds[-1:], len(rounds)).splitlines()[4]
             print(row, flush=True)
-    table = report(args.articles, commits, rounds)
-    print(table)
-    if args.markdown:
-        with args.markdown.open("a", encoding="utf-8") as handle:
-            handle.write("\n" + table)
+    _emit(report(args.articles, commits, rounds), args.markdown)
 
 
 if __name__ == "__main__":
