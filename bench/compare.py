@@ -111,6 +111,12 @@ def edit_rounds(commits: list[str], work: Path, kb: Path, rounds: int) -> list[d
     return results
 
 
+def _header(leading: list[str], commits: list[str]) -> list[str]:
+    """A table's head: the leading columns, each commit, then each commit over the first."""
+    columns = [*leading, *commits, *(f"{c} / {commits[0]}" for c in commits[1:])]
+    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+
+
 def edits_report(commits: list[str], rounds: list[dict[str, float]], first_round: int = 1) -> str:
     """The one-edit rounds as a Markdown table, each commit's time over the first's."""
     first = commits[0]
@@ -118,12 +124,7 @@ def edits_report(commits: list[str], rounds: list[dict[str, float]], first_round
         f"`bench/compare.py --edits {len(rounds)}`: one-edit rebuilds, wall times; the last "
         "columns, each commit's over the first's.",
         "",
-        "| round | "
-        + " | ".join(commits)
-        + " | "
-        + " | ".join(f"{c} / {first}" for c in commits[1:])
-        + " |",
-        "|---|" + "---|" * (2 * len(commits) - 1),
+        *_header(["round"], commits),
     ]
     for number, times in enumerate(rounds, first_round):
         cells = [f"{times[c]:.2f} s" for c in commits]
@@ -163,12 +164,7 @@ def report(
         "and its CPU time; the last columns, each cold build over the first commit's "
         "(wall / CPU).",
         "",
-        "| round | Hugo | "
-        + " | ".join(commits)
-        + " | "
-        + " | ".join(f"{c} / {first}" for c in commits[1:])
-        + " |",
-        "|---|---|" + "---|" * (2 * len(commits) - 1),
+        *_header(["round", "Hugo"], commits),
     ]
     for number, times in enumerate(rounds, first_round):
         hugo = times["hugo"]["cold"].seconds
