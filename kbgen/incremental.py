@@ -50,10 +50,7 @@ from kbgen.sources import (
 )
 from kbgen.theme import Theme, load_theme
 
-PageKey = tuple[str, str]  # (lang, translation key)
 OrderKey = tuple[int, tuple[tuple[int, str], ...]]
-# kinds whose title shows on every page of their language (navigation, breadcrumbs, footer)
-_SITEWIDE_KINDS = ("home", "rules", "faq_index", "replies", "not_found")
 
 
 @dataclass
