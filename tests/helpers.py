@@ -38,9 +38,9 @@ def run_kbgen(*args: str, cwd: Path | None = None) -> subprocess.CompletedProces
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 code = cli.main(list(args))
-            except SystemExit as exit:  # argparse's usage errors and --help
-                code = exit.code if isinstance(exit.code, int) else 0 if exit.code is None else 2
-                if isinstance(exit.code, str):
+            except SystemExit as exit:  # argparse's usage errors (2) and --help (0)
+                code = 0 if exit.code is None else exit.code if isinstance(exit.code, int) else 1
+                if isinstance(exit.code, str):  # as the interpreter does: printed, status 1
                     print(exit.code, file=sys.stderr)
     finally:
         os.chdir(before)
